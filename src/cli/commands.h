@@ -1,0 +1,11 @@
+/* The folio subcommands: one cmd_<name>.c each, dispatched from main.c.
+ * Each returns the process exit status (0 ok, 1 failure, 2 usage or configuration error). */
+#ifndef FOLIO_CLI_COMMANDS_H
+#define FOLIO_CLI_COMMANDS_H
+
+int cmd_serve(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
+
+#endif
