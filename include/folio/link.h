@@ -1,0 +1,26 @@
+/* folio/link.h - RFC 8288 Link headers and the URL pieces they are built from. */
+#ifndef FOLIO_LINK_H
+#define FOLIO_LINK_H
+
+#include <stddef.h>
+
+#include "folio/buf.h"
+#include "folio/status.h"
+
+struct folio_link {
+    const char *rel; /* "next", "prev", "first", "last", "self" */
+    const char *url; /* a URI reference; NULL = absent, skipped */
+};
+
+/* Append `<url>; rel="rel", ...` for the present links. Each URL must already be a valid
+ * URI reference (built with folio_url_encode for its parts): it may not contain '<', '>',
+ * spaces or control characters, and FOLIO_EINVAL is returned if it does. FOLIO_OK,
+ * FOLIO_EINVAL, FOLIO_ENOMEM, FOLIO_ETOOBIG. Reentrant. */
+folio_status folio_link_header_write(struct folio_buf *out, const struct folio_link *links,
+                                     size_t n);
+
+/* Append `s` percent-encoded for a query component (RFC 3986 unreserved characters and
+ * ',' stay as they are). */
+folio_status folio_url_encode(struct folio_buf *out, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,135 @@
+/* Backend-independent wrappers: see db.h. */
+#include "db.h"
+
+#include <string.h>
+
+folio_status folio_db_open(folio_db **out, const char *target, struct folio_error *err)
+{
+    folio_db *db = folio_calloc(1, sizeof *db);
+    if (db == NULL)
+        return folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+    db->ops = &folio_db_sqlite_ops;
+    db->target = folio_strdup(target);
+    if (db->target == NULL) {
+        folio_free(db);
+        return folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+    }
+    folio_status st = db->ops->open(db, target, err);
+    if (st != FOLIO_OK) {
+        folio_free(db->target);
+        folio_free(db);
+        return st;
+    }
+    folio_db_conn *c;
+    st = folio_db_connect(db, &c, err);
+    if (st == FOLIO_OK) {
+        st = db->ops->load_schema(c, &db->schema, err);
+        folio_db_disconnect(c);
+    }
+    if (st != FOLIO_OK) {
+        folio_db_close(db);
+        return st;
+    }
+    *out = db;
+    return FOLIO_OK;
+}
+
+void folio_db_close(folio_db *db)
+{
+    if (db == NULL)
+        return;
+    folio_schema_clear(&db->schema);
+    db->ops->close(db);
+    folio_free(db->target);
+    folio_free(db);
+}
+
+const struct folio_schema *folio_db_schema(const folio_db *db)
+{
+    return &db->schema;
+}
+
+const struct folio_table *folio_db_table(const folio_db *db, const char *name)
+{
+    for (size_t i = 0; i < db->schema.ntables; i++)
+        if (strcmp(db->schema.tables[i].name, name) == 0)
+            return &db->schema.tables[i];
+    return NULL;
+}
+
+unsigned folio_db_caps(const folio_db *db)
+{
+    return db->ops->caps;
+}
+
+enum folio_param_style folio_db_param_style(const folio_db *db)
+{
+    return db->ops->param_style;
+}
+
+folio_status folio_db_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
+{
+    return db->ops->connect(db, out, err);
+}
+
+void folio_db_disconnect(folio_db_conn *c)
+{
+    if (c != NULL)
+        c->db->ops->disconnect(c);
+}
+
+folio_status folio_db_query(folio_db_conn *c, const char *sql, size_t sql_len,
+                            const struct folio_value *params, size_t nparams,
+                            folio_db_row_fn fn, void *ctx, struct folio_error *err)
+{
+    return c->db->ops->query(c, sql, sql_len, params, nparams, fn, ctx, err);
+}
+
+folio_status folio_db_data_version(folio_db_conn *c, uint64_t *out)
+{
+    return c->db->ops->data_version(c, out);
+}
+
+folio_status folio_db_begin_read(folio_db_conn *c)
+{
+    return c->db->ops->begin_read(c);
+}
+
+void folio_db_end_read(folio_db_conn *c)
+{
+    c->db->ops->end_read(c);
+}
+
+folio_status folio_db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
+                              struct folio_buf *out)
+{
+    return c->db->ops->explain(c, sql, sql_len, out);
+}
+
+void folio_schema_clear(struct folio_schema *s)
+{
+    for (size_t t = 0; t < s->ntables; t++) {
+        struct folio_table *tb = &s->tables[t];
+        for (size_t i = 0; i < tb->ncols_all; i++) {
+            folio_free(tb->cols[i].name);
+            folio_free(tb->cols[i].sql);
+            folio_free(tb->cols[i].decl_type);
+        }
+        folio_free(tb->cols);
+        folio_free(tb->name);
+        folio_free(tb->sql);
+    }
+    folio_free(s->tables);
+    s->tables = NULL;
+    s->ntables = 0;
+}
+
+size_t folio_db_row_columns(const struct folio_db_row *row)
+{
+    return row->ops->row_columns(row);
+}
+
+void folio_db_row_value(const struct folio_db_row *row, size_t i, struct folio_value *out)
+{
+    row->ops->row_value(row, i, out);
+}

@@ -1,0 +1,434 @@
+/* SQLite backend: read-only connections, one per thread, each with a cache of prepared
+ * statements keyed by their SQL text. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db.h"
+
+#define STMT_CACHE_SLOTS 128
+
+struct stmt_entry {
+    uint64_t hash;
+    char *sql;
+    size_t len;
+    sqlite3_stmt *stmt;
+    uint64_t used; /* LRU clock */
+};
+
+struct sqlite_conn {
+    struct folio_db_conn base;
+    sqlite3 *h;
+    uint64_t clock;
+    struct stmt_entry cache[STMT_CACHE_SLOTS];
+};
+
+static folio_status db_error(struct folio_error *err, sqlite3 *h, const char *what)
+{
+    return folio_error_set(err, FOLIO_EDB, 500, NULL, "%s: %s", what,
+                           h ? sqlite3_errmsg(h) : "cannot allocate a connection");
+}
+
+static folio_status sq_open(folio_db *db, const char *target, struct folio_error *err)
+{
+    (void)db;
+    sqlite3 *h = NULL;
+    /* Fail early and clearly when the file is missing: a read-only open never creates. */
+    int rc = sqlite3_open_v2(target, &h, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        folio_status st = folio_error_set(err, FOLIO_EIO, 0, NULL, "cannot open %s: %s", target,
+                                          h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+        sqlite3_close(h);
+        return st;
+    }
+    sqlite3_close(h);
+    return FOLIO_OK;
+}
+
+static void sq_close(folio_db *db)
+{
+    (void)db;
+}
+
+static folio_status sq_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
+{
+    struct sqlite_conn *c = folio_calloc(1, sizeof *c);
+    if (c == NULL)
+        return folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+    c->base.db = db;
+    int rc = sqlite3_open_v2(db->target, &c->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        folio_status st = db_error(err, c->h, "cannot open database");
+        sqlite3_close(c->h);
+        folio_free(c);
+        return st;
+    }
+    sqlite3_busy_timeout(c->h, 5000);
+    sqlite3_extended_result_codes(c->h, 1);
+    *out = &c->base;
+    return FOLIO_OK;
+}
+
+static void sq_disconnect(folio_db_conn *base)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    for (size_t i = 0; i < STMT_CACHE_SLOTS; i++) {
+        sqlite3_finalize(c->cache[i].stmt);
+        folio_free(c->cache[i].sql);
+    }
+    sqlite3_close(c->h);
+    folio_free(c);
+}
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The cached statement for `sql`, prepared on first use; the least recently used entry
+ * is finalized when the cache is full. */
+static sqlite3_stmt *stmt_get(struct sqlite_conn *c, const char *sql, size_t len,
+                              struct folio_error *err)
+{
+    uint64_t h = fnv1a(sql, len);
+    struct stmt_entry *victim = &c->cache[0];
+    for (size_t i = 0; i < STMT_CACHE_SLOTS; i++) {
+        struct stmt_entry *e = &c->cache[i];
+        if (e->stmt != NULL && e->hash == h && e->len == len && memcmp(e->sql, sql, len) == 0) {
+            e->used = ++c->clock;
+            return e->stmt;
+        }
+        if (e->used < victim->used)
+            victim = e;
+    }
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v3(c->h, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+        SQLITE_OK) {
+        db_error(err, c->h, "cannot prepare query");
+        return NULL;
+    }
+    char *copy = folio_strndup(sql, len);
+    if (copy == NULL) {
+        sqlite3_finalize(stmt);
+        folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+        return NULL;
+    }
+    sqlite3_finalize(victim->stmt);
+    folio_free(victim->sql);
+    *victim = (struct stmt_entry){h, copy, len, stmt, ++c->clock};
+    return stmt;
+}
+
+static folio_status bind_params(sqlite3_stmt *stmt, const struct folio_value *params,
+                                size_t n)
+{
+    int rc = sqlite3_clear_bindings(stmt);
+    int max = sqlite3_bind_parameter_count(stmt);
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        const struct folio_value *v = &params[i];
+        int idx = (int)i + 1;
+        if (idx > max)
+            break;
+        switch (v->type) {
+        case FOLIO_VALUE_NULL:
+            break;
+        case FOLIO_VALUE_INT:
+            rc = sqlite3_bind_int64(stmt, idx, v->i);
+            break;
+        case FOLIO_VALUE_REAL:
+            rc = sqlite3_bind_double(stmt, idx, v->d);
+            break;
+        case FOLIO_VALUE_TEXT:
+            rc = sqlite3_bind_text(stmt, idx, v->s, (int)v->len, SQLITE_STATIC);
+            break;
+        case FOLIO_VALUE_BLOB:
+            rc = sqlite3_bind_blob(stmt, idx, v->s, (int)v->len, SQLITE_STATIC);
+            break;
+        }
+    }
+    return rc == SQLITE_OK ? FOLIO_OK : FOLIO_EDB;
+}
+
+static folio_status sq_query(folio_db_conn *base, const char *sql, size_t sql_len,
+                             const struct folio_value *params, size_t nparams,
+                             folio_db_row_fn fn, void *ctx, struct folio_error *err)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    sqlite3_stmt *stmt = stmt_get(c, sql, sql_len, err);
+    if (stmt == NULL)
+        return err ? err->status : FOLIO_EDB;
+    if (bind_params(stmt, params, nparams) != FOLIO_OK) {
+        sqlite3_reset(stmt);
+        return db_error(err, c->h, "cannot bind parameters");
+    }
+    struct folio_db_row row = {&folio_db_sqlite_ops, stmt};
+    folio_status st = FOLIO_OK;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (fn != NULL && fn(ctx, &row) != 0)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        st = db_error(err, c->h, "query failed");
+    sqlite3_reset(stmt);
+    return st;
+}
+
+static size_t sq_row_columns(const struct folio_db_row *row)
+{
+    return (size_t)sqlite3_column_count(row->impl);
+}
+
+static void sq_row_value(const struct folio_db_row *row, size_t i, struct folio_value *out)
+{
+    sqlite3_stmt *stmt = row->impl;
+    int col = (int)i;
+    switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER:
+        out->type = FOLIO_VALUE_INT;
+        out->i = sqlite3_column_int64(stmt, col);
+        break;
+    case SQLITE_FLOAT:
+        out->type = FOLIO_VALUE_REAL;
+        out->d = sqlite3_column_double(stmt, col);
+        break;
+    case SQLITE_TEXT:
+        out->type = FOLIO_VALUE_TEXT;
+        out->s = (const char *)sqlite3_column_text(stmt, col);
+        out->len = (size_t)sqlite3_column_bytes(stmt, col);
+        break;
+    case SQLITE_BLOB:
+        out->type = FOLIO_VALUE_BLOB;
+        out->s = sqlite3_column_blob(stmt, col);
+        out->len = (size_t)sqlite3_column_bytes(stmt, col);
+        break;
+    default:
+        out->type = FOLIO_VALUE_NULL;
+    }
+}
+
+static int first_int(void *ctx, const struct folio_db_row *row)
+{
+    struct folio_value v;
+    sq_row_value(row, 0, &v);
+    *(int64_t *)ctx = v.type == FOLIO_VALUE_INT ? v.i : 0;
+    return 1;
+}
+
+static folio_status sq_data_version(folio_db_conn *base, uint64_t *out)
+{
+    static const char sql[] = "PRAGMA data_version";
+    int64_t v = 0;
+    folio_status st = sq_query(base, sql, sizeof sql - 1, NULL, 0, first_int, &v, NULL);
+    *out = (uint64_t)v;
+    return st;
+}
+
+static folio_status sq_begin_read(folio_db_conn *base)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    return sqlite3_exec(c->h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? FOLIO_OK : FOLIO_EDB;
+}
+
+static void sq_end_read(folio_db_conn *base)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    if (!sqlite3_get_autocommit(c->h))
+        sqlite3_exec(c->h, "COMMIT", NULL, NULL, NULL);
+}
+
+static folio_status sq_explain(folio_db_conn *base, const char *sql, size_t sql_len,
+                               struct folio_buf *out)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    struct folio_buf q;
+    folio_buf_init(&q, sql_len + 64);
+    folio_status st = folio_buf_puts(&q, "EXPLAIN QUERY PLAN ");
+    if (st == FOLIO_OK)
+        st = folio_buf_append(&q, sql, sql_len);
+    sqlite3_stmt *stmt = NULL;
+    if (st == FOLIO_OK && sqlite3_prepare_v2(c->h, q.data, (int)q.len, &stmt, NULL) != SQLITE_OK)
+        st = FOLIO_EDB;
+    bool first = true;
+    while (st == FOLIO_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(stmt, 3);
+        st = folio_buf_printf(out, "%s%s", first ? "" : " | ", d ? d : "");
+        first = false;
+    }
+    sqlite3_finalize(stmt);
+    folio_buf_clear(&q);
+    return st;
+}
+
+/* --- schema ------------------------------------------------------------------------ */
+
+static char *quote_ident(const char *name)
+{
+    struct folio_buf b;
+    folio_buf_init(&b, 4 * strlen(name) + 8);
+    folio_status st = folio_buf_putc(&b, '"');
+    for (const char *p = name; *p && st == FOLIO_OK; p++)
+        st = *p == '"' ? folio_buf_append(&b, "\"\"", 2) : folio_buf_putc(&b, *p);
+    if (st == FOLIO_OK)
+        st = folio_buf_putc(&b, '"');
+    if (st != FOLIO_OK) {
+        folio_buf_clear(&b);
+        return NULL;
+    }
+    return folio_buf_detach(&b, NULL);
+}
+
+static bool has_column(const struct folio_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncols_all; i++)
+        if (strcasecmp(t->cols[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static folio_status load_table(struct sqlite_conn *c, const char *name, struct folio_table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->name = folio_strdup(name);
+    t->sql = quote_ident(name);
+    if (t->name == NULL || t->sql == NULL)
+        return FOLIO_ENOMEM;
+
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(c->h,
+                           "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) "
+                           "ORDER BY cid",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return FOLIO_EDB;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    size_t cap = 8;
+    t->cols = folio_calloc(cap + 1, sizeof *t->cols);
+    int pk_order[FOLIO_SORT_MAX] = {0};
+    folio_status st = t->cols ? FOLIO_OK : FOLIO_ENOMEM;
+    while (st == FOLIO_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        if (t->ncols == cap) {
+            struct folio_column *n = folio_realloc(t->cols, (2 * cap + 1) * sizeof *n);
+            if (n == NULL) {
+                st = FOLIO_ENOMEM;
+                break;
+            }
+            memset(n + cap, 0, (cap + 1) * sizeof *n);
+            t->cols = n;
+            cap *= 2;
+        }
+        struct folio_column *col = &t->cols[t->ncols];
+        const char *type = (const char *)sqlite3_column_text(stmt, 1);
+        col->name = folio_strdup((const char *)sqlite3_column_text(stmt, 0));
+        col->sql = col->name ? quote_ident(col->name) : NULL;
+        col->decl_type = folio_strdup(type ? type : "");
+        col->not_null = sqlite3_column_int(stmt, 2) != 0;
+        t->ncols++;
+        t->ncols_all = t->ncols; /* so a failure part-way still frees every name */
+        int pk = sqlite3_column_int(stmt, 3);
+        if (col->name == NULL || col->sql == NULL || col->decl_type == NULL)
+            st = FOLIO_ENOMEM;
+        else if (pk > 0 && pk <= FOLIO_SORT_MAX) {
+            pk_order[pk - 1] = (int)t->ncols; /* 1-based column index */
+            if ((size_t)pk > t->npk)
+                t->npk = (size_t)pk;
+        }
+    }
+    sqlite3_finalize(stmt);
+    t->ncols_all = t->ncols;
+    if (st != FOLIO_OK)
+        return st;
+
+    /* Is there a rowid? WITHOUT ROWID tables refuse to select it. */
+    struct folio_buf q;
+    folio_buf_init(&q, 4096);
+    folio_buf_printf(&q, "SELECT rowid FROM %s LIMIT 0", t->sql);
+    bool rowid = sqlite3_prepare_v2(c->h, q.data, -1, &stmt, NULL) == SQLITE_OK;
+    sqlite3_finalize(stmt);
+    folio_buf_clear(&q);
+
+    bool int_pk = t->npk == 1 && strcasecmp(t->cols[pk_order[0] - 1].decl_type, "INTEGER") == 0;
+    if (rowid && !int_pk) {
+        /* The rowid is the only unique, non-NULL key: add it as a hidden column. */
+        const char *names[] = {"rowid", "_rowid_", "oid"};
+        const char *pick = NULL;
+        for (size_t i = 0; i < 3 && pick == NULL; i++)
+            if (!has_column(t, names[i]))
+                pick = names[i];
+        if (pick == NULL)
+            return FOLIO_EDB; /* all three names shadowed: no way to address the rowid */
+        struct folio_column *col = &t->cols[t->ncols];
+        col->name = folio_strdup(pick);
+        col->sql = folio_strdup(pick); /* the bare keyword, not a quoted identifier */
+        col->decl_type = folio_strdup("INTEGER");
+        col->not_null = true;
+        col->hidden = true;
+        t->ncols_all = t->ncols + 1;
+        if (col->name == NULL || col->sql == NULL || col->decl_type == NULL)
+            return FOLIO_ENOMEM;
+        t->npk = 1;
+        t->pk[0] = (int)t->ncols;
+    } else {
+        for (size_t i = 0; i < t->npk; i++)
+            t->pk[i] = pk_order[i] - 1;
+        if (int_pk)
+            t->cols[t->pk[0]].not_null = true; /* an INTEGER PRIMARY KEY is the rowid */
+    }
+    return FOLIO_OK;
+}
+
+static folio_status sq_load_schema(folio_db_conn *base, struct folio_schema *out,
+                                   struct folio_error *err)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    sqlite3_stmt *stmt;
+    memset(out, 0, sizeof *out);
+    if (sqlite3_prepare_v2(c->h,
+                           "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT "
+                           "LIKE 'sqlite\\_%' ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' "
+                           "ORDER BY name",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(err, c->h, "cannot read the schema");
+    folio_status st = FOLIO_OK;
+    int rc;
+    while (st == FOLIO_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct folio_table *n =
+            folio_realloc(out->tables, (out->ntables + 1) * sizeof *out->tables);
+        if (n == NULL) {
+            st = FOLIO_ENOMEM;
+            break;
+        }
+        out->tables = n;
+        st = load_table(c, (const char *)sqlite3_column_text(stmt, 0), &n[out->ntables]);
+        out->ntables++;
+    }
+    sqlite3_finalize(stmt);
+    if (st != FOLIO_OK) {
+        folio_schema_clear(out);
+        return st == FOLIO_ENOMEM ? folio_error_set(err, st, 500, NULL, "out of memory")
+                                  : db_error(err, c->h, "cannot read the schema");
+    }
+    return FOLIO_OK;
+}
+
+const struct folio_db_ops folio_db_sqlite_ops = {
+    .name = "sqlite",
+    .caps = FOLIO_DB_CAP_DATA_VERSION | FOLIO_DB_CAP_SNAPSHOT,
+    .open = sq_open,
+    .close = sq_close,
+    .load_schema = sq_load_schema,
+    .connect = sq_connect,
+    .disconnect = sq_disconnect,
+    .query = sq_query,
+    .row_columns = sq_row_columns,
+    .row_value = sq_row_value,
+    .data_version = sq_data_version,
+    .begin_read = sq_begin_read,
+    .end_read = sq_end_read,
+    .explain = sq_explain,
+    .param_style = FOLIO_PARAM_QNUM,
+};

@@ -1,0 +1,97 @@
+/* Growable buffer with a hard maximum: see folio/buf.h. */
+#include "folio/buf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "folio/alloc.h"
+
+void folio_buf_init(struct folio_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->max = max;
+}
+
+void folio_buf_clear(struct folio_buf *b)
+{
+    folio_free(b->data);
+    folio_buf_init(b, b->max);
+}
+
+void folio_buf_reset(struct folio_buf *b)
+{
+    b->len = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
+folio_status folio_buf_reserve(struct folio_buf *b, size_t extra)
+{
+    if (extra > b->max || b->len > b->max - extra)
+        return FOLIO_ETOOBIG;
+    size_t need = b->len + extra + 1; /* room for the terminating NUL */
+    if (need <= b->cap)
+        return FOLIO_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    if (cap > b->max + 1)
+        cap = b->max + 1;
+    char *p = folio_realloc(b->data, cap);
+    if (p == NULL)
+        return FOLIO_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return FOLIO_OK;
+}
+
+folio_status folio_buf_append(struct folio_buf *b, const void *p, size_t n)
+{
+    folio_status st = folio_buf_reserve(b, n);
+    if (st != FOLIO_OK)
+        return st;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return FOLIO_OK;
+}
+
+folio_status folio_buf_puts(struct folio_buf *b, const char *s)
+{
+    return folio_buf_append(b, s, strlen(s));
+}
+
+folio_status folio_buf_putc(struct folio_buf *b, char c)
+{
+    return folio_buf_append(b, &c, 1);
+}
+
+folio_status folio_buf_printf(struct folio_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return FOLIO_EINVAL;
+    folio_status st = folio_buf_reserve(b, (size_t)n);
+    if (st != FOLIO_OK)
+        return st;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return FOLIO_OK;
+}
+
+char *folio_buf_detach(struct folio_buf *b, size_t *out_len)
+{
+    char *p = b->data;
+    if (out_len != NULL)
+        *out_len = b->len;
+    folio_buf_init(b, b->max);
+    return p;
+}

@@ -1,0 +1,40 @@
+/* RFC 8288 Link header writer: see folio/link.h. */
+#include "folio/link.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+folio_status folio_url_encode(struct folio_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    folio_status st = folio_buf_reserve(out, len);
+    for (size_t i = 0; i < len && st == FOLIO_OK; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~' || c == ',') {
+            st = folio_buf_putc(out, (char)c);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            st = folio_buf_append(out, e, 3);
+        }
+    }
+    return st;
+}
+
+folio_status folio_link_header_write(struct folio_buf *out, const struct folio_link *links,
+                                     size_t n)
+{
+    folio_status st = FOLIO_OK;
+    bool first = true;
+    for (size_t i = 0; i < n && st == FOLIO_OK; i++) {
+        if (links[i].url == NULL)
+            continue;
+        for (const char *p = links[i].url; *p; p++)
+            if (*p == '<' || *p == '>' || (unsigned char)*p <= 0x20 || *p == 0x7f)
+                return FOLIO_EINVAL;
+        st = folio_buf_printf(out, "%s<%s>; rel=\"%s\"", first ? "" : ", ", links[i].url,
+                              links[i].rel);
+        first = false;
+    }
+    return st;
+}

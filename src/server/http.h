@@ -1,0 +1,71 @@
+/* The server's per-request view, shared by the router and the handlers. A handler fills
+ * the response (status, body, headers); server.c turns it into a libmicrohttpd response.
+ * Everything here lives in the worker thread's reusable state: no allocation per request
+ * beyond what libmicrohttpd itself does. */
+#ifndef FOLIO_SERVER_HTTP_H
+#define FOLIO_SERVER_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "folio/folio.h"
+
+#define FOLIO_HTTP_MAX_PARAMS 64
+#define FOLIO_HTTP_MAX_HEADERS 16
+
+struct folio_server;
+struct MHD_Connection;
+
+/* Per-thread state: one database connection and reusable buffers. */
+struct folio_worker {
+    struct folio_server *srv;
+    folio_db_conn *conn;
+    struct folio_buf body;    /* response body */
+    struct folio_buf headers; /* header names and values, NUL-separated */
+    struct folio_buf sql;     /* SQL text being built */
+    struct folio_buf scratch; /* rows held back for backward pages, temporary text */
+    struct folio_buf links;   /* link URLs */
+};
+
+struct folio_http_header {
+    size_t name, value; /* offsets into worker->headers */
+};
+
+struct folio_http {
+    struct MHD_Connection *conn;
+    struct folio_worker *w;
+    struct folio_server *srv;
+    const char *method;
+    const char *path;
+    size_t nparams;
+    bool too_many_params;
+    struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
+    /* response */
+    int status;
+    const char *content_type;
+    size_t nheaders;
+    struct folio_http_header headers[FOLIO_HTTP_MAX_HEADERS];
+};
+
+/* Add a response header (copied). */
+void folio_http_header_add(struct folio_http *h, const char *name, const char *value);
+/* A request header's value, or NULL. */
+const char *folio_http_request_header(struct folio_http *h, const char *name);
+
+/* Fill the response with an RFC 9457 problem: `slug` becomes the type URI, `title` the
+ * short summary; detail and param come from `err` when given. */
+void folio_problem(struct folio_http *h, int status, const char *slug, const char *title,
+                   const char *detail, const char *param);
+/* The problem for a libfolio status with its folio_error detail. */
+void folio_problem_from_error(struct folio_http *h, const struct folio_error *err);
+
+/* Handlers: one file each under handler/. */
+void folio_handle_index(struct folio_http *h);
+void folio_handle_api(struct folio_http *h, const char *table);
+
+/* Route one request to its handler. */
+void folio_route(struct folio_http *h);
+
+#endif

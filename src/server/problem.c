@@ -1,0 +1,70 @@
+/* RFC 9457 problem details: every error folio returns goes through here. */
+#include <string.h>
+
+#include "server/http.h"
+
+static const char *title_for(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+void folio_problem(struct folio_http *h, int status, const char *slug, const char *title,
+                   const char *detail, const char *param)
+{
+    struct folio_buf *b = &h->w->body;
+    folio_buf_reset(b);
+    struct folio_json j;
+    folio_json_init(&j, b);
+    folio_json_object_begin(&j);
+    folio_json_key(&j, "type");
+    folio_buf_reset(&h->w->scratch);
+    folio_buf_printf(&h->w->scratch, "https://folio.dev/problems/%s", slug);
+    folio_json_string(&j, h->w->scratch.data);
+    folio_json_key(&j, "title");
+    folio_json_string(&j, title ? title : title_for(status));
+    folio_json_key(&j, "status");
+    folio_json_int(&j, status);
+    folio_json_key(&j, "detail");
+    folio_json_string(&j, detail ? detail : title_for(status));
+    if (param != NULL && *param) {
+        folio_json_key(&j, "param");
+        folio_json_string(&j, param);
+    }
+    folio_json_object_end(&j);
+    h->status = status;
+    h->content_type = "application/problem+json";
+}
+
+void folio_problem_from_error(struct folio_http *h, const struct folio_error *err)
+{
+    const char *slug = "internal";
+    const char *title = NULL;
+    int status = err->http_status ? err->http_status : 500;
+    switch (err->status) {
+    case FOLIO_EPARAM: slug = "invalid-parameter"; title = "Invalid parameter"; break;
+    case FOLIO_EUNKNOWN_PARAM: slug = "unknown-parameter"; title = "Unknown parameter"; break;
+    case FOLIO_ECONFLICT: slug = "conflicting-parameters"; title = "Conflicting parameters"; break;
+    case FOLIO_EUNKNOWN_COLUMN: slug = "unknown-column"; title = "Unknown column"; break;
+    case FOLIO_ECURSOR_INVALID: slug = "invalid-cursor"; title = "Invalid cursor"; break;
+    case FOLIO_ECURSOR_EXPIRED: slug = "expired-cursor"; title = "Expired cursor"; break;
+    case FOLIO_ECURSOR_FOREIGN: slug = "foreign-cursor"; title = "Cursor from another query"; break;
+    case FOLIO_ENOTFOUND: slug = "not-found"; break;
+    case FOLIO_ELIMIT: slug = "limit-exceeded"; title = "Limit exceeded"; break;
+    case FOLIO_ETOOBIG: slug = "too-large"; title = "Response too large"; break;
+    default:
+        status = err->http_status >= 400 ? err->http_status : 500;
+    }
+    /* Internal failures never leak database text to clients. */
+    const char *detail = status >= 500 ? "the server failed to answer this request" : err->detail;
+    folio_problem(h, status, slug, title, detail, err->param);
+}

@@ -1,0 +1,212 @@
+/* libmicrohttpd glue: daemon lifecycle, per-thread workers, request -> router -> response. */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/http.h"
+
+static pthread_key_t worker_key;
+static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
+
+static void worker_free(void *p)
+{
+    struct folio_worker *w = p;
+    if (w == NULL)
+        return;
+    folio_db_disconnect(w->conn);
+    folio_buf_clear(&w->body);
+    folio_buf_clear(&w->headers);
+    folio_buf_clear(&w->sql);
+    folio_buf_clear(&w->scratch);
+    folio_buf_clear(&w->links);
+    folio_free(w);
+}
+
+static void worker_key_create(void)
+{
+    pthread_key_create(&worker_key, worker_free);
+}
+
+/* The calling thread's worker, created on its first request. */
+static struct folio_worker *worker_get(struct folio_server *srv, struct folio_error *err)
+{
+    pthread_once(&worker_key_once, worker_key_create);
+    struct folio_worker *w = pthread_getspecific(worker_key);
+    if (w != NULL)
+        return w;
+    w = folio_calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->srv = srv;
+    if (folio_db_connect(srv->db, &w->conn, err) != FOLIO_OK) {
+        folio_free(w);
+        return NULL;
+    }
+    folio_buf_init(&w->body, srv->cfg.max_response_bytes);
+    folio_buf_init(&w->headers, 64 * 1024);
+    folio_buf_init(&w->sql, 64 * 1024);
+    folio_buf_init(&w->scratch, srv->cfg.max_response_bytes);
+    folio_buf_init(&w->links, 64 * 1024);
+    pthread_setspecific(worker_key, w);
+    return w;
+}
+
+void folio_server_config_defaults(struct folio_server_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
+    cfg->listen_port = 8080;
+    cfg->threads = 2;
+    cfg->max_connections = 1024;
+    cfg->connection_timeout = 30;
+    cfg->max_request_bytes = 256 * 1024;
+    cfg->max_url_bytes = 8 * 1024;
+    cfg->max_response_bytes = 16 * 1024 * 1024;
+    cfg->default_per_page = 20;
+    cfg->max_per_page = 100;
+    cfg->cursor_ttl = 86400;
+}
+
+void folio_http_header_add(struct folio_http *h, const char *name, const char *value)
+{
+    if (h->nheaders == FOLIO_HTTP_MAX_HEADERS)
+        return;
+    struct folio_buf *b = &h->w->headers;
+    size_t n = b->len;
+    if (folio_buf_append(b, name, strlen(name) + 1) != FOLIO_OK)
+        return;
+    size_t v = b->len;
+    if (folio_buf_append(b, value, strlen(value) + 1) != FOLIO_OK) {
+        b->len = n;
+        return;
+    }
+    h->headers[h->nheaders++] = (struct folio_http_header){n, v};
+}
+
+const char *folio_http_request_header(struct folio_http *h, const char *name)
+{
+    return MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct folio_http *h = cls;
+    if (h->nparams == FOLIO_HTTP_MAX_PARAMS) {
+        h->too_many_params = true;
+        return MHD_NO;
+    }
+    h->params[h->nparams++] = (struct folio_param){key, value};
+    return MHD_YES;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
+{
+    struct folio_worker *w = h->w;
+    const char *body = w ? w->body.data : NULL;
+    size_t len = w ? w->body.len : 0;
+    if (h->method != NULL && strcmp(h->method, "HEAD") == 0)
+        len = 0;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+    if (r == NULL)
+        return MHD_NO;
+    if (h->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, h->content_type);
+    for (size_t i = 0; w && i < h->nheaders; i++)
+        MHD_add_response_header(r, w->headers.data + h->headers[i].name,
+                                w->headers.data + h->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)h->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    struct folio_server *srv = cls;
+    static int first_call_marker;
+    /* Answer on the second call: queueing in the first makes libmicrohttpd 0.9.75 close
+     * the connection instead of keeping it alive. */
+    if (*con_cls == NULL) {
+        *con_cls = &first_call_marker;
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0; /* request bodies are ignored: every endpoint is GET */
+        return MHD_YES;
+    }
+
+    struct folio_http h;
+    memset(&h, 0, sizeof h);
+    h.conn = conn;
+    h.srv = srv;
+    h.method = method;
+    h.path = url;
+    struct folio_error err = {0};
+    h.w = worker_get(srv, &err);
+    if (h.w == NULL) {
+        static const char msg[] =
+            "{\"type\":\"https://folio.dev/problems/unavailable\",\"title\":\"Service "
+            "Unavailable\",\"status\":503,\"detail\":\"the database cannot be opened\"}";
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
+        enum MHD_Result ret = MHD_queue_response(conn, 503, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    folio_buf_reset(&h.w->body);
+    folio_buf_reset(&h.w->headers);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
+    folio_route(&h);
+    return queue(conn, &h);
+}
+
+folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
+                                folio_db *db, const struct folio_keyring *kr,
+                                struct folio_error *err)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = *cfg;
+    srv->db = db;
+    srv->keyring = *kr;
+
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(cfg->listen_port);
+    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1)
+        return folio_error_set(err, FOLIO_EINVAL, 0, "listen",
+                               "listen address '%s' is not an IPv4 address", cfg->listen_host);
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    srv->daemon = MHD_start_daemon(
+        flags, cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes + 4096,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
+    if (srv->daemon == NULL)
+        return folio_error_set(err, FOLIO_EIO, 0, "listen", "cannot listen on %s:%u",
+                               cfg->listen_host, cfg->listen_port);
+    return FOLIO_OK;
+}
+
+void folio_server_stop(struct folio_server *srv)
+{
+    if (srv->daemon != NULL)
+        MHD_stop_daemon(srv->daemon);
+    srv->daemon = NULL;
+    folio_keyring_clear(&srv->keyring);
+}

@@ -1,0 +1,43 @@
+/* The HTTP server: libmicrohttpd with a pool of worker threads, each owning its own
+ * database connection (no lock on the request path). */
+#ifndef FOLIO_SERVER_SERVER_H
+#define FOLIO_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "folio/folio.h"
+
+struct folio_server_config {
+    char listen_host[64];
+    uint16_t listen_port;
+    unsigned threads;
+    unsigned max_connections;
+    unsigned connection_timeout; /* seconds */
+    size_t max_request_bytes;    /* request line + headers */
+    size_t max_url_bytes;
+    size_t max_response_bytes;
+    int default_per_page;
+    int max_per_page;
+    uint64_t cursor_ttl; /* seconds, 0 = never expire */
+    bool debug_plan;     /* X-Folio-Plan header with the page query's plan */
+};
+
+struct folio_server {
+    struct folio_server_config cfg;
+    folio_db *db;
+    struct folio_keyring keyring;
+    struct MHD_Daemon *daemon;
+};
+
+void folio_server_config_defaults(struct folio_server_config *cfg);
+/* Start serving `db` (borrowed; must outlive the server). FOLIO_EIO when the address
+ * cannot be bound, with err->detail saying why. */
+folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
+                                folio_db *db, const struct folio_keyring *kr,
+                                struct folio_error *err);
+/* Stop accepting, finish requests in flight, close connections, free per-thread state. */
+void folio_server_stop(struct folio_server *srv);
+
+#endif
