@@ -1,0 +1,42 @@
+# folio: the two commands (make run, make test) and a few more. Thin wrapper over CMake.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+DEMO_DB ?= var/demo.db
+DEMO_ROWS ?= 1000000
+LISTEN ?= 127.0.0.1:8080
+
+.PHONY: all deps build run test bench clean
+
+all: build
+
+deps:
+	tools/deps.sh build test
+
+build/release/folio: deps-build FORCE
+	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DFOLIO_TESTS=OFF >/dev/null
+	cmake --build build/release -j$(JOBS)
+
+.PHONY: deps-build FORCE
+deps-build:
+	tools/deps.sh build
+FORCE:
+
+build: build/release/folio
+
+run: build/release/folio
+	@mkdir -p $(dir $(DEMO_DB))
+	@[ -f $(DEMO_DB) ] || build/release/folio demo $(DEMO_DB) --rows $(DEMO_ROWS)
+	build/release/folio serve $(DEMO_DB) --listen $(LISTEN)
+
+test:
+	tools/deps.sh build test
+	cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Debug -DFOLIO_SANITIZE=ON >/dev/null
+	cmake --build build/test -j$(JOBS)
+	ctest --test-dir build/test --output-on-failure -j$(JOBS)
+
+bench:
+	tools/deps.sh build bench
+	bench/run.sh
+
+clean:
+	rm -rf build
