@@ -4,10 +4,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
-            libjansson-dev libpq-dev sqlite3)
-test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis clang libclang-rt-14-dev
-           postgresql nodejs npm chromium)
-bench_pkgs=(wrk nginx-light hyperfine valgrind)
+            libjansson-dev)
+test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis)
+bench_pkgs=(wrk nginx-light valgrind util-linux)
 
 want=("${build_pkgs[@]}")
 for set in "$@"; do

@@ -76,9 +76,18 @@ static int fail_unexpected(struct folio__toml_parser *p, const char *context)
         return folio__toml_fail(p, "unexpected end of input %s", context);
     if (c == '\n' || c == '\r')
         return folio__toml_fail(p, "unexpected newline %s", context);
+    if (c == ' ' || c == '\t')
+        return folio__toml_fail(p, "unexpected %s %s", c == ' ' ? "space" : "tab", context);
     if (c > 0x20 && c < 0x7F)
         return folio__toml_fail(p, "unexpected '%c' %s", c, context);
-    return folio__toml_fail(p, "unexpected character %s", context);
+    /* Name the code point (the input is valid UTF-8 by now). */
+    uint32_t cp = (uint32_t)c;
+    size_t extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+    if (extra > 0)
+        cp &= 0x3Fu >> extra;
+    for (size_t i = 1; i <= extra; i++)
+        cp = cp << 6 | ((uint32_t)folio__toml_peek_at(p, i) & 0x3F);
+    return folio__toml_fail(p, "unexpected character U+%04X %s", (unsigned)cp, context);
 }
 
 /* --- whitespace, comments, newlines --- */

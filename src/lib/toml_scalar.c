@@ -9,6 +9,9 @@
 #include "folio/alloc.h"
 #include "toml_internal.h"
 
+#define BAD_VALUE                                                                        \
+    "invalid value (expected a string, number, boolean, datetime, array or inline table)"
+
 /* --- growable string --- */
 
 void folio__toml_str_clear(struct folio__toml_str *s)
@@ -388,7 +391,7 @@ static int parse_number(struct folio__toml_parser *p, struct folio_toml_value *v
             v->u.f = sign == '-' ? -NAN : NAN;
             return 0;
         }
-        return folio__toml_fail_at(p, FOLIO_ESYNTAX, line, col, "invalid value");
+        return folio__toml_fail_at(p, FOLIO_ESYNTAX, line, col, BAD_VALUE);
     }
     int c1 = folio__toml_peek_at(p, 1);
     if (c == '0' && (c1 == 'x' || c1 == 'o' || c1 == 'b')) {
@@ -398,7 +401,7 @@ static int parse_number(struct folio__toml_parser *p, struct folio_toml_value *v
         return parse_radix_int(p, v, line, col);
     }
     if (!is_digit(c))
-        return folio__toml_fail_at(p, FOLIO_ESYNTAX, line, col, "invalid value");
+        return folio__toml_fail_at(p, FOLIO_ESYNTAX, line, col, BAD_VALUE);
     if (c == '0' && (is_digit(c1) || c1 == '_'))
         return folio__toml_fail_at(p, FOLIO_ESYNTAX, line, col,
                                    "leading zeros are not allowed");
@@ -596,7 +599,7 @@ int folio__toml_parse_scalar(struct folio__toml_parser *p, struct folio_toml_val
             v->u.b = c == 't';
             return 0;
         }
-        return folio__toml_fail_at(p, FOLIO_ESYNTAX, line, col, "invalid value");
+        return folio__toml_fail_at(p, FOLIO_ESYNTAX, line, col, BAD_VALUE);
     }
     if (looks_like_datetime(p))
         return parse_datetime(p, v);
