@@ -298,10 +298,8 @@ static int scan_digits(struct folio__toml_parser *p, int base, uint64_t max, uin
             continue;
         }
         if (folio__toml_peek(p) == '_') {
-            if (digit_in_base(folio__toml_peek_at(p, 1), base) < 0) {
-                folio__toml_adv(p);
+            if (digit_in_base(folio__toml_peek_at(p, 1), base) < 0)
                 return folio__toml_fail(p, "an underscore must be between two digits");
-            }
             folio__toml_adv(p);
             continue;
         }
