@@ -1,0 +1,240 @@
+/* folio ls DIR [--page P] [--per-page N] [--json]: one page of a directory's regular files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "folio/buf.h"
+#include "folio/json.h"
+#include "fs/dirlist.h"
+
+#define LS_PER_PAGE_DEFAULT 50
+/* JSON is flushed to stdout whenever this much is buffered, so any page size works. */
+#define LS_JSON_FLUSH ((size_t)64 << 10)
+#define LS_JSON_MAX ((size_t)16 << 20)
+
+static void usage(FILE *to)
+{
+    fputs("usage: folio ls DIR [--page P] [--per-page N] [--json]\n"
+          "\n"
+          "List the regular files of DIR, sorted bytewise, one page at a time.\n"
+          "Subdirectories and special files are not listed; a symbolic link is listed\n"
+          "only if it leads to a regular file inside DIR.\n"
+          "\n"
+          "options:\n"
+          "  --page P       the page to show, from 1 (default 1); a page before the\n"
+          "                 first or after the last shows the first or last page\n"
+          "  --per-page N   files per page, at least 1 (default 50)\n"
+          "  --json         print one line of JSON:\n"
+          "                 {\"page\": P, \"per_page\": N, \"total\": T, \"pages\": K, \"files\": [...]}\n"
+          "                 a name that is not valid UTF-8 carries each stray byte as a\n"
+          "                 \\udcXX escape (Python: os.fsencode(name) gives the bytes back)\n"
+          "  -h, --help     show this help\n"
+          "\n"
+          "Plain output is one name per line on stdout, as raw bytes, followed by a footer\n"
+          "such as '-- page 1/3, 50 of 120 files --' on stderr, so that stdout holds only\n"
+          "names. A name containing a newline is ambiguous there: use --json.\n"
+          "\n"
+          "exit status: 0 listed, 1 DIR cannot be listed, 2 bad arguments\n",
+          to);
+}
+
+/* A whole decimal integer with an optional sign and nothing else. On overflow *out is
+ * saturated and *out_overflow set. */
+static bool parse_int(const char *s, int64_t *out, bool *out_overflow)
+{
+    const char *digits = (*s == '-' || *s == '+') ? s + 1 : s;
+    if (*digits == '\0')
+        return false;
+    for (const char *p = digits; *p != '\0'; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    errno = 0;
+    long long v = strtoll(s, NULL, 10);
+    *out_overflow = errno == ERANGE;
+    *out = v;
+    return true;
+}
+
+struct ls_args {
+    const char *dir;
+    int64_t page;
+    int64_t per_page;
+    bool json;
+};
+
+/* Returns -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, struct ls_args *a)
+{
+    bool options_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!options_done && arg[0] == '-' && arg[1] != '\0') {
+            if (strcmp(arg, "--") == 0) {
+                options_done = true;
+                continue;
+            }
+            if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+                usage(stdout);
+                return 0;
+            }
+            if (strcmp(arg, "--json") == 0) {
+                a->json = true;
+                continue;
+            }
+            const char *opt = NULL, *val = NULL;
+            size_t optlen = strcspn(arg, "=");
+            if (strncmp(arg, "--page", optlen) == 0 && optlen == 6)
+                opt = "--page";
+            else if (strncmp(arg, "--per-page", optlen) == 0 && optlen == 10)
+                opt = "--per-page";
+            if (opt == NULL) {
+                fprintf(stderr, "folio ls: unknown option '%s'\n", arg);
+                usage(stderr);
+                return 2;
+            }
+            if (arg[optlen] == '=') {
+                val = arg + optlen + 1;
+            } else if (i + 1 < argc) {
+                val = argv[++i];
+            } else {
+                fprintf(stderr, "folio ls: %s needs a value\n", opt);
+                return 2;
+            }
+            int64_t v;
+            bool overflow;
+            if (!parse_int(val, &v, &overflow)) {
+                fprintf(stderr, "folio ls: %s must be an integer, got '%s'\n", opt, val);
+                return 2;
+            }
+            if (strcmp(opt, "--page") == 0) { /* any integer: clamped into 1..pages */
+                a->page = v;
+            } else {
+                if (v < 1 || overflow) {
+                    fprintf(stderr,
+                            "folio ls: --per-page must be an integer from 1 to %" PRId64
+                            ", got '%s'\n",
+                            INT64_MAX, val);
+                    return 2;
+                }
+                a->per_page = v;
+            }
+            continue;
+        }
+        if (a->dir != NULL) {
+            fprintf(stderr, "folio ls: one directory only ('%s' and '%s')\n", a->dir, arg);
+            return 2;
+        }
+        a->dir = arg;
+    }
+    if (a->dir == NULL) {
+        fprintf(stderr, "folio ls: missing DIR\n");
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+static int flush_buf(struct folio_buf *b)
+{
+    if (b->len > 0 && fwrite(b->data, 1, b->len, stdout) != b->len)
+        return -1;
+    folio_buf_reset(b);
+    return 0;
+}
+
+static int print_json(const struct folio_dirlist *list, const struct folio_page *pg)
+{
+    struct folio_buf b;
+    struct folio_json w;
+    folio_buf_init(&b, LS_JSON_MAX);
+    folio_json_init(&w, &b);
+    folio_json_object_begin(&w);
+    folio_json_key(&w, "page");
+    folio_json_int(&w, (int64_t)pg->page);
+    folio_json_key(&w, "per_page");
+    folio_json_int(&w, (int64_t)pg->per_page);
+    folio_json_key(&w, "total");
+    folio_json_int(&w, (int64_t)pg->total);
+    folio_json_key(&w, "pages");
+    folio_json_int(&w, (int64_t)pg->pages);
+    folio_json_key(&w, "files");
+    folio_json_array_begin(&w);
+    int rc = 0;
+    for (uint64_t i = pg->first; i < pg->first + pg->count && rc == 0; i++) {
+        size_t len;
+        const char *name = folio_dirlist_name(list, (size_t)i, &len);
+        folio_json_string_bytes(&w, name, len);
+        /* The writer keeps its nesting state itself, so the text so far can go out. */
+        if (b.len >= LS_JSON_FLUSH && folio_json_status(&w) == FOLIO_OK)
+            rc = flush_buf(&b);
+    }
+    folio_json_array_end(&w);
+    folio_json_object_end(&w);
+    folio_buf_putc(&b, '\n');
+    folio_status s = folio_json_status(&w);
+    if (s != FOLIO_OK) {
+        fprintf(stderr, "folio ls: cannot write JSON: %s\n", folio_strerror(s));
+        rc = -1;
+    } else if (rc == 0) {
+        rc = flush_buf(&b);
+    }
+    folio_buf_clear(&b);
+    return rc;
+}
+
+static int print_plain(const struct folio_dirlist *list, const struct folio_page *pg)
+{
+    for (uint64_t i = pg->first; i < pg->first + pg->count; i++) {
+        size_t len;
+        const char *name = folio_dirlist_name(list, (size_t)i, &len);
+        fwrite(name, 1, len, stdout);
+        putchar('\n');
+    }
+    fprintf(stderr, "-- page %" PRIu64 "/%" PRIu64 ", %" PRIu64 " of %" PRIu64 " files --\n",
+            pg->page, pg->pages, pg->count, pg->total);
+    return 0;
+}
+
+int cmd_ls(int argc, char **argv)
+{
+    struct ls_args a = {NULL, 1, LS_PER_PAGE_DEFAULT, false};
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+
+    int fd = open(a.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "folio ls: %s: %s\n", a.dir,
+                errno == ENOTDIR ? "not a directory" : strerror(errno));
+        return 1;
+    }
+    struct folio_dirlist *list;
+    struct folio_error err = {0};
+    folio_status s = folio_dirlist_read(fd, fd, ".", 1, FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list,
+                                        &err);
+    close(fd);
+    if (s != FOLIO_OK) {
+        fprintf(stderr, "folio ls: %s: %s\n", a.dir,
+                err.detail[0] ? err.detail : folio_strerror(s));
+        return 1;
+    }
+    struct folio_page pg;
+    if (folio_page_compute(folio_dirlist_count(list), (uint64_t)a.per_page, a.page, &pg) !=
+        FOLIO_OK) {
+        folio_dirlist_free(list);
+        return 2; /* unreachable: per_page was checked */
+    }
+    rc = a.json ? print_json(list, &pg) : print_plain(list, &pg);
+    folio_dirlist_free(list);
+    if (fflush(stdout) != 0 || ferror(stdout) || rc != 0) {
+        fprintf(stderr, "folio ls: cannot write the listing: %s\n", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
