@@ -188,7 +188,7 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct folio_server srv;
-    if (folio_server_start(&srv, &cfg, db, &kr, &err) != FOLIO_OK) {
+    if (folio_server_start(&srv, &cfg, db, &kr, NULL, 0, &err) != FOLIO_OK) {
         fprintf(stderr, "folio serve: %s\n", err.detail);
         folio_keyring_clear(&kr);
         folio_db_close(db);

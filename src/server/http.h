@@ -63,7 +63,9 @@ void folio_problem_from_error(struct folio_http *h, const struct folio_error *er
 
 /* Handlers: one file each under handler/. */
 void folio_handle_index(struct folio_http *h);
-void folio_handle_api(struct folio_http *h, const char *table);
+struct folio_endpoint;
+void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep);
+void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep);
 
 /* Route one request to its handler. */
 void folio_route(struct folio_http *h);

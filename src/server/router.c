@@ -25,9 +25,14 @@ void folio_route(struct folio_http *h)
         folio_handle_index(h);
         return;
     }
-    if (strncmp(h->path, "/api/", 5) == 0 && h->path[5] != '\0' &&
-        strchr(h->path + 5, '/') == NULL) {
-        folio_handle_api(h, h->path + 5);
+    for (size_t i = 0; i < h->srv->nendpoints; i++) {
+        const struct folio_endpoint *ep = &h->srv->endpoints[i];
+        if (strcmp(ep->path, h->path) != 0)
+            continue;
+        if (ep->style == FOLIO_STYLE_FOLIO)
+            folio_handle_api(h, ep);
+        else
+            folio_handle_tutorial(h, ep);
         return;
     }
     folio_problem(h, 404, "not-found", NULL, "no such resource", NULL);

@@ -175,12 +175,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
                                 folio_db *db, const struct folio_keyring *kr,
+                                struct folio_endpoint *endpoints, size_t nendpoints,
                                 struct folio_error *err)
 {
     memset(srv, 0, sizeof *srv);
     srv->cfg = *cfg;
     srv->db = db;
     srv->keyring = *kr;
+    srv->endpoints = endpoints;
+    srv->nendpoints = nendpoints;
+    if (endpoints == NULL) {
+        folio_status st = folio_server_auto_endpoints(srv);
+        if (st != FOLIO_OK)
+            return folio_error_set(err, st, 0, NULL, "cannot describe the tables: %s",
+                                   folio_strerror(st));
+    }
 
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
@@ -203,10 +212,43 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
     return FOLIO_OK;
 }
 
+folio_status folio_server_auto_endpoints(struct folio_server *srv)
+{
+    const struct folio_schema *s = folio_db_schema(srv->db);
+    size_t base = srv->nendpoints;
+    struct folio_endpoint *eps =
+        folio_realloc(srv->endpoints, (base + s->ntables + 1) * sizeof *eps);
+    if (eps == NULL)
+        return FOLIO_ENOMEM;
+    srv->endpoints = eps;
+    struct folio_buf path;
+    folio_buf_init(&path, 4096);
+    folio_status st = FOLIO_OK;
+    for (size_t t = 0; t < s->ntables && st == FOLIO_OK; t++) {
+        folio_buf_reset(&path);
+        folio_buf_printf(&path, "/api/%s", s->tables[t].name);
+        struct folio_endpoint *ep = &eps[srv->nendpoints];
+        st = path.data ? folio_endpoint_init(ep, &s->tables[t], path.data) : FOLIO_ENOMEM;
+        if (st != FOLIO_OK)
+            break;
+        srv->nendpoints++;
+        folio_endpoint_all_columns(ep);
+        ep->default_per_page = srv->cfg.default_per_page;
+        ep->max_per_page = srv->cfg.max_per_page;
+    }
+    folio_buf_clear(&path);
+    return st;
+}
+
 void folio_server_stop(struct folio_server *srv)
 {
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
     folio_keyring_clear(&srv->keyring);
+    for (size_t i = 0; i < srv->nendpoints; i++)
+        folio_endpoint_clear(&srv->endpoints[i]);
+    folio_free(srv->endpoints);
+    srv->endpoints = NULL;
+    srv->nendpoints = 0;
 }

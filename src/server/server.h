@@ -8,6 +8,7 @@
 
 #include "db/db.h"
 #include "folio/folio.h"
+#include "server/endpoint.h"
 
 struct folio_server_config {
     char listen_host[64];
@@ -29,14 +30,20 @@ struct folio_server {
     folio_db *db;
     struct folio_keyring keyring;
     struct MHD_Daemon *daemon;
+    size_t nendpoints;
+    struct folio_endpoint *endpoints; /* owned */
 };
 
 void folio_server_config_defaults(struct folio_server_config *cfg);
-/* Start serving `db` (borrowed; must outlive the server). FOLIO_EIO when the address
+/* Start serving `db` (borrowed; must outlive the server). `endpoints` (taken over; NULL
+ * = one endpoint per table at /api/{table}). FOLIO_EIO when the address
  * cannot be bound, with err->detail saying why. */
 folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
                                 folio_db *db, const struct folio_keyring *kr,
+                                struct folio_endpoint *endpoints, size_t nendpoints,
                                 struct folio_error *err);
+/* Add one endpoint per table at /api/{table}, exposing every column. */
+folio_status folio_server_auto_endpoints(struct folio_server *srv);
 /* Stop accepting, finish requests in flight, close connections, free per-thread state. */
 void folio_server_stop(struct folio_server *srv);
 

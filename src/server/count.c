@@ -1,0 +1,91 @@
+/* Cached exact totals: see count.h. */
+#include "server/count.h"
+
+#include <string.h>
+
+#include "server/server.h"
+
+#define COUNT_SLOTS 64
+
+struct count_entry {
+    uint8_t key[FOLIO_CURSOR_FINGERPRINT_BYTES];
+    uint64_t version;
+    int64_t count;
+    uint64_t used;
+    bool valid;
+};
+
+/* Per thread, like the connection whose data version it trusts: data versions are only
+ * comparable within one connection. */
+static _Thread_local struct count_entry cache[COUNT_SLOTS];
+static _Thread_local uint64_t clock_;
+
+static int count_row(void *ctx, const struct folio_db_row *row)
+{
+    struct folio_value v;
+    folio_db_row_value(row, 0, &v);
+    *(int64_t *)ctx = v.type == FOLIO_VALUE_INT ? v.i : 0;
+    return 1;
+}
+
+folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spec *spec,
+                               int64_t *out, struct folio_error *err)
+{
+    const struct folio_table *t = spec->ep->table;
+    struct folio_buf *sql = &h->w->sql;
+    struct folio_buf key;
+    folio_buf_init(&key, 128 * 1024);
+    folio_buf_append(&key, t->name, strlen(t->name) + 1);
+    if (spec->filters)
+        folio_filter_format(&key, spec->filters);
+    uint8_t k[FOLIO_CURSOR_FINGERPRINT_BYTES];
+    folio_cursor_fingerprint(key.data ? key.data : "", key.len, k);
+    folio_buf_clear(&key);
+
+    uint64_t version = 0;
+    folio_status st = folio_db_data_version(h->w->conn, &version);
+    if (st != FOLIO_OK)
+        return folio_error_set(err, st, 500, NULL, "cannot read the data version");
+    struct count_entry *victim = &cache[0];
+    for (size_t i = 0; i < COUNT_SLOTS; i++) {
+        struct count_entry *e = &cache[i];
+        if (e->valid && memcmp(e->key, k, sizeof k) == 0) {
+            if (e->version == version) {
+                e->used = ++clock_;
+                *out = e->count;
+                return FOLIO_OK;
+            }
+            victim = e;
+            break;
+        }
+        if (!e->valid || e->used < victim->used)
+            victim = e;
+    }
+
+    const char *colsql[FOLIO_PAGE_MAX_SELECT + 1];
+    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
+        colsql[c] = t->cols[c].sql;
+    struct folio_value params[FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4];
+    int next = 1;
+    folio_buf_reset(sql);
+    st = folio_buf_printf(sql, "SELECT count(*) FROM %s", t->sql);
+    if (st == FOLIO_OK && spec->filters && spec->filters->n > 0) {
+        st = folio_buf_puts(sql, " WHERE ");
+        if (st == FOLIO_OK)
+            st = folio_filter_where(sql, spec->filters, colsql,
+                                    folio_db_param_style(h->srv->db), &next, params,
+                                    sizeof params / sizeof params[0]);
+    }
+    int64_t n = 0;
+    if (st == FOLIO_OK)
+        st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1,
+                            count_row, &n, err);
+    if (st != FOLIO_OK)
+        return err && err->status ? err->status
+                                  : folio_error_set(err, st, 500, NULL, "count failed");
+    *victim = (struct count_entry){.version = version, .count = n, .used = ++clock_,
+                                   .valid = true};
+    memcpy(victim->key, k, sizeof k);
+    *out = n;
+    return FOLIO_OK;
+}

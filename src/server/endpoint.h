@@ -1,0 +1,50 @@
+/* An endpoint: one table exposed at one path, with its allowlists and limits. Without a
+ * config file every table becomes an endpoint at /api/{table} exposing all columns. */
+#ifndef FOLIO_SERVER_ENDPOINT_H
+#define FOLIO_SERVER_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "db/db.h"
+#include "folio/folio.h"
+
+enum folio_style {
+    FOLIO_STYLE_FOLIO,           /* {"data", "meta", "links"} */
+    FOLIO_STYLE_TUTORIAL_OFFSET, /* {"page","per_page","count",<name>,"total_estimate"} */
+    FOLIO_STYLE_TUTORIAL_KEYSET, /* {"per_page",<name>,"next_cursor": last id} */
+    FOLIO_STYLE_TUTORIAL_SIGNED, /* {<name>,"next_cursor": signed token} */
+};
+
+enum {
+    FOLIO_ALLOW_OFFSET = 1u << 0,
+    FOLIO_ALLOW_KEYSET = 1u << 1,
+};
+
+struct folio_endpoint {
+    char *path;                      /* "/api/users" */
+    char *name;                      /* collection name in tutorial styles */
+    const struct folio_table *table; /* borrowed from the db schema */
+    size_t ncols;
+    int *cols;            /* exposed table columns, in output order */
+    bool *exposed;        /* per table column (ncols_all) */
+    bool *sortable;       /* per table column */
+    bool *filterable;     /* per table column */
+    struct folio_sort default_sort;  /* without the tiebreaker */
+    unsigned modes;
+    int default_per_page;
+    int max_per_page;
+    enum folio_count default_count;
+    enum folio_style style;
+};
+
+/* Allocate the per-column arrays for `t` (nothing exposed yet). */
+folio_status folio_endpoint_init(struct folio_endpoint *ep, const struct folio_table *t,
+                                 const char *path);
+/* Expose, sort and filter on every visible column; default sort = the tiebreaker. */
+folio_status folio_endpoint_all_columns(struct folio_endpoint *ep);
+/* Add an exposed column by table index (keeps output order). */
+folio_status folio_endpoint_expose(struct folio_endpoint *ep, int column);
+void folio_endpoint_clear(struct folio_endpoint *ep);
+
+#endif

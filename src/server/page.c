@@ -1,0 +1,406 @@
+/* The page engine: see page.h. */
+#include "server/page.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/server.h"
+
+folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
+                             const char *sort, const struct folio_filter_set *filters,
+                             struct folio_error *err)
+{
+    const struct folio_table *t = ep->table;
+    spec->ep = ep;
+    spec->filters = filters;
+    spec->skip_probes = false;
+    spec->sort_given = sort != NULL;
+    if (sort == NULL) {
+        spec->sort = ep->default_sort;
+    } else {
+        const char *names[FOLIO_PAGE_MAX_SELECT];
+        size_t n = t->ncols < FOLIO_PAGE_MAX_SELECT ? t->ncols : FOLIO_PAGE_MAX_SELECT;
+        for (size_t c = 0; c < n; c++)
+            names[c] = ep->sortable[c] ? t->cols[c].name : "";
+        folio_status st = folio_sort_parse(&spec->sort, sort, names, n, err);
+        if (st != FOLIO_OK)
+            return st;
+    }
+    for (size_t i = 0; i < t->npk; i++)
+        if (folio_sort_append(&spec->sort, t->pk[i]) != FOLIO_OK)
+            return folio_error_set(err, FOLIO_EPARAM, 400, "sort", "sort has too many columns");
+
+    /* Fingerprint: table, canonical sort, canonical filters. */
+    struct folio_buf b;
+    folio_buf_init(&b, 128 * 1024);
+    const char *all[FOLIO_PAGE_MAX_SELECT + 1];
+    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
+        all[c] = t->cols[c].name;
+    folio_status st = folio_buf_append(&b, t->name, strlen(t->name) + 1);
+    if (st == FOLIO_OK)
+        st = folio_sort_format(&b, &spec->sort, all);
+    if (st == FOLIO_OK)
+        st = folio_buf_append(&b, "", 1);
+    if (st == FOLIO_OK && filters != NULL)
+        st = folio_filter_format(&b, filters);
+    if (st == FOLIO_OK)
+        folio_cursor_fingerprint(b.data, b.len, spec->fp);
+    folio_buf_clear(&b);
+    if (st != FOLIO_OK)
+        return folio_error_set(err, st, 500, NULL, "out of memory");
+
+    spec->nfields = 0;
+    for (size_t i = 0; i < ep->ncols && i < FOLIO_PAGE_MAX_SELECT; i++)
+        spec->fields[spec->nfields++] = ep->cols[i];
+    return FOLIO_OK;
+}
+
+folio_status folio_page_fields(struct folio_page_spec *spec, const char *fields,
+                               struct folio_error *err)
+{
+    const struct folio_endpoint *ep = spec->ep;
+    const struct folio_table *t = ep->table;
+    if (fields == NULL)
+        return FOLIO_OK;
+    spec->nfields = 0;
+    const char *p = fields;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        int found = -1;
+        for (size_t i = 0; i < ep->ncols; i++) {
+            const char *name = t->cols[ep->cols[i]].name;
+            if (strlen(name) == len && memcmp(name, p, len) == 0)
+                found = ep->cols[i];
+        }
+        if (found < 0)
+            return folio_error_set(err, FOLIO_EUNKNOWN_COLUMN, 400, "fields",
+                                   "fields names unknown column '%.*s'",
+                                   (int)(len > 64 ? 64 : len), p);
+        for (size_t i = 0; i < spec->nfields; i++)
+            if (spec->fields[i] == found)
+                return folio_error_set(err, FOLIO_EPARAM, 400, "fields",
+                                       "fields names column '%s' twice", t->cols[found].name);
+        spec->fields[spec->nfields++] = found;
+        if (end == NULL)
+            break;
+        p = end + 1;
+    }
+    return FOLIO_OK;
+}
+
+folio_status folio_page_cursor(struct folio_page_spec *spec, struct folio_http *h,
+                               const char *token, bool before, const char *param,
+                               struct folio_error *err)
+{
+    folio_status st = folio_cursor_decode(&h->srv->keyring, token, strlen(token),
+                                          (uint64_t)time(NULL), spec->fp, &spec->cursor, err);
+    if (st == FOLIO_OK && spec->cursor.nkeys != spec->sort.n)
+        st = folio_error_set(err, FOLIO_ECURSOR_INVALID, 400, param, "invalid cursor");
+    if (st == FOLIO_OK && ((spec->cursor.flags & FOLIO_CURSOR_BEFORE) != 0) != before)
+        st = folio_error_set(err, FOLIO_ECURSOR_INVALID, 400, param,
+                             "this cursor was issued for '%s', not '%s'",
+                             before ? "after" : "before", param);
+    if (st != FOLIO_OK && err != NULL)
+        snprintf(err->param, sizeof err->param, "%s", param);
+    return st;
+}
+
+folio_status folio_page_token(struct folio_http *h, const struct folio_page_spec *spec,
+                              const struct folio_value *vals, unsigned flags, char *out,
+                              size_t out_size)
+{
+    struct folio_cursor c;
+    uint64_t ttl = h->srv->cfg.cursor_ttl;
+    c.flags = flags;
+    c.expires = ttl ? (uint64_t)time(NULL) + ttl : 0;
+    memcpy(c.fingerprint, spec->fp, sizeof c.fingerprint);
+    c.nkeys = spec->sort.n;
+    memcpy(c.keys, vals, spec->sort.n * sizeof *vals);
+    return folio_cursor_encode(&h->srv->keyring, &c, out, out_size, NULL);
+}
+
+/* --- running the query ------------------------------------------------------------- */
+
+struct run {
+    const struct folio_page_spec *spec;
+    struct folio_json *j;
+    struct folio_buf *rows;
+    int per_page;
+    int nrows;
+    bool backward;
+    size_t nsel;
+    int key_pos[FOLIO_SORT_MAX];          /* select position of each sort key */
+    size_t row_end[FOLIO_MAX_PER_PAGE + 1];
+    struct folio_keycopy first, last;     /* arrival order */
+};
+
+static void keys_copy(struct folio_keycopy *k, const struct run *r,
+                      const struct folio_db_row *row)
+{
+    size_t used = 0;
+    k->n = r->spec->sort.n;
+    k->overflow = false;
+    for (size_t i = 0; i < k->n; i++) {
+        struct folio_value v;
+        folio_db_row_value(row, (size_t)r->key_pos[i], &v);
+        if (v.type == FOLIO_VALUE_TEXT || v.type == FOLIO_VALUE_BLOB) {
+            if (v.len > sizeof k->bytes - used) {
+                k->overflow = true;
+                v.len = 0;
+            }
+            if (v.len)
+                memcpy(k->bytes + used, v.s, v.len);
+            v.s = (const char *)k->bytes + used;
+            used += v.len;
+        }
+        k->vals[i] = v;
+    }
+}
+
+void folio_json_value(struct folio_json *j, const struct folio_value *v)
+{
+    switch (v->type) {
+    case FOLIO_VALUE_NULL: folio_json_null(j); break;
+    case FOLIO_VALUE_INT: folio_json_int(j, v->i); break;
+    case FOLIO_VALUE_REAL: folio_json_double(j, v->d); break;
+    case FOLIO_VALUE_TEXT: folio_json_stringn(j, v->s, v->len); break;
+    case FOLIO_VALUE_BLOB: folio_json_base64(j, v->s, v->len); break;
+    }
+}
+
+static int on_row(void *ctx, const struct folio_db_row *row)
+{
+    struct run *r = ctx;
+    if (r->nrows == r->per_page) {
+        r->nrows++; /* the extra row: only its existence matters */
+        return 1;
+    }
+    const struct folio_page_spec *spec = r->spec;
+    const struct folio_column *cols = spec->ep->table->cols;
+    struct folio_json *j = r->j;
+    folio_json_object_begin(j);
+    for (size_t f = 0; f < spec->nfields; f++) {
+        struct folio_value v;
+        folio_json_key(j, cols[spec->fields[f]].name);
+        folio_db_row_value(row, f, &v);
+        folio_json_value(j, &v);
+    }
+    folio_json_object_end(j);
+    if (r->backward)
+        r->row_end[r->nrows] = r->rows->len;
+    keys_copy(r->nrows == 0 ? &r->first : &r->last, r, row);
+    r->nrows++;
+    return folio_json_status(j) != FOLIO_OK;
+}
+
+static int one_row(void *ctx, const struct folio_db_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+/* Column SQL by table index, for the builders. */
+struct colinfo {
+    const char *sql[FOLIO_PAGE_MAX_SELECT + 1];
+    bool not_null[FOLIO_PAGE_MAX_SELECT + 1];
+};
+
+static void colinfo_fill(struct colinfo *ci, const struct folio_table *t)
+{
+    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++) {
+        ci->sql[c] = t->cols[c].sql;
+        ci->not_null[c] = t->cols[c].not_null;
+    }
+}
+
+#define MAX_PARAMS (FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4)
+
+/* " WHERE filters AND keyset" (either part optional); params[0..sort.n) are the keys. */
+static folio_status where(struct folio_buf *sql, const struct folio_page_spec *spec,
+                          const struct colinfo *ci, enum folio_param_style style,
+                          const struct folio_value *keys, bool backward, bool inclusive,
+                          struct folio_value *params, int *io_param)
+{
+    folio_status st = FOLIO_OK;
+    bool have_filters = spec->filters != NULL && spec->filters->n > 0;
+    *io_param = (int)spec->sort.n + 1;
+    memset(params, 0, sizeof(struct folio_value) * MAX_PARAMS);
+    if (keys != NULL)
+        memcpy(params, keys, spec->sort.n * sizeof *params);
+    if (!have_filters && keys == NULL)
+        return FOLIO_OK;
+    st = folio_buf_puts(sql, " WHERE ");
+    if (st == FOLIO_OK && have_filters)
+        st = folio_filter_where(sql, spec->filters, ci->sql, style, io_param, params,
+                                MAX_PARAMS - 2);
+    if (st == FOLIO_OK && have_filters && keys != NULL)
+        st = folio_buf_puts(sql, " AND ");
+    if (st == FOLIO_OK && keys != NULL) {
+        struct folio_keyset_spec ks = {&spec->sort, ci->sql, ci->not_null, keys, backward,
+                                       inclusive, 1, style};
+        st = folio_keyset_where(sql, &ks);
+    }
+    return st;
+}
+
+/* Does a row lie on the given side of the boundary (or anywhere, with keys == NULL)? */
+static folio_status probe(struct folio_http *h, const struct folio_page_spec *spec,
+                          const struct colinfo *ci, const struct folio_value *keys,
+                          bool backward, bool inclusive, bool *out)
+{
+    struct folio_buf *sql = &h->w->sql;
+    struct folio_value params[MAX_PARAMS];
+    int next;
+    folio_buf_reset(sql);
+    folio_status st = folio_buf_printf(sql, "SELECT 1 FROM %s", spec->ep->table->sql);
+    if (st == FOLIO_OK)
+        st = where(sql, spec, ci, folio_db_param_style(h->srv->db), keys, backward, inclusive,
+                   params, &next);
+    if (st == FOLIO_OK)
+        st = folio_buf_puts(sql, " LIMIT 1");
+    if (st != FOLIO_OK)
+        return st;
+    *out = false;
+    return folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, one_row,
+                          out, NULL);
+}
+
+folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *spec,
+                            struct folio_json *j, struct folio_page_result *res,
+                            struct folio_error *err)
+{
+    static _Thread_local struct run r;
+    static _Thread_local struct colinfo ci;
+    const struct folio_table *t = spec->ep->table;
+    enum folio_param_style style = folio_db_param_style(h->srv->db);
+    const char *pfx = style == FOLIO_PARAM_DOLLAR ? "$" : "?";
+    bool keyset = spec->mode == FOLIO_MODE_AFTER || spec->mode == FOLIO_MODE_BEFORE;
+    bool backward = spec->mode == FOLIO_MODE_BEFORE;
+    bool incl = keyset && (spec->cursor.flags & FOLIO_CURSOR_INCLUSIVE) != 0;
+    colinfo_fill(&ci, t);
+
+    memset(&r, 0, offsetof(struct run, row_end));
+    r.spec = spec;
+    r.per_page = spec->per_page;
+    r.backward = backward;
+
+    /* SELECT shown fields, then sort keys not among them. */
+    struct folio_buf *sql = &h->w->sql;
+    folio_buf_reset(sql);
+    folio_buf_puts(sql, "SELECT ");
+    for (size_t f = 0; f < spec->nfields; f++)
+        folio_buf_printf(sql, "%s%s", f ? ", " : "", ci.sql[spec->fields[f]]);
+    r.nsel = spec->nfields;
+    for (size_t k = 0; k < spec->sort.n; k++) {
+        int col = spec->sort.keys[k].column;
+        r.key_pos[k] = -1;
+        for (size_t f = 0; f < spec->nfields; f++)
+            if (spec->fields[f] == col)
+                r.key_pos[k] = (int)f;
+        if (r.key_pos[k] < 0) {
+            folio_buf_printf(sql, "%s%s", r.nsel ? ", " : "", ci.sql[col]);
+            r.key_pos[k] = (int)r.nsel++;
+        }
+    }
+    folio_buf_printf(sql, " FROM %s", t->sql);
+    struct folio_value params[MAX_PARAMS];
+    int next;
+    folio_status st = where(sql, spec, &ci, style, keyset ? spec->cursor.keys : NULL, backward,
+                            incl, params, &next);
+    if (st == FOLIO_OK)
+        st = folio_buf_puts(sql, " ORDER BY ");
+    if (st == FOLIO_OK)
+        st = folio_keyset_order_by(sql, &spec->sort, ci.sql, backward);
+    params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->per_page + 1};
+    if (st == FOLIO_OK)
+        st = folio_buf_printf(sql, " LIMIT %s%d", pfx, next++);
+    if (spec->mode == FOLIO_MODE_OFFSET) {
+        params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->offset};
+        if (st == FOLIO_OK)
+            st = folio_buf_printf(sql, " OFFSET %s%d", pfx, next++);
+    }
+    if (st != FOLIO_OK)
+        return folio_error_set(err, st, 500, NULL, "cannot build the query");
+
+    if (h->srv->cfg.debug_plan) {
+        struct folio_buf plan;
+        folio_buf_init(&plan, 64 * 1024);
+        if (folio_db_explain(h->w->conn, sql->data, sql->len, &plan) == FOLIO_OK && plan.data)
+            folio_http_header_add(h, "X-Folio-Plan", plan.data);
+        folio_buf_clear(&plan);
+    }
+
+    /* Rows go straight into the response, or to scratch to be reversed. */
+    struct folio_json back;
+    struct folio_buf *scratch = &h->w->scratch;
+    if (backward) {
+        folio_buf_reset(scratch);
+        folio_json_init(&back, scratch);
+        r.j = &back;
+        r.rows = scratch;
+    } else {
+        r.j = j;
+        r.rows = j->out;
+    }
+    st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, on_row, &r,
+                        err);
+    if (st == FOLIO_OK)
+        st = folio_json_status(r.j);
+    if (st != FOLIO_OK) {
+        if (st != FOLIO_EDB)
+            folio_error_set(err, st, 500, NULL, "%s", folio_strerror(st));
+        return st;
+    }
+    int shown = r.nrows > r.per_page ? r.per_page : r.nrows;
+    bool extra = r.nrows > r.per_page;
+    if (backward) {
+        for (int i = shown - 1; i >= 0; i--) {
+            size_t start = i == 0 ? 0 : r.row_end[i - 1];
+            if (scratch->data[start] == ',') /* the writer's separator, not row content */
+                start++;
+            folio_json_raw(j, scratch->data + start, r.row_end[i] - start);
+        }
+    }
+    res->shown = shown;
+    res->first = res->last = NULL;
+    if (shown > 0) {
+        const struct folio_keycopy *a = &r.first, *b = shown > 1 ? &r.last : &r.first;
+        res->first = backward ? b : a;
+        res->last = backward ? a : b;
+        if (r.first.overflow || (shown > 1 && r.last.overflow))
+            return folio_error_set(err, FOLIO_ELIMIT, 400, "sort",
+                                   "the sort key values of this page are too large for a "
+                                   "cursor; sort by shorter columns");
+    }
+
+    res->has_more = res->has_prev = false;
+    if (spec->skip_probes) {
+        res->has_more = extra;
+        return FOLIO_OK;
+    }
+    switch (spec->mode) {
+    case FOLIO_MODE_FIRST:
+        res->has_more = extra;
+        break;
+    case FOLIO_MODE_OFFSET:
+        res->has_more = extra;
+        res->has_prev = spec->offset > 0 && shown > 0;
+        if (spec->offset > 0 && shown == 0)
+            st = probe(h, spec, &ci, NULL, false, false, &res->has_prev);
+        break;
+    case FOLIO_MODE_AFTER:
+        res->has_more = extra;
+        st = probe(h, spec, &ci, spec->cursor.keys, true, !incl, &res->has_prev);
+        break;
+    case FOLIO_MODE_BEFORE:
+        res->has_prev = extra;
+        st = probe(h, spec, &ci, spec->cursor.keys, false, !incl, &res->has_more);
+        break;
+    }
+    if (st != FOLIO_OK)
+        return folio_error_set(err, FOLIO_EDB, 500, NULL, "probe failed");
+    return FOLIO_OK;
+}

@@ -1,0 +1,72 @@
+/* The page engine: one page of an endpoint, by offset or keyset, with filters, written
+ * row by row into a JSON writer. Response shapes (folio's own, the tutorial styles) are
+ * the handlers' business; everything about fetching the right rows is here. */
+#ifndef FOLIO_SERVER_PAGE_H
+#define FOLIO_SERVER_PAGE_H
+
+#include "folio/filter.h"
+#include "server/endpoint.h"
+#include "server/http.h"
+
+#define FOLIO_PAGE_MAX_SELECT 256
+#define FOLIO_MAX_PER_PAGE 1000 /* the largest max_per_page a config may set */
+
+/* Write a typed value as JSON (BLOB as base64). */
+void folio_json_value(struct folio_json *j, const struct folio_value *v);
+
+/* Sort-key values of one row, copied out of the row (valid only during the callback)
+ * into fixed storage: no allocation per row. */
+struct folio_keycopy {
+    size_t n;
+    bool overflow;
+    struct folio_value vals[FOLIO_SORT_MAX];
+    unsigned char bytes[FOLIO_CURSOR_MAX_BYTES / 2];
+};
+
+struct folio_page_spec {
+    const struct folio_endpoint *ep;
+    struct folio_sort sort; /* the request's sort plus the unique tiebreaker */
+    bool sort_given;        /* the request named a sort (links repeat it) */
+    const struct folio_filter_set *filters;
+    enum folio_mode mode;
+    int per_page;
+    int64_t offset;
+    struct folio_cursor cursor; /* AFTER/BEFORE: the decoded position */
+    size_t nfields;
+    int fields[FOLIO_PAGE_MAX_SELECT]; /* table columns shown, in order */
+    uint8_t fp[FOLIO_CURSOR_FINGERPRINT_BYTES];
+    bool skip_probes; /* has_prev/has_more beyond the extra row are not needed */
+};
+
+struct folio_page_result {
+    int shown;
+    bool has_more;
+    bool has_prev;
+    const struct folio_keycopy *first; /* output order; NULL when the page is empty */
+    const struct folio_keycopy *last;
+};
+
+/* Validate sort (NULL = the endpoint's default) against the endpoint's sortable columns,
+ * append the tiebreaker, compute the query fingerprint over table, sort and filters.
+ * Returns FOLIO_EUNKNOWN_COLUMN / FOLIO_EPARAM with err (param "sort"). */
+folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
+                             const char *sort, const struct folio_filter_set *filters,
+                             struct folio_error *err);
+/* Parse a `fields=a,b` list within the endpoint's exposed columns (NULL = all exposed). */
+folio_status folio_page_fields(struct folio_page_spec *spec, const char *fields,
+                               struct folio_error *err);
+/* Verify and decode a cursor token for this spec (after the sort is set). */
+folio_status folio_page_cursor(struct folio_page_spec *spec, struct folio_http *h,
+                               const char *token, bool before, const char *param,
+                               struct folio_error *err);
+/* Fetch the page; each row is written as one JSON object value into `j` (which the caller
+ * has positioned inside an array), in the requested order. */
+folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *spec,
+                            struct folio_json *j, struct folio_page_result *res,
+                            struct folio_error *err);
+/* A signed token for a boundary row of this spec's query. */
+folio_status folio_page_token(struct folio_http *h, const struct folio_page_spec *spec,
+                              const struct folio_value *vals, unsigned flags, char *out,
+                              size_t out_size);
+
+#endif
