@@ -93,7 +93,10 @@ folio_status folio_toml_parse_ex(const char *text, size_t len, const char *filen
 /* Free a document and everything in it. NULL is allowed. */
 void folio_toml_free(folio_toml *doc);
 
-/* The root table of a document; never NULL for a document returned by a parse. */
+/* The root table of a document; never NULL. `doc` must not be NULL (asserted), and
+ * neither may `v` for folio_toml_type/_line/_column; every other accessor accepts NULL
+ * (and values of the wrong type) and answers 0, NULL or FOLIO_EINVAL, so lookups chain:
+ * folio_toml_table_get(folio_toml_table_get(root, "server"), "port"). */
 const struct folio_toml_value *folio_toml_root(const folio_toml *doc);
 
 /* Type of a value, and a static lowercase name for a type ("table", "array", "string",

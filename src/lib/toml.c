@@ -2,6 +2,7 @@
  * Parsing lives in toml_parse.c and toml_scalar.c. See folio/toml.h. */
 #include "folio/toml.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -177,11 +178,13 @@ void folio_toml_free(folio_toml *doc)
 
 const struct folio_toml_value *folio_toml_root(const folio_toml *doc)
 {
+    assert(doc != NULL);
     return doc->root;
 }
 
 enum folio_toml_type folio_toml_type(const struct folio_toml_value *v)
 {
+    assert(v != NULL);
     return (enum folio_toml_type)v->type;
 }
 
@@ -214,11 +217,13 @@ const char *folio_toml_type_name(enum folio_toml_type type)
 
 uint32_t folio_toml_line(const struct folio_toml_value *v)
 {
+    assert(v != NULL);
     return v->line;
 }
 
 uint32_t folio_toml_column(const struct folio_toml_value *v)
 {
+    assert(v != NULL);
     return v->col;
 }
 

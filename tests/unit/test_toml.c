@@ -258,13 +258,13 @@ static char *repeat(const char *prefix, const char *unit, size_t n, const char *
                  strlen(suffix) + 1;
     char *s = malloc(len);
     assert_non_null(s);
-    strcpy(s, prefix);
+    char *w = stpcpy(s, prefix);
     for (size_t i = 0; i < n; i++)
-        strcat(s, unit);
-    strcat(s, mid);
+        w = stpcpy(w, unit);
+    w = stpcpy(w, mid);
     for (size_t i = 0; i < n; i++)
-        strcat(s, close);
-    strcat(s, suffix);
+        w = stpcpy(w, close);
+    stpcpy(w, suffix);
     return s;
 }
 
