@@ -1,0 +1,320 @@
+"""Spawn the real `folio` binary on a free port and talk HTTP to it.
+
+The binary comes from $FOLIO_BIN (CTest sets it). It is normally built with ASan + UBSan,
+so every server is stopped with SIGTERM, must exit 0 within a few seconds, and its captured
+stderr must be free of sanitizer reports; FolioServer.stop() checks all three.
+"""
+
+import base64
+import http.client
+import json
+import os
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "LeakSanitizer", "runtime error:")
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 8.0
+REQUEST_TIMEOUT = 30.0
+
+
+def folio_bin():
+    """Absolute path of the folio binary under test ($FOLIO_BIN)."""
+    path = os.environ.get("FOLIO_BIN")
+    if not path:
+        raise RuntimeError("FOLIO_BIN is not set: point it at the folio binary")
+    path = os.path.abspath(path)
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"FOLIO_BIN={path} is not an executable file")
+    return path
+
+
+def sanitizer_env(extra=None):
+    """The environment for a folio child: sanitizer options set when the caller did not."""
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_secret(path, nbytes=32):
+    """Write `nbytes` (>= 32) random bytes to `path` with mode 0600; returns the path."""
+    path = str(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, secrets.token_bytes(max(32, nbytes)))
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o600)
+    return path
+
+
+def make_demo(path, rows):
+    """Create the demo database with `folio demo PATH --rows N`; returns the path."""
+    path = str(path)
+    proc = subprocess.run([folio_bin(), "demo", path, "--rows", str(rows)],
+                          env=sanitizer_env(), capture_output=True, timeout=120)
+    stderr = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0, f"folio demo exited {proc.returncode}:\n{stderr}"
+    check_sanitizer_output(stderr, "folio demo")
+    return path
+
+
+def make_db(path, sql_script):
+    """Create a WAL-mode SQLite file at `path` and run `sql_script` in it; returns the path."""
+    path = str(path)
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.executescript(sql_script)
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+def connect_db(path):
+    """A Python connection to the same file the server reads; TEXT decoded leniently."""
+    con = sqlite3.connect(str(path))
+    con.text_factory = lambda b: b.decode("utf-8", "replace")
+    return con
+
+
+def check_sanitizer_output(text, who="folio"):
+    for marker in SANITIZER_MARKERS:
+        assert marker not in text, f"{who} reported {marker!r}:\n{text[-20000:]}"
+
+
+def strict_json(body):
+    """Parse a body as strict JSON: valid UTF-8, no NaN/Infinity, no duplicate keys."""
+    if isinstance(body, (bytes, bytearray)):
+        text = bytes(body).decode("utf-8")  # raises on invalid UTF-8
+    else:
+        text = body
+
+    def no_constants(name):
+        raise ValueError(f"non-JSON constant {name} in body")
+
+    def pairs(items):
+        keys = [k for k, _ in items]
+        dup = {k for k in keys if keys.count(k) > 1}
+        if dup:
+            raise ValueError(f"duplicate keys {sorted(dup)} in JSON object")
+        return dict(items)
+
+    return json.loads(text, parse_constant=no_constants, object_pairs_hook=pairs)
+
+
+def media_type(headers):
+    value = headers.get("Content-Type") or ""
+    return value.split(";")[0].strip().lower()
+
+
+def b64(data):
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+class Response:
+    """status, headers (case-insensitive mapping) and body bytes; unpacks as a 3-tuple."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def __iter__(self):
+        return iter((self.status, self.headers, self.body))
+
+    def json(self):
+        return strict_json(self.body)
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers.get('Content-Type')} {self.body[:300]!r}>"
+
+
+class FolioServer:
+    """One `folio serve` process on 127.0.0.1:<free port>."""
+
+    def __init__(self, db, secret_file=None, extra_args=(), workdir=None, env=None):
+        self.db = str(db)
+        self.workdir = workdir or tempfile.mkdtemp(prefix="folio-srv-")
+        if secret_file is None:
+            secret_file = make_secret(os.path.join(self.workdir, "secret"))
+        self.secret_file = secret_file  # False: start without --secret-file
+        self.extra_args = [str(a) for a in extra_args]
+        self.env = env
+        self.proc = None
+        self.port = None
+        self.stderr_path = None
+        self._stderr_file = None
+        self._serial = 0
+
+    # lifecycle -------------------------------------------------------------------------
+
+    def command(self):
+        cmd = [folio_bin(), "serve", self.db, "--listen", f"127.0.0.1:{self.port}"]
+        if self.secret_file:
+            cmd += ["--secret-file", str(self.secret_file)]
+        return cmd + self.extra_args
+
+    def start(self):
+        last = ""
+        for _attempt in range(3):  # a port taken between probe and bind: try another
+            self.port = free_port()
+            self._serial += 1
+            self.stderr_path = os.path.join(self.workdir, f"stderr-{self.port}-{self._serial}.log")
+            self._stderr_file = open(self.stderr_path, "wb")
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                         stdout=self._stderr_file, stderr=self._stderr_file,
+                                         env=sanitizer_env(self.env))
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                if self._accepts_http():
+                    return self
+                time.sleep(0.05)
+            if self.proc.poll() is None:
+                self._kill()
+                raise AssertionError(f"folio serve did not accept HTTP within {START_TIMEOUT}s:"
+                                     f"\n{self.stderr_text()}")
+            last = self.stderr_text()
+            self._stderr_file.close()
+            if "in use" not in last.lower():
+                break
+        raise AssertionError(f"folio serve exited with {self.proc.returncode} during startup "
+                             f"({' '.join(self.command())}):\n{last}")
+
+    def _accepts_http(self):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+            return True
+        except OSError:
+            return False
+        except http.client.HTTPException:
+            return False
+
+    def stderr_text(self):
+        if not self.stderr_path or not os.path.exists(self.stderr_path):
+            return ""
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self, check=True):
+        """SIGTERM; with check, assert exit 0 within STOP_TIMEOUT and a clean stderr."""
+        if self.proc is None:
+            return
+        proc, self.proc = self.proc, None
+        crashed = proc.poll()
+        if crashed is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+                if self._stderr_file:
+                    self._stderr_file.close()
+                if check:
+                    raise AssertionError(f"folio serve did not exit within {STOP_TIMEOUT}s of "
+                                         f"SIGTERM:\n{self.stderr_text()}")
+                return
+        else:
+            rc = crashed
+        if self._stderr_file:
+            self._stderr_file.close()
+        if not check:
+            return
+        text = self.stderr_text()
+        check_sanitizer_output(text, "folio serve")
+        if crashed is not None:
+            raise AssertionError(f"folio serve died before SIGTERM with status {crashed}:\n{text}")
+        assert rc == 0, f"folio serve exited {rc} after SIGTERM (want 0):\n{text[-20000:]}"
+
+    def restart(self):
+        """Stop (checked) and start again on a new port with the same arguments."""
+        self.stop()
+        return self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop(check=exc[0] is None)
+
+    # requests --------------------------------------------------------------------------
+
+    def request(self, method, path, headers=None, body=None, timeout=REQUEST_TIMEOUT):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=dict(headers or {}))
+            resp = conn.getresponse()
+            data = resp.read()
+            return Response(resp.status, resp.msg, data)
+        except (OSError, http.client.HTTPException) as e:
+            alive = "alive" if self.alive() else f"DEAD (status {self.proc.poll()})"
+            raise AssertionError(f"{method} {path[:300]} failed: {e!r}; server {alive}\n"
+                                 f"{self.stderr_text()[-5000:]}") from e
+        finally:
+            conn.close()
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers)
+
+    def head(self, path, headers=None):
+        return self.request("HEAD", path, headers)
+
+    def get_json(self, path, headers=None, expect=200):
+        r = self.get(path, headers)
+        assert r.status == expect, f"GET {path}: want {expect}, got {r!r}"
+        return r.json()
+
+    def raw(self, target, method=b"GET", timeout=REQUEST_TIMEOUT):
+        """Send `method target HTTP/1.1` verbatim (bytes target, no client-side checks);
+        returns a Response. A dropped connection or a hang raises AssertionError."""
+        if isinstance(target, str):
+            target = target.encode("latin-1")
+        req = (method + b" " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               b"Connection: close\r\n\r\n")
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        try:
+            try:
+                sock.sendall(req)
+            except OSError:
+                pass  # a server may answer and close before reading a huge request
+            resp = http.client.HTTPResponse(sock, method=method.decode())
+            try:
+                resp.begin()
+                data = resp.read()
+            except (OSError, http.client.HTTPException) as e:
+                alive = "alive" if self.alive() else f"DEAD (status {self.proc.poll()})"
+                raise AssertionError(f"raw {method!r} {target[:200]!r}: {e!r}; server {alive}\n"
+                                     f"{self.stderr_text()[-5000:]}") from e
+            return Response(resp.status, resp.msg, data)
+        finally:
+            sock.close()
