@@ -2,7 +2,9 @@
 #include "server/count.h"
 
 #include <string.h>
+#include <strings.h>
 
+#include "server/hybrid.h"
 #include "server/server.h"
 
 #define COUNT_SLOTS 64
@@ -88,4 +90,102 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
     memcpy(victim->key, k, sizeof k);
     *out = n;
     return FOLIO_OK;
+}
+
+static int first_value(void *ctx, const struct folio_db_row *row)
+{
+    folio_db_row_value(row, 0, ctx);
+    return 1;
+}
+
+folio_status folio_count_estimate(struct folio_http *h, const struct folio_page_spec *spec,
+                                  int64_t limit, struct folio_total *out,
+                                  struct folio_error *err)
+{
+    const struct folio_table *t = spec->ep->table;
+    struct folio_buf *sql = &h->w->sql;
+    bool filtered = spec->filters && spec->filters->n > 0;
+    struct folio_value v = {0};
+    folio_status st;
+    folio_buf_reset(sql);
+    if (!filtered && t->npk == 1 && strcasecmp(t->cols[t->pk[0]].decl_type, "INTEGER") == 0) {
+        const char *k = t->cols[t->pk[0]].sql;
+        st = folio_buf_printf(sql,
+                              "SELECT coalesce((SELECT max(%s) FROM %s) - (SELECT min(%s) FROM "
+                              "%s) + 1, 0)",
+                              k, t->sql, k, t->sql);
+        if (st == FOLIO_OK)
+            st = folio_db_query(h->w->conn, sql->data, sql->len, NULL, 0, first_value, &v, err);
+        if (st != FOLIO_OK)
+            return err && err->status ? err->status : st;
+        *out = (struct folio_total){FOLIO_TOTAL_ESTIMATE, v.type == FOLIO_VALUE_INT ? v.i : 0};
+        return FOLIO_OK;
+    }
+    const char *colsql[FOLIO_PAGE_MAX_SELECT + 1];
+    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
+        colsql[c] = t->cols[c].sql;
+    struct folio_value params[FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4];
+    int next = 1;
+    st = folio_buf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s", t->sql);
+    if (st == FOLIO_OK && filtered) {
+        st = folio_buf_puts(sql, " WHERE ");
+        if (st == FOLIO_OK)
+            st = folio_filter_where(sql, spec->filters, colsql, folio_db_param_style(h->srv->db),
+                                    &next, params, sizeof params / sizeof params[0] - 1);
+    }
+    params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = limit + 1};
+    if (st == FOLIO_OK)
+        st = folio_buf_printf(sql, " LIMIT %s%d)",
+                              folio_db_param_style(h->srv->db) == FOLIO_PARAM_DOLLAR ? "$" : "?",
+                              next);
+    if (st == FOLIO_OK)
+        st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next, first_value,
+                            &v, err);
+    if (st != FOLIO_OK)
+        return err && err->status ? err->status : st;
+    int64_t n = v.type == FOLIO_VALUE_INT ? v.i : 0;
+    *out = n > limit ? (struct folio_total){FOLIO_TOTAL_LOWER_BOUND, limit}
+                     : (struct folio_total){FOLIO_TOTAL_EXACT, n};
+    return FOLIO_OK;
+}
+
+folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec,
+                              struct folio_json *j, enum folio_count mode,
+                              struct folio_page_result *res, struct folio_total *total,
+                              struct folio_error *err)
+{
+    const struct folio_server_config *cfg = &h->srv->cfg;
+    bool hybrid = cfg->hybrid && spec->mode == FOLIO_MODE_OFFSET &&
+                  spec->offset >= FOLIO_HYBRID_STRIDE;
+    bool txn = hybrid || mode == FOLIO_COUNT_EXACT || mode == FOLIO_COUNT_ESTIMATE;
+    uint64_t version = 0;
+    folio_status st = FOLIO_OK;
+    *total = (struct folio_total){FOLIO_TOTAL_NONE, 0};
+    spec->seek = NULL;
+    if (txn) {
+        st = folio_db_begin_read(h->w->conn);
+        if (st == FOLIO_OK)
+            st = folio_db_data_version(h->w->conn, &version);
+        if (st != FOLIO_OK) {
+            folio_db_end_read(h->w->conn);
+            return folio_error_set(err, st, 500, NULL, "cannot start a read transaction");
+        }
+    }
+    if (hybrid)
+        st = folio_hybrid_seek(h, spec, version, err);
+    if (st == FOLIO_OK)
+        st = folio_page_run(h, spec, j, res, err);
+    if (st == FOLIO_OK && mode == FOLIO_COUNT_EXACT) {
+        int64_t known = hybrid ? folio_hybrid_known_total(spec, version) : -1;
+        total->kind = FOLIO_TOTAL_EXACT;
+        if (known >= 0)
+            total->value = known;
+        else
+            st = folio_count_exact(h, spec, &total->value, err);
+    } else if (st == FOLIO_OK && mode == FOLIO_COUNT_ESTIMATE) {
+        st = folio_count_estimate(h, spec, cfg->count_limit, total, err);
+    }
+    if (txn)
+        folio_db_end_read(h->w->conn);
+    return st;
 }

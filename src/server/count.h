@@ -10,4 +10,32 @@
 folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spec *spec,
                                int64_t *out, struct folio_error *err);
 
+
+
+enum folio_total_kind {
+    FOLIO_TOTAL_NONE,
+    FOLIO_TOTAL_EXACT,
+    FOLIO_TOTAL_ESTIMATE,
+    FOLIO_TOTAL_LOWER_BOUND, /* "at least this many": a bounded count hit its limit */
+};
+
+struct folio_total {
+    enum folio_total_kind kind;
+    int64_t value;
+};
+
+/* A cheap estimate: for a table keyed by one integer, max - min of the key (two index
+ * lookups); otherwise, and whenever filters apply, a count bounded by `limit`
+ * (FOLIO_TOTAL_LOWER_BOUND when it is reached). */
+folio_status folio_count_estimate(struct folio_http *h, const struct folio_page_spec *spec,
+                                  int64_t limit, struct folio_total *out,
+                                  struct folio_error *err);
+
+/* Fetch a page and, when `mode` asks, its total, all in one read transaction (one
+ * snapshot), using the hybrid index for deep OFFSET pages. `j` is positioned inside the
+ * rows array. */
+folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec,
+                              struct folio_json *j, enum folio_count mode,
+                              struct folio_page_result *res, struct folio_total *total,
+                              struct folio_error *err);
 #endif

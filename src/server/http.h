@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "folio/filter.h"
 #include "folio/folio.h"
 
 #define FOLIO_HTTP_MAX_PARAMS 64
@@ -27,6 +28,7 @@ struct folio_worker {
     struct folio_buf sql;     /* SQL text being built */
     struct folio_buf scratch; /* rows held back for backward pages, temporary text */
     struct folio_buf links;   /* link URLs */
+    struct folio_filter_set filters; /* the current request's filters */
 };
 
 struct folio_http_header {

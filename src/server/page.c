@@ -15,6 +15,8 @@ folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_en
     spec->ep = ep;
     spec->filters = filters;
     spec->skip_probes = false;
+    spec->seek = NULL;
+    spec->seek_offset = 0;
     spec->sort_given = sort != NULL;
     if (sort == NULL) {
         spec->sort = ep->default_sort;
@@ -308,8 +310,10 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
     folio_buf_printf(sql, " FROM %s", t->sql);
     struct folio_value params[MAX_PARAMS];
     int next;
-    folio_status st = where(sql, spec, &ci, style, keyset ? spec->cursor.keys : NULL, backward,
-                            incl, params, &next);
+    const struct folio_value *from = keyset ? spec->cursor.keys : spec->seek;
+    if (spec->seek != NULL && !keyset)
+        incl = true;
+    folio_status st = where(sql, spec, &ci, style, from, backward, incl, params, &next);
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " ORDER BY ");
     if (st == FOLIO_OK)
@@ -318,7 +322,8 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
     if (st == FOLIO_OK)
         st = folio_buf_printf(sql, " LIMIT %s%d", pfx, next++);
     if (spec->mode == FOLIO_MODE_OFFSET) {
-        params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->offset};
+        params[next - 1] = (struct folio_value){
+            .type = FOLIO_VALUE_INT, .i = spec->seek ? spec->seek_offset : spec->offset};
         if (st == FOLIO_OK)
             st = folio_buf_printf(sql, " OFFSET %s%d", pfx, next++);
     }

@@ -36,6 +36,10 @@ struct folio_page_spec {
     int fields[FOLIO_PAGE_MAX_SELECT]; /* table columns shown, in order */
     uint8_t fp[FOLIO_CURSOR_FINGERPRINT_BYTES];
     bool skip_probes; /* has_prev/has_more beyond the extra row are not needed */
+    /* OFFSET mode through the hybrid index: start at the row whose sort key is `seek`
+     * (inclusive), then skip seek_offset rows. NULL = plain OFFSET. */
+    const struct folio_value *seek;
+    int64_t seek_offset;
 };
 
 struct folio_page_result {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "server/http.h"
+#include "server/hybrid.h"
 
 static pthread_key_t worker_key;
 static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
@@ -18,12 +19,14 @@ static void worker_free(void *p)
     struct folio_worker *w = p;
     if (w == NULL)
         return;
+    folio_hybrid_thread_clear();
     folio_db_disconnect(w->conn);
     folio_buf_clear(&w->body);
     folio_buf_clear(&w->headers);
     folio_buf_clear(&w->sql);
     folio_buf_clear(&w->scratch);
     folio_buf_clear(&w->links);
+    folio_filter_set_clear(&w->filters);
     folio_free(w);
 }
 
@@ -52,6 +55,7 @@ static struct folio_worker *worker_get(struct folio_server *srv, struct folio_er
     folio_buf_init(&w->sql, 64 * 1024);
     folio_buf_init(&w->scratch, srv->cfg.max_response_bytes);
     folio_buf_init(&w->links, 64 * 1024);
+    folio_filter_set_init(&w->filters);
     pthread_setspecific(worker_key, w);
     return w;
 }
@@ -70,6 +74,10 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->default_per_page = 20;
     cfg->max_per_page = 100;
     cfg->cursor_ttl = 86400;
+    cfg->hybrid = true;
+    cfg->max_offset = 0;
+    cfg->count_limit = 10000;
+    cfg->default_count = FOLIO_COUNT_NONE;
 }
 
 void folio_http_header_add(struct folio_http *h, const char *name, const char *value)
@@ -235,6 +243,7 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
         folio_endpoint_all_columns(ep);
         ep->default_per_page = srv->cfg.default_per_page;
         ep->max_per_page = srv->cfg.max_per_page;
+        ep->default_count = srv->cfg.default_count;
     }
     folio_buf_clear(&path);
     return st;

@@ -23,6 +23,10 @@ struct folio_server_config {
     int max_per_page;
     uint64_t cursor_ttl; /* seconds, 0 = never expire */
     bool debug_plan;     /* X-Folio-Plan header with the page query's plan */
+    bool hybrid;         /* deep OFFSET pages through the sparse boundary index */
+    int64_t max_offset;  /* deeper offsets get 400 and a cursor link; 0 = no limit */
+    int64_t count_limit; /* bound for estimated counts of filtered queries */
+    enum folio_count default_count;
 };
 
 struct folio_server {

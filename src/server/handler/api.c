@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/count.h"
 #include "server/page.h"
 #include "server/server.h"
 
@@ -32,8 +33,8 @@ static folio_status accept_param(void *vctx, const struct folio_param *p,
     return FOLIO_EUNKNOWN_PARAM;
 }
 
-enum { L_SELF, L_FIRST, L_NEXT, L_PREV, L_COUNT };
-static const char *const link_rel[L_COUNT] = {"self", "first", "next", "prev"};
+enum { L_SELF, L_FIRST, L_NEXT, L_PREV, L_LAST, L_COUNT };
+static const char *const link_rel[L_COUNT] = {"self", "first", "next", "prev", "last"};
 
 /* Append the query string every link of this request shares: per_page, sort, filters,
  * fields, in a canonical order. */
@@ -72,26 +73,89 @@ static void link_base(struct folio_buf *b, struct folio_http *h,
     }
 }
 
+/* PostgREST's `Prefer: count=exact|planned|estimated` request header. */
+static enum folio_count prefer_count(struct folio_http *h)
+{
+    const char *p = folio_http_request_header(h, "Prefer");
+    const char *c = p ? strstr(p, "count=") : NULL;
+    if (c == NULL)
+        return FOLIO_COUNT_DEFAULT;
+    c += 6;
+    if (strncmp(c, "exact", 5) == 0)
+        return FOLIO_COUNT_EXACT;
+    if (strncmp(c, "estimate", 8) == 0 || strncmp(c, "planned", 7) == 0)
+        return FOLIO_COUNT_ESTIMATE;
+    if (strncmp(c, "none", 4) == 0)
+        return FOLIO_COUNT_NONE;
+    return FOLIO_COUNT_DEFAULT;
+}
+
+/* An offset beyond the configured maximum: 400, with the cursor link that reaches the
+ * same position at keyset speed (the row just before it, found through the index). */
+static void offset_too_deep(struct folio_http *h, struct folio_page_spec *spec,
+                            const char *fields, const struct folio_request *rq)
+{
+    struct folio_error err = {0};
+    struct folio_buf rows;
+    folio_buf_init(&rows, 1 << 20);
+    struct folio_json rj;
+    folio_json_init(&rj, &rows);
+    folio_json_array_begin(&rj);
+    spec->mode = FOLIO_MODE_OFFSET;
+    spec->offset = rq->offset - 1;
+    spec->per_page = 1;
+    struct folio_page_result res;
+    struct folio_total total;
+    folio_status st = folio_page_fetch(h, spec, &rj, FOLIO_COUNT_NONE, &res, &total, &err);
+    folio_buf_clear(&rows);
+    char tok[FOLIO_CURSOR_MAX_TOKEN];
+    struct folio_buf *lb = &h->w->links;
+    folio_buf_reset(lb);
+    spec->per_page = rq->per_page;
+    link_base(lb, h, spec, fields);
+    bool have = st == FOLIO_OK && res.shown == 1 &&
+                folio_page_token(h, spec, res.first->vals, 0, tok, sizeof tok) == FOLIO_OK;
+    if (have) {
+        folio_buf_puts(lb, "&after=");
+        folio_buf_puts(lb, tok);
+    }
+    char detail[256];
+    snprintf(detail, sizeof detail,
+             "offsets above %lld are not served; %s", (long long)h->srv->cfg.max_offset,
+             have ? "continue from this position with the cursor link" : "the offset is past "
+                                                                         "the last row");
+    folio_problem(h, 400, "offset-too-deep", "Offset too deep", detail,
+                  rq->page ? "page" : "offset");
+    if (have && lb->data) {
+        /* Add the link to the problem body (an extension member) and as a Link header. */
+        struct folio_buf *b = &h->w->body;
+        b->len--; /* drop the closing brace */
+        folio_buf_puts(b, ",\"cursor\":\"");
+        folio_json_escape(b, lb->data, lb->len);
+        folio_buf_puts(b, "\"}");
+        struct folio_buf *s = &h->w->scratch;
+        folio_buf_reset(s);
+        struct folio_link l = {"next", lb->data};
+        if (folio_link_header_write(s, &l, 1) == FOLIO_OK && s->data)
+            folio_http_header_add(h, "Link", s->data);
+    }
+}
+
 void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
 {
     struct folio_server *srv = h->srv;
     struct folio_error err = {0};
-    static _Thread_local struct folio_filter_set filters;
+    struct folio_filter_set *filters = &h->w->filters;
     static _Thread_local struct folio_page_spec spec;
-    static _Thread_local bool filters_ready;
-    if (!filters_ready) {
-        folio_filter_set_init(&filters);
-        filters_ready = true;
-    }
-    filters.n = filters.nvalues = 0;
-    folio_buf_reset(&filters.text);
+    filters->n = filters->nvalues = 0;
+    folio_buf_reset(&filters->text);
 
     struct folio_request rq;
     struct folio_request_limits lim = {ep->default_per_page, ep->max_per_page};
-    struct accept_ctx actx = {ep, &filters, NULL};
+    struct accept_ctx actx = {ep, filters, NULL};
     if (folio_request_parse(&rq, h->params, h->nparams, &lim, accept_param, &actx, &err) !=
             FOLIO_OK ||
-        folio_page_sort(&spec, ep, rq.sort, &filters, &err) != FOLIO_OK ||
+        folio_page_sort(&spec, ep, rq.sort, filters, &err) != FOLIO_OK ||
         folio_page_fields(&spec, actx.fields, &err) != FOLIO_OK) {
         folio_problem_from_error(h, &err);
         return;
@@ -127,12 +191,25 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     folio_json_object_begin(&j);
     folio_json_key(&j, "data");
     folio_json_array_begin(&j);
+    if (rq.mode == FOLIO_MODE_OFFSET && srv->cfg.max_offset > 0 &&
+        rq.offset > srv->cfg.max_offset) {
+        offset_too_deep(h, &spec, actx.fields, &rq);
+        return;
+    }
+    enum folio_count count_mode = rq.count ? rq.count : prefer_count(h);
+    if (count_mode == FOLIO_COUNT_DEFAULT)
+        count_mode = ep->default_count;
     struct folio_page_result res;
-    if (folio_page_run(h, &spec, &j, &res, &err) != FOLIO_OK) {
+    struct folio_total total;
+    if (folio_page_fetch(h, &spec, &j, count_mode, &res, &total, &err) != FOLIO_OK) {
         folio_problem_from_error(h, &err);
         return;
     }
     folio_json_array_end(&j);
+    bool exact = total.kind == FOLIO_TOTAL_EXACT;
+    int64_t pages = exact ? (total.value + rq.per_page - 1) / rq.per_page : 0;
+    if (exact && pages == 0)
+        pages = 1;
 
     /* Links. */
     struct folio_buf *lb = &h->w->links;
@@ -141,7 +218,7 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     size_t base_len = lb->len;
     folio_buf_putc(lb, '\0');
     size_t off[L_COUNT] = {0};
-    bool present[L_COUNT] = {true, true, false, false};
+    bool present[L_COUNT] = {true, true, false, false, false};
     off[L_FIRST] = 0;
 #define LINK_START(which)                                                                  \
     do {                                                                                   \
@@ -196,6 +273,15 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         }
         folio_buf_putc(lb, '\0');
     }
+    if (exact && rq.mode == FOLIO_MODE_OFFSET) {
+        present[L_LAST] = true;
+        LINK_START(L_LAST);
+        if (rq.page)
+            folio_buf_printf(lb, "&page=%lld", (long long)pages);
+        else
+            folio_buf_printf(lb, "&offset=%lld", (long long)((pages - 1) * rq.per_page));
+        folio_buf_putc(lb, '\0');
+    }
 #undef LINK_START
 
     folio_json_key(&j, "meta");
@@ -207,6 +293,17 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         folio_json_int(&j, rq.page ? rq.page : rq.offset / rq.per_page + 1);
         folio_json_key(&j, "offset");
         folio_json_int(&j, rq.offset);
+    }
+    if (total.kind != FOLIO_TOTAL_NONE) {
+        static const char *const kinds[] = {"none", "exact", "estimate", "lower_bound"};
+        folio_json_key(&j, "total");
+        folio_json_int(&j, total.value);
+        folio_json_key(&j, "total_kind");
+        folio_json_string(&j, kinds[total.kind]);
+        if (exact && rq.mode == FOLIO_MODE_OFFSET) {
+            folio_json_key(&j, "pages");
+            folio_json_int(&j, pages);
+        }
     }
     folio_json_key(&j, "has_more");
     folio_json_bool(&j, res.has_more);
@@ -236,6 +333,11 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     folio_buf_reset(scratch);
     if (folio_link_header_write(scratch, links, L_COUNT) == FOLIO_OK && scratch->data)
         folio_http_header_add(h, "Link", scratch->data);
+    if (exact) {
+        char n[24];
+        snprintf(n, sizeof n, "%lld", (long long)total.value);
+        folio_http_header_add(h, "X-Total-Count", n);
+    }
     (void)srv;
     h->status = 200;
     h->content_type = "application/json";

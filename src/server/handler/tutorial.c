@@ -205,21 +205,19 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
     folio_json_key(&j, ep->name);
     folio_json_array_begin(&j);
     struct folio_page_result res;
-    if (folio_page_run(h, &spec, &j, &res, &err) != FOLIO_OK) {
+    struct folio_total total;
+    bool offset = ep->style == FOLIO_STYLE_TUTORIAL_OFFSET;
+    if (folio_page_fetch(h, &spec, &j, offset ? FOLIO_COUNT_EXACT : FOLIO_COUNT_NONE, &res,
+                         &total, &err) != FOLIO_OK) {
         folio_problem_from_error(h, &err);
         return;
     }
     folio_json_array_end(&j);
-    if (ep->style == FOLIO_STYLE_TUTORIAL_OFFSET) {
-        int64_t total = 0;
-        if (folio_count_exact(h, &spec, &total, &err) != FOLIO_OK) {
-            folio_problem_from_error(h, &err);
-            return;
-        }
+    if (offset) {
         folio_json_key(&j, "count");
         folio_json_int(&j, res.shown);
         folio_json_key(&j, "total_estimate");
-        folio_json_int(&j, total);
+        folio_json_int(&j, total.value);
     } else {
         folio_json_key(&j, "next_cursor");
         if (res.shown == 0) {

@@ -1,0 +1,29 @@
+/* Page numbers at keyset speed: a sparse index of sort keys at every STRIDE-th row of a
+ * query (table, sort, filters), built lazily, kept per worker connection, bounded in
+ * memory, dropped the moment the database's data version moves.
+ *
+ * An OFFSET o becomes "rows at or after boundary floor(o / STRIDE), OFFSET o % STRIDE":
+ * an index seek plus fewer than STRIDE steps instead of o steps. Inside one read
+ * transaction the result is exactly the rows LIMIT/OFFSET would return. */
+#ifndef FOLIO_SERVER_HYBRID_H
+#define FOLIO_SERVER_HYBRID_H
+
+#include "server/page.h"
+
+#define FOLIO_HYBRID_STRIDE 100
+#define FOLIO_HYBRID_MAX_BYTES (16u << 20) /* per worker */
+
+/* For spec (mode OFFSET), set spec->seek to the nearest boundary at or below the offset,
+ * extending the index as needed. Must run inside a read transaction, with `version` the
+ * connection's data version in it. Leaves spec->seek NULL when the offset is small or the
+ * offset lies past the end of the rows. */
+folio_status folio_hybrid_seek(struct folio_http *h, struct folio_page_spec *spec,
+                               uint64_t version, struct folio_error *err);
+
+/* Rows in the query when the index has seen the end of them, else -1. */
+int64_t folio_hybrid_known_total(const struct folio_page_spec *spec, uint64_t version);
+
+/* Release the calling thread's indexes. */
+void folio_hybrid_thread_clear(void);
+
+#endif
