@@ -74,6 +74,7 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->default_per_page = 20;
     cfg->max_per_page = 100;
     cfg->cursor_ttl = 86400;
+    cfg->auto_endpoints = true;
     cfg->hybrid = true;
     cfg->max_offset = 0;
     cfg->count_limit = 10000;
@@ -192,7 +193,7 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
     srv->keyring = *kr;
     srv->endpoints = endpoints;
     srv->nendpoints = nendpoints;
-    if (endpoints == NULL) {
+    if (cfg->auto_endpoints) {
         folio_status st = folio_server_auto_endpoints(srv);
         if (st != FOLIO_OK)
             return folio_error_set(err, st, 0, NULL, "cannot describe the tables: %s",
@@ -235,6 +236,15 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
     for (size_t t = 0; t < s->ntables && st == FOLIO_OK; t++) {
         folio_buf_reset(&path);
         folio_buf_printf(&path, "/api/%s", s->tables[t].name);
+        if (path.data == NULL) {
+            st = FOLIO_ENOMEM;
+            break;
+        }
+        bool taken = false;
+        for (size_t i = 0; i < srv->nendpoints && !taken; i++)
+            taken = strcmp(srv->endpoints[i].path, path.data) == 0;
+        if (taken)
+            continue;
         struct folio_endpoint *ep = &eps[srv->nendpoints];
         st = path.data ? folio_endpoint_init(ep, &s->tables[t], path.data) : FOLIO_ENOMEM;
         if (st != FOLIO_OK)

@@ -23,6 +23,7 @@ struct folio_server_config {
     int max_per_page;
     uint64_t cursor_ttl; /* seconds, 0 = never expire */
     bool debug_plan;     /* X-Folio-Plan header with the page query's plan */
+    bool auto_endpoints; /* also serve every table at /api/{table} (default true) */
     bool hybrid;         /* deep OFFSET pages through the sparse boundary index */
     int64_t max_offset;  /* deeper offsets get 400 and a cursor link; 0 = no limit */
     int64_t count_limit; /* bound for estimated counts of filtered queries */
@@ -39,14 +40,16 @@ struct folio_server {
 };
 
 void folio_server_config_defaults(struct folio_server_config *cfg);
-/* Start serving `db` (borrowed; must outlive the server). `endpoints` (taken over; NULL
- * = one endpoint per table at /api/{table}). FOLIO_EIO when the address
- * cannot be bound, with err->detail saying why. */
+/* Start serving `db` (borrowed; must outlive the server). `endpoints[0..nendpoints)` are
+ * taken over (NULL with 0 for none). With cfg->auto_endpoints every table is also served
+ * at /api/{table}, except where a given endpoint already has that path. FOLIO_EIO when
+ * the address cannot be bound, with err->detail saying why. */
 folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
                                 folio_db *db, const struct folio_keyring *kr,
                                 struct folio_endpoint *endpoints, size_t nendpoints,
                                 struct folio_error *err);
-/* Add one endpoint per table at /api/{table}, exposing every column. */
+/* Add one endpoint per table at /api/{table}, exposing every column; a path some
+ * endpoint already has is skipped. */
 folio_status folio_server_auto_endpoints(struct folio_server *srv);
 /* Stop accepting, finish requests in flight, close connections, free per-thread state. */
 void folio_server_stop(struct folio_server *srv);
