@@ -126,17 +126,9 @@ static int parse_escape(struct folio__toml_parser *p, struct folio__toml_str *ou
 {
     uint32_t line = p->line, col = p->col - 1;
     int c = folio__toml_peek(p);
-    char simple = 0;
-    switch (c) {
-    case 'b': simple = '\b'; break;
-    case 't': simple = '\t'; break;
-    case 'n': simple = '\n'; break;
-    case 'f': simple = '\f'; break;
-    case 'r': simple = '\r'; break;
-    case '"': simple = '"'; break;
-    case '\\': simple = '\\'; break;
-    default: break;
-    }
+    static const char from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
+    const char *hit = c > 0 ? strchr(from, c) : NULL;
+    char simple = hit != NULL ? to[hit - from] : 0;
     if (simple != 0) {
         folio__toml_adv(p);
         return str_append(p, out, &simple, 1);
