@@ -413,3 +413,22 @@ def test_root_lists_tables_with_odd_names(typed_server, typed_db):
         check_listing(typed_server, con)
     finally:
         con.close()
+
+
+# --- folio demo ---------------------------------------------------------------------------
+
+def test_demo_database_has_the_documented_shape(demo_db, demo_con):
+    from conftest import DEMO_ROWS
+    assert demo_con.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+    for table in DEMO_TABLES:
+        ids = [r[0] for r in demo_con.execute(f"SELECT id FROM {table} ORDER BY id")]
+        assert ids == list(range(1, DEMO_ROWS + 1)), f"{table}: ids are not 1..{DEMO_ROWS}"
+    cols = {t: [c for c, _ in table_columns(demo_con, t)] for t in DEMO_TABLES}
+    assert cols == {"users": ["id", "name", "email", "created_at"],
+                    "messages": ["id", "body", "created_at"],
+                    "items": ["id", "name", "price", "category"],
+                    "events": ["id", "created_at", "kind", "payload"]}
+    one = lambda sql: demo_con.execute(sql).fetchone()[0]  # noqa: E731
+    assert one("SELECT count(*) FROM items WHERE name IS NULL") > 0
+    assert one("SELECT count(*) FROM items WHERE category IS NULL") > 0
+    assert one("SELECT count(*) - count(DISTINCT created_at) FROM events") > DEMO_ROWS // 10

@@ -2,6 +2,7 @@
 requests. Every error is an application/problem+json body with type, title, status, detail
 and (when a parameter is at fault) param; nothing a client sends yields a 5xx or a crash."""
 
+import signal
 import string
 import time
 
@@ -327,3 +328,21 @@ def test_server_is_healthy_after_the_garbage(demo_server, demo_con):
     body = assert_page(demo_server.get("/api/users?per_page=3&page=2"))
     assert_rows(body["data"], expected_rows(demo_con, "users", limit=3, offset=3))
     assert demo_server.alive()
+
+
+def test_sigint_shuts_the_server_down_cleanly(spawn, demo_db):
+    server = spawn(demo_db)
+    assert_page(server.get("/api/users?per_page=2"))
+    server.stop(sig=signal.SIGINT)  # exit 0, no sanitizer report
+
+
+def test_sigterm_with_an_idle_keep_alive_connection_still_exits(spawn, demo_db):
+    import http.client
+    server = spawn(demo_db)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/api/users?per_page=2")
+    conn.getresponse().read()  # the connection stays open, idle
+    try:
+        server.stop()  # must still exit 0 within a few seconds
+    finally:
+        conn.close()

@@ -77,3 +77,36 @@ def test_plan_header_is_only_sent_in_debug_mode(demo_server):
     r = demo_server.get("/api/items?sort=category,price")
     assert r.status == 200
     assert r.headers.get(PLAN_HEADER) is None
+
+
+@pytest.mark.parametrize("table,sort,leading", [
+    ("items", "category,price", ("category", "price")),
+    ("events", "created_at", ("created_at",)),
+    ("events", "-created_at,-id", ("created_at",)),
+])
+def test_cursor_pages_seek_into_the_index_instead_of_scanning(plan_server, demo_con, table, sort,
+                                                              leading):
+    """A keyset page costs O(per_page) only if SQLite seeks to the cursor (SEARCH); a SCAN
+    that skips rows up to the cursor costs O(distance). Checked for cursors whose sort
+    values are all non-NULL, in both directions."""
+    index = index_named(demo_con, table, leading)
+    body = assert_page(plan_server.get(api(table, sort=sort, per_page=100)))
+    checked = 0
+    for _ in range(8):
+        cursor_row = body["data"][-1]
+        url = body["links"]["next"]
+        if url is None:
+            break
+        plan, body = plan_of(plan_server, url)
+        if all(cursor_row[c] is not None for c in leading):
+            assert f"SEARCH {table} USING" in plan and index in plan, \
+                f"{url} (after a row with {[cursor_row[c] for c in leading]}): {plan!r}"
+            checked += 1
+        first_row = body["data"][0]
+        prev_url = body["links"]["prev"]
+        plan, _ = plan_of(plan_server, prev_url)
+        if all(first_row[c] is not None for c in leading):
+            assert f"SEARCH {table} USING" in plan and index in plan, \
+                f"{prev_url} (before a row with {[first_row[c] for c in leading]}): {plan!r}"
+            checked += 1
+    assert checked >= 4, "too few pages with non-NULL cursors to judge"

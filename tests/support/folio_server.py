@@ -225,14 +225,15 @@ class FolioServer:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
-    def stop(self, check=True):
-        """SIGTERM; with check, assert exit 0 within STOP_TIMEOUT and a clean stderr."""
+    def stop(self, check=True, sig=signal.SIGTERM):
+        """Send `sig` (SIGTERM); with check, assert exit 0 within STOP_TIMEOUT and a clean
+        stderr."""
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
         crashed = proc.poll()
         if crashed is None:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sig)
             try:
                 rc = proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -242,7 +243,7 @@ class FolioServer:
                     self._stderr_file.close()
                 if check:
                     raise AssertionError(f"folio serve did not exit within {STOP_TIMEOUT}s of "
-                                         f"SIGTERM:\n{self.stderr_text()}")
+                                         f"{sig.name}:\n{self.stderr_text()}")
                 return
         else:
             rc = crashed
@@ -254,7 +255,7 @@ class FolioServer:
         check_sanitizer_output(text, "folio serve")
         if crashed is not None:
             raise AssertionError(f"folio serve died before SIGTERM with status {crashed}:\n{text}")
-        assert rc == 0, f"folio serve exited {rc} after SIGTERM (want 0):\n{text[-20000:]}"
+        assert rc == 0, f"folio serve exited {rc} after {sig.name} (want 0):\n{text[-20000:]}"
 
     def restart(self):
         """Stop (checked) and start again on a new port with the same arguments."""
