@@ -13,7 +13,7 @@ from folio_api import (api, assert_link_sort, assert_page, assert_rows, expected
                        primary_key)
 from folio_server import FolioServer, connect_db, make_db
 
-WALK_SETTINGS = settings(deadline=None, max_examples=25, derandomize=True,
+WALK_SETTINGS = settings(deadline=None, max_examples=25, derandomize=True, database=None,
                          suppress_health_check=[HealthCheck.too_slow])
 
 

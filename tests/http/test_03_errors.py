@@ -304,7 +304,7 @@ PATHS = st.sampled_from(["/api/users", "/api/items", "/api/events", "/api/messag
                          "/", "/api/users/", "/api", "/api/%75sers", "//api/users"])
 
 
-@settings(deadline=None, max_examples=300, derandomize=True,
+@settings(deadline=None, max_examples=300, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(path=PATHS, pairs=PAIRS, sep=st.sampled_from(["&", "&", "&", ";", "&&"]))
 def test_garbage_query_strings_get_200_or_a_problem(demo_server, tokens, path, pairs, sep):
