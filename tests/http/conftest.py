@@ -4,8 +4,13 @@ Every server a fixture starts is stopped at teardown with SIGTERM; a non-zero ex
 or a sanitizer report in its stderr fails the test that used it (see folio_server.stop)."""
 
 import os
+import tempfile
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# Hypothesis caches (e.g. its character map) go to /tmp, not into the source tree.
+set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"folio-hypothesis-{os.getuid()}"))
 
 from folio_server import FolioServer, connect_db, folio_bin, make_demo, make_secret
 
