@@ -453,7 +453,7 @@ static folio_status apply_finish(int dir_fd, const struct folio_batch_plan *p,
 {
     if (p->nfinish == 0)
         return FOLIO_OK;
-    int bfd;
+    int bfd = -1;
     folio_status s = open_batch_dir(dir_fd, p->finish_batch, &bfd, err);
     for (size_t i = 0; i < p->nfinish && s == FOLIO_OK; i++) {
         s = finish_one(dir_fd, bfd, folio_dirlist_name(p->files, p->finish[i], NULL), err);
