@@ -180,7 +180,8 @@ static folio_status builder_add(struct builder *b, const char *name, size_t len)
 
 static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-    int c = memcmp(a, b, alen < blen ? alen : blen);
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0; /* memcmp must not see a NULL key, even for 0 bytes */
     if (c != 0)
         return c;
     return (alen > blen) - (alen < blen);

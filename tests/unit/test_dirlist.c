@@ -253,6 +253,7 @@ static void test_after_finds_first_name_greater_than_key(void **state)
     struct folio_dirlist *list = read_list(dfd, -1, NULL, 0);
     close(dfd);
     assert_int_equal(folio_dirlist_after(list, "", 0), 0);
+    assert_int_equal(folio_dirlist_after(list, NULL, 0), 0);
     assert_int_equal(folio_dirlist_after(list, "a", 1), 1);
     assert_int_equal(folio_dirlist_after(list, "aa", 2), 1);
     assert_int_equal(folio_dirlist_after(list, "ab", 2), 2);
