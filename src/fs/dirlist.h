@@ -90,7 +90,8 @@ size_t folio_dirlist_count(const struct folio_dirlist *list);
 const char *folio_dirlist_name(const struct folio_dirlist *list, size_t i, size_t *out_len);
 
 /* Cursor pagination: the index of the first name that sorts strictly after `key`
- * (`key_len` bytes, compared bytewise like the listing), or count if there is none.
+ * (`key_len` bytes, compared bytewise like the listing; NULL is allowed when key_len is
+ * 0), or count if there is none.
  * Binary search, O(log count). */
 size_t folio_dirlist_after(const struct folio_dirlist *list, const void *key, size_t key_len);
 
