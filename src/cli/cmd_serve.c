@@ -1,4 +1,5 @@
-/* folio serve DB_PATH [options]: serve a database as a paginated JSON HTTP API. */
+/* folio serve DB_PATH [options], folio serve --config folio.toml [DB_PATH]: serve a
+ * database as a paginated JSON HTTP API. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,12 +13,17 @@
 
 #include "commands.h"
 #include "db/db.h"
+#include "server/config/config.h"
 #include "server/server.h"
 
 static void usage(FILE *to)
 {
     fprintf(to,
-            "usage: folio serve DB_PATH [options]\n\n"
+            "usage: folio serve DB_PATH [options]\n"
+            "       folio serve --config FILE [DB_PATH] [options]\n\n"
+            "  --config FILE         settings, endpoints and cursor keys from a TOML file\n"
+            "                        (see docs/config.md; check it with folio check-config);\n"
+            "                        the options below override the file\n"
             "  --listen HOST:PORT    address to listen on (default 127.0.0.1:8080)\n"
             "  --threads N           worker threads, each with its own connection (default 2)\n"
             "  --secret-file F       cursor signing secret (at least 16 bytes); without it a\n"
@@ -101,11 +107,17 @@ static int default_secret(const char *db_path, char *path_out, size_t path_size,
     return read_secret(path_out, out, len);
 }
 
-int cmd_serve(int argc, char **argv)
+/* Command-line values; each given one overrides the config file. */
+struct overrides {
+    const char *config, *db_path, *secret_file, *listen;
+    int64_t threads, cursor_ttl; /* -1 = not given */
+    bool debug_plan;
+};
+
+static int parse_args(int argc, char **argv, struct overrides *o)
 {
-    struct folio_server_config cfg;
-    folio_server_config_defaults(&cfg);
-    const char *db_path = NULL, *secret_file = NULL;
+    *o = (struct overrides){.threads = -1, .cursor_ttl = -1};
+    struct folio_server_config probe;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -113,72 +125,137 @@ int cmd_serve(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(a, "--config") == 0 && v) {
+            o->config = v;
+            i++;
         } else if (strcmp(a, "--listen") == 0 && v) {
-            if (parse_listen(v, &cfg) != 0) {
+            if (parse_listen(v, &probe) != 0) {
                 fprintf(stderr, "folio serve: --listen wants HOST:PORT, got '%s'\n", v);
                 return 2;
             }
+            o->listen = v;
             i++;
         } else if (strcmp(a, "--threads") == 0 && v) {
             if (folio_parse_int64(v, false, &n) != FOLIO_OK || n < 1 || n > 256) {
                 fprintf(stderr, "folio serve: --threads must be from 1 to 256\n");
                 return 2;
             }
-            cfg.threads = (unsigned)n;
+            o->threads = n;
             i++;
         } else if (strcmp(a, "--secret-file") == 0 && v) {
-            secret_file = v;
+            o->secret_file = v;
             i++;
         } else if (strcmp(a, "--cursor-ttl") == 0 && v) {
             if (folio_parse_int64(v, false, &n) != FOLIO_OK) {
                 fprintf(stderr, "folio serve: --cursor-ttl must be a number of seconds\n");
                 return 2;
             }
-            cfg.cursor_ttl = (uint64_t)n;
+            o->cursor_ttl = n;
             i++;
         } else if (strcmp(a, "--debug-plan") == 0) {
-            cfg.debug_plan = true;
-        } else if (a[0] == '-' || db_path != NULL) {
+            o->debug_plan = true;
+        } else if (a[0] == '-' || o->db_path != NULL) {
             fprintf(stderr, "folio serve: unexpected argument '%s'\n", a);
             usage(stderr);
             return 2;
         } else {
-            db_path = a;
+            o->db_path = a;
         }
     }
-    if (db_path == NULL) {
+    if (o->db_path == NULL && o->config == NULL) {
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* The cursor keys: --secret-file, else the config's [[cursor.keys]], else the key
+ * generated beside the database. */
+static int make_keyring(const struct overrides *o, const struct folio_config *config,
+                        const char *db_path, struct folio_keyring *kr)
+{
+    if (o->secret_file == NULL && config->nkeys > 0) {
+        *kr = config->keyring;
+        return 0;
+    }
+    unsigned char secret[4096];
+    size_t secret_len = 0;
+    char secret_path[4096];
+    int rc = o->secret_file ? read_secret(o->secret_file, secret, &secret_len)
+                            : default_secret(db_path, secret_path, sizeof secret_path, secret,
+                                             &secret_len);
+    if (rc != 0)
+        return -1;
+    folio_keyring_init(kr, config->encrypt);
+    folio_status st = folio_keyring_add(kr, 1, secret, secret_len);
+    sodium_memzero(secret, sizeof secret);
+    if (st != FOLIO_OK) {
+        fprintf(stderr, "folio serve: cannot use the cursor secret: %s\n", folio_strerror(st));
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct overrides o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
     if (sodium_init() < 0) {
         fprintf(stderr, "folio serve: libsodium failed to initialise\n");
         return 1;
     }
 
-    unsigned char secret[4096];
-    size_t secret_len = 0;
-    char secret_path[4096];
-    int rc = secret_file ? read_secret(secret_file, secret, &secret_len)
-                         : default_secret(db_path, secret_path, sizeof secret_path, secret,
-                                          &secret_len);
-    if (rc != 0)
-        return 1;
+    /* Without --config: the defaults, exactly as before config files existed. */
+    struct folio_config config;
+    struct folio_config_error cerr = {0};
+    if (o.config == NULL) {
+        folio_config_init(&config);
+    } else if (folio_config_load(&config, o.config, &cerr) != FOLIO_OK) {
+        fprintf(stderr, "%s\n", cerr.message);
+        return 2;
+    }
+    struct folio_server_config cfg = config.server;
+    if (o.listen != NULL)
+        parse_listen(o.listen, &cfg);
+    if (o.threads >= 0)
+        cfg.threads = (unsigned)o.threads;
+    if (o.cursor_ttl >= 0)
+        cfg.cursor_ttl = (uint64_t)o.cursor_ttl;
+    if (o.debug_plan)
+        cfg.debug_plan = true;
+    const char *db_path = o.db_path ? o.db_path : config.db_path;
+    if (db_path == NULL) {
+        fprintf(stderr, "%s: [database] path: missing; set it or give the database on the "
+                        "command line\n", o.config);
+        folio_config_clear(&config);
+        return 2;
+    }
+
     struct folio_keyring kr;
-    folio_keyring_init(&kr, false);
-    folio_status st = folio_keyring_add(&kr, 1, secret, secret_len);
-    sodium_memzero(secret, sizeof secret);
-    if (st != FOLIO_OK) {
-        fprintf(stderr, "folio serve: cannot use the cursor secret: %s\n", folio_strerror(st));
+    if (make_keyring(&o, &config, db_path, &kr) != 0) {
+        folio_config_clear(&config);
         return 1;
     }
 
     struct folio_error err = {0};
     folio_db *db;
-    if (folio_db_open(&db, db_path, &err) != FOLIO_OK) {
-        fprintf(stderr, "folio serve: %s\n", err.detail);
+    if (folio_config_open_db(&config, o.db_path, &db, &cerr) != FOLIO_OK) {
+        fprintf(stderr, "folio serve: %s\n", cerr.message);
+        folio_keyring_clear(&kr);
+        folio_config_clear(&config);
         return 1;
     }
-
+    struct folio_endpoint *eps = NULL;
+    size_t neps = 0;
+    if (folio_config_endpoints(&config, db, &eps, &neps, &cerr) != FOLIO_OK) {
+        fprintf(stderr, "%s\n", cerr.message);
+        folio_keyring_clear(&kr);
+        folio_config_clear(&config);
+        folio_db_close(db);
+        return 2;
+    }
     /* Block the stop signals in every thread; this one waits for them. */
     sigset_t stop;
     sigemptyset(&stop);
@@ -188,21 +265,25 @@ int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     struct folio_server srv;
-    if (folio_server_start(&srv, &cfg, db, &kr, NULL, 0, &err) != FOLIO_OK) {
+    if (folio_server_start(&srv, &cfg, db, &kr, eps, neps, &err) != FOLIO_OK) {
         fprintf(stderr, "folio serve: %s\n", err.detail);
+        folio_server_stop(&srv);
         folio_keyring_clear(&kr);
         folio_db_close(db);
+        folio_config_clear(&config);
         return 1;
     }
     folio_keyring_clear(&kr);
-    fprintf(stderr, "folio: serving %s (%zu tables) on http://%s:%u/ with %u threads\n",
-            db_path, folio_db_schema(db)->ntables, cfg.listen_host, cfg.listen_port,
-            cfg.threads);
+    fprintf(stderr, "folio: serving %s (%zu tables, %zu endpoints) on http://%s:%u/ with %u "
+                    "threads\n",
+            db_path, folio_db_schema(db)->ntables, srv.nendpoints, cfg.listen_host,
+            cfg.listen_port, cfg.threads);
 
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "folio: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     folio_server_stop(&srv);
     folio_db_close(db);
+    folio_config_clear(&config);
     return 0;
 }

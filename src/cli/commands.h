@@ -4,6 +4,7 @@
 #define FOLIO_CLI_COMMANDS_H
 
 int cmd_serve(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_batch(int argc, char **argv);

@@ -39,6 +39,8 @@ struct folio_table {
     struct folio_column *cols;
     size_t npk;
     int pk[FOLIO_SORT_MAX];  /* the unique tiebreaker columns, appended to every sort */
+    size_t npk_declared;
+    int pk_declared[FOLIO_SORT_MAX]; /* the declared PRIMARY KEY: the default sort */
 };
 
 struct folio_schema {

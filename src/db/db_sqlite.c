@@ -351,6 +351,9 @@ static folio_status load_table(struct sqlite_conn *c, const char *name, struct f
     sqlite3_finalize(stmt);
     folio_buf_clear(&q);
 
+    t->npk_declared = t->npk;
+    for (size_t i = 0; i < t->npk; i++)
+        t->pk_declared[i] = pk_order[i] - 1;
     bool int_pk = t->npk == 1 && strcasecmp(t->cols[pk_order[0] - 1].decl_type, "INTEGER") == 0;
     if (rowid && !int_pk) {
         /* The rowid is the only unique, non-NULL key: add it as a hidden column. */
@@ -370,8 +373,14 @@ static folio_status load_table(struct sqlite_conn *c, const char *name, struct f
         t->ncols_all = t->ncols + 1;
         if (col->name == NULL || col->sql == NULL || col->decl_type == NULL)
             return FOLIO_ENOMEM;
-        t->npk = 1;
-        t->pk[0] = (int)t->ncols;
+        /* Order by the declared key first (what users expect), then the rowid, which
+         * stays unique even where a non-INTEGER key of a rowid table holds NULLs. */
+        if (t->npk_declared + 1 > FOLIO_SORT_MAX)
+            t->npk_declared = 0;
+        for (size_t i = 0; i < t->npk_declared; i++)
+            t->pk[i] = t->pk_declared[i];
+        t->pk[t->npk_declared] = (int)t->ncols;
+        t->npk = t->npk_declared + 1;
     } else {
         for (size_t i = 0; i < t->npk; i++)
             t->pk[i] = pk_order[i] - 1;

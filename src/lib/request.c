@@ -99,9 +99,7 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
     if (val[pp_idx]) {
         int64_t v;
         folio_status st = folio_parse_int64(val[pp_idx], false, &v);
-        if (st == FOLIO_ERANGE) {
-            v = INT64_MAX; /* a huge page size is still just "more than the maximum" */
-        } else if (st != FOLIO_OK || v < 1) {
+        if (st != FOLIO_OK || v < 1) {
             return bad_int(err, known_names[pp_idx], st, "an integer of at least 1");
         }
         if (v > limits->max_per_page) {

@@ -9,6 +9,18 @@ folio_status folio_endpoint_init(struct folio_endpoint *ep, const struct folio_t
     memset(ep, 0, sizeof *ep);
     ep->table = t;
     ep->path = folio_strdup(path);
+    struct folio_buf u;
+    folio_buf_init(&u, 3 * strlen(path) + 1);
+    for (const char *p = path; *p; p++) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        folio_url_encode(&u, p, n);
+        p += n;
+        if (*p == '\0')
+            break;
+        folio_buf_putc(&u, '/');
+    }
+    ep->url = u.data ? folio_buf_detach(&u, NULL) : folio_strdup("/");
     ep->name = folio_strdup(t->name);
     ep->cols = folio_calloc(t->ncols_all + 1, sizeof *ep->cols);
     ep->exposed = folio_calloc(t->ncols_all + 1, sizeof *ep->exposed);
@@ -19,7 +31,7 @@ folio_status folio_endpoint_init(struct folio_endpoint *ep, const struct folio_t
     ep->max_per_page = 100;
     ep->default_count = FOLIO_COUNT_NONE;
     ep->style = FOLIO_STYLE_FOLIO;
-    if (!ep->path || !ep->name || !ep->cols || !ep->exposed || !ep->sortable || !ep->filterable) {
+    if (!ep->path || !ep->url || !ep->name || !ep->cols || !ep->exposed || !ep->sortable || !ep->filterable) {
         folio_endpoint_clear(ep);
         return FOLIO_ENOMEM;
     }
@@ -50,6 +62,7 @@ folio_status folio_endpoint_all_columns(struct folio_endpoint *ep)
 void folio_endpoint_clear(struct folio_endpoint *ep)
 {
     folio_free(ep->path);
+    folio_free(ep->url);
     folio_free(ep->name);
     folio_free(ep->cols);
     folio_free(ep->exposed);

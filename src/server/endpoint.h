@@ -22,7 +22,8 @@ enum {
 };
 
 struct folio_endpoint {
-    char *path;                      /* "/api/users" */
+    char *path;                      /* "/api/users", as routed (percent-decoded) */
+    char *url;                       /* the path percent-encoded, for links */
     char *name;                      /* collection name in tutorial styles */
     const struct folio_table *table; /* borrowed from the db schema */
     size_t ncols;

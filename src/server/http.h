@@ -43,6 +43,7 @@ struct folio_http {
     const char *path;
     size_t nparams;
     bool too_many_params;
+    const char *nul_param; /* a parameter whose key or value holds a NUL byte */
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
     /* response */
     int status;

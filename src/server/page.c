@@ -220,11 +220,38 @@ static void colinfo_fill(struct colinfo *ci, const struct folio_table *t)
 
 #define MAX_PARAMS (FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4)
 
-/* " WHERE filters AND keyset" (either part optional); params[0..sort.n) are the keys. */
+/* A leading sort key on a nullable column splits the rows into a NULL run and a non-NULL
+ * run. When the boundary sits where the predicate would need "c <= v OR c IS NULL" (or
+ * "c IS NOT NULL OR ..."), no index range can serve it, so the page is read in two
+ * phases, each an index seek: SPLIT_DESC for a descending walk from a non-NULL value
+ * (phase 1: non-NULL rows up to v, phase 2: the NULL run), SPLIT_NULL for an ascending
+ * walk from a NULL value (phase 1: the rest of the NULL run, phase 2: non-NULL rows). */
+enum split { SPLIT_NONE, SPLIT_DESC, SPLIT_NULL };
+
+static enum split split_of(const struct folio_page_spec *spec, const struct colinfo *ci,
+                           const struct folio_value *keys, bool backward)
+{
+    if (keys == NULL || spec->sort.n < 2)
+        return SPLIT_NONE;
+    const struct folio_sort_key *k0 = &spec->sort.keys[0];
+    if (ci->not_null[k0->column])
+        return SPLIT_NONE;
+    bool desc = k0->desc != backward;
+    bool null_v = keys[0].type == FOLIO_VALUE_NULL;
+    if (desc && !null_v)
+        return SPLIT_DESC;
+    if (!desc && null_v)
+        return SPLIT_NULL;
+    return SPLIT_NONE;
+}
+
+/* " WHERE filters AND keyset" (either part optional); params[0..sort.n) are the keys.
+ * `phase` is 1 or 2 for a split read (see split_of), else 0. */
 static folio_status where(struct folio_buf *sql, const struct folio_page_spec *spec,
                           const struct colinfo *ci, enum folio_param_style style,
                           const struct folio_value *keys, bool backward, bool inclusive,
-                          struct folio_value *params, int *io_param)
+                          enum split split, int phase, struct folio_value *params,
+                          int *io_param)
 {
     folio_status st = FOLIO_OK;
     bool have_filters = spec->filters != NULL && spec->filters->n > 0;
@@ -240,11 +267,33 @@ static folio_status where(struct folio_buf *sql, const struct folio_page_spec *s
                                 MAX_PARAMS - 2);
     if (st == FOLIO_OK && have_filters && keys != NULL)
         st = folio_buf_puts(sql, " AND ");
-    if (st == FOLIO_OK && keys != NULL) {
-        struct folio_keyset_spec ks = {&spec->sort, ci->sql, ci->not_null, keys, backward,
-                                       inclusive, 1, style};
-        st = folio_keyset_where(sql, &ks);
+    if (st != FOLIO_OK || keys == NULL)
+        return st;
+    const char *c0 = ci->sql[spec->sort.keys[0].column];
+    struct folio_keyset_spec ks = {&spec->sort, ci->sql, ci->not_null, keys, backward,
+                                   inclusive, 1, style};
+    bool nn[FOLIO_PAGE_MAX_SELECT + 1];
+    struct folio_sort suffix;
+    if (split == SPLIT_DESC && phase == 1) {
+        /* Only non-NULL values: the plain range form. */
+        memcpy(nn, ci->not_null, sizeof nn);
+        nn[spec->sort.keys[0].column] = true;
+        ks.not_null = nn;
+    } else if (split == SPLIT_DESC && phase == 2) {
+        return folio_buf_printf(sql, "%s IS NULL", c0);
+    } else if (split == SPLIT_NULL && phase == 1) {
+        /* The rest of the NULL run: the remaining keys decide. */
+        suffix.n = spec->sort.n - 1;
+        memcpy(suffix.keys, spec->sort.keys + 1, suffix.n * sizeof suffix.keys[0]);
+        ks.sort = &suffix;
+        ks.values = keys + 1;
+        ks.first_param = 2;
+        st = folio_buf_printf(sql, "%s IS NULL AND ", c0);
+    } else if (split == SPLIT_NULL && phase == 2) {
+        return folio_buf_printf(sql, "%s IS NOT NULL", c0);
     }
+    if (st == FOLIO_OK)
+        st = folio_keyset_where(sql, &ks);
     return st;
 }
 
@@ -260,7 +309,7 @@ static folio_status probe(struct folio_http *h, const struct folio_page_spec *sp
     folio_status st = folio_buf_printf(sql, "SELECT 1 FROM %s", spec->ep->table->sql);
     if (st == FOLIO_OK)
         st = where(sql, spec, ci, folio_db_param_style(h->srv->db), keys, backward, inclusive,
-                   params, &next);
+                   SPLIT_NONE, 0, params, &next);
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " LIMIT 1");
     if (st != FOLIO_OK)
@@ -291,52 +340,10 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
 
     /* SELECT shown fields, then sort keys not among them. */
     struct folio_buf *sql = &h->w->sql;
-    folio_buf_reset(sql);
-    folio_buf_puts(sql, "SELECT ");
-    for (size_t f = 0; f < spec->nfields; f++)
-        folio_buf_printf(sql, "%s%s", f ? ", " : "", ci.sql[spec->fields[f]]);
-    r.nsel = spec->nfields;
-    for (size_t k = 0; k < spec->sort.n; k++) {
-        int col = spec->sort.keys[k].column;
-        r.key_pos[k] = -1;
-        for (size_t f = 0; f < spec->nfields; f++)
-            if (spec->fields[f] == col)
-                r.key_pos[k] = (int)f;
-        if (r.key_pos[k] < 0) {
-            folio_buf_printf(sql, "%s%s", r.nsel ? ", " : "", ci.sql[col]);
-            r.key_pos[k] = (int)r.nsel++;
-        }
-    }
-    folio_buf_printf(sql, " FROM %s", t->sql);
-    struct folio_value params[MAX_PARAMS];
-    int next;
     const struct folio_value *from = keyset ? spec->cursor.keys : spec->seek;
     if (spec->seek != NULL && !keyset)
         incl = true;
-    folio_status st = where(sql, spec, &ci, style, from, backward, incl, params, &next);
-    if (st == FOLIO_OK)
-        st = folio_buf_puts(sql, " ORDER BY ");
-    if (st == FOLIO_OK)
-        st = folio_keyset_order_by(sql, &spec->sort, ci.sql, backward);
-    params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->per_page + 1};
-    if (st == FOLIO_OK)
-        st = folio_buf_printf(sql, " LIMIT %s%d", pfx, next++);
-    if (spec->mode == FOLIO_MODE_OFFSET) {
-        params[next - 1] = (struct folio_value){
-            .type = FOLIO_VALUE_INT, .i = spec->seek ? spec->seek_offset : spec->offset};
-        if (st == FOLIO_OK)
-            st = folio_buf_printf(sql, " OFFSET %s%d", pfx, next++);
-    }
-    if (st != FOLIO_OK)
-        return folio_error_set(err, st, 500, NULL, "cannot build the query");
-
-    if (h->srv->cfg.debug_plan) {
-        struct folio_buf plan;
-        folio_buf_init(&plan, 64 * 1024);
-        if (folio_db_explain(h->w->conn, sql->data, sql->len, &plan) == FOLIO_OK && plan.data)
-            folio_http_header_add(h, "X-Folio-Plan", plan.data);
-        folio_buf_clear(&plan);
-    }
+    enum split split = keyset ? split_of(spec, &ci, from, backward) : SPLIT_NONE;
 
     /* Rows go straight into the response, or to scratch to be reversed. */
     struct folio_json back;
@@ -350,14 +357,64 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         r.j = j;
         r.rows = j->out;
     }
-    st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, on_row, &r,
-                        err);
-    if (st == FOLIO_OK)
-        st = folio_json_status(r.j);
-    if (st != FOLIO_OK) {
-        if (st != FOLIO_EDB)
-            folio_error_set(err, st, 500, NULL, "%s", folio_strerror(st));
-        return st;
+
+    folio_status st = FOLIO_OK;
+    for (int phase = split ? 1 : 0; phase <= (split ? 2 : 0) && r.nrows <= r.per_page;
+         phase++) {
+        folio_buf_reset(sql);
+        folio_buf_puts(sql, "SELECT ");
+        for (size_t f = 0; f < spec->nfields; f++)
+            folio_buf_printf(sql, "%s%s", f ? ", " : "", ci.sql[spec->fields[f]]);
+        r.nsel = spec->nfields;
+        for (size_t k = 0; k < spec->sort.n; k++) {
+            int col = spec->sort.keys[k].column;
+            r.key_pos[k] = -1;
+            for (size_t f = 0; f < spec->nfields; f++)
+                if (spec->fields[f] == col)
+                    r.key_pos[k] = (int)f;
+            if (r.key_pos[k] < 0) {
+                folio_buf_printf(sql, "%s%s", r.nsel ? ", " : "", ci.sql[col]);
+                r.key_pos[k] = (int)r.nsel++;
+            }
+        }
+        folio_buf_printf(sql, " FROM %s", t->sql);
+        struct folio_value params[MAX_PARAMS];
+        int next;
+        st = where(sql, spec, &ci, style, from, backward, incl, split, phase, params, &next);
+        if (st == FOLIO_OK)
+            st = folio_buf_puts(sql, " ORDER BY ");
+        if (st == FOLIO_OK)
+            st = folio_keyset_order_by(sql, &spec->sort, ci.sql, backward);
+        params[next - 1] =
+            (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->per_page + 1 - r.nrows};
+        if (st == FOLIO_OK)
+            st = folio_buf_printf(sql, " LIMIT %s%d", pfx, next++);
+        if (spec->mode == FOLIO_MODE_OFFSET) {
+            params[next - 1] = (struct folio_value){
+                .type = FOLIO_VALUE_INT, .i = spec->seek ? spec->seek_offset : spec->offset};
+            if (st == FOLIO_OK)
+                st = folio_buf_printf(sql, " OFFSET %s%d", pfx, next++);
+        }
+        if (st != FOLIO_OK)
+            return folio_error_set(err, st, 500, NULL, "cannot build the query");
+
+        if (h->srv->cfg.debug_plan && phase <= 1) {
+            struct folio_buf plan;
+            folio_buf_init(&plan, 64 * 1024);
+            if (folio_db_explain(h->w->conn, sql->data, sql->len, &plan) == FOLIO_OK &&
+                plan.data)
+                folio_http_header_add(h, "X-Folio-Plan", plan.data);
+            folio_buf_clear(&plan);
+        }
+        st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, on_row,
+                            &r, err);
+        if (st == FOLIO_OK)
+            st = folio_json_status(r.j);
+        if (st != FOLIO_OK) {
+            if (st != FOLIO_EDB)
+                folio_error_set(err, st, 500, NULL, "%s", folio_strerror(st));
+            return st;
+        }
     }
     int shown = r.nrows > r.per_page ? r.per_page : r.nrows;
     bool extra = r.nrows > r.per_page;

@@ -103,7 +103,7 @@ const char *folio_http_request_header(struct folio_http *h, const char *name)
 }
 
 static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+                                     size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     struct folio_http *h = cls;
@@ -111,8 +111,54 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
         h->too_many_params = true;
         return MHD_NO;
     }
+    /* A decoded %00 would silently cut the text short: refuse it instead. */
+    if (h->nul_param == NULL &&
+        (strlen(key) != key_size || (value != NULL && strlen(value) != value_size)))
+        h->nul_param = key;
     h->params[h->nparams++] = (struct folio_param){key, value};
     return MHD_YES;
+}
+
+/* What the raw request line said, decided before libmicrohttpd parses the arguments.
+ * The first four mark the first access-handler call, the last four the second. */
+enum uri_mark { URI_OK, URI_TOO_LONG, URI_TOO_MANY, URI_NUL_PATH, URI_NMARKS };
+static char uri_marks[2 * URI_NMARKS];
+
+static enum uri_mark mark_of(const void *p)
+{
+    return (enum uri_mark)(((const char *)p - uri_marks) % URI_NMARKS);
+}
+
+static bool is_first_call(const void *p)
+{
+    return p == NULL || (const char *)p < uri_marks + URI_NMARKS;
+}
+
+/* Runs on the raw request target before argument parsing. An oversized query or one with
+ * too many parameters is cut off here (its first byte becomes NUL), so that argument
+ * parsing cannot exhaust the connection's memory pool, and is answered with a problem. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    struct folio_server *srv = cls;
+    size_t len = strlen(uri);
+    const char *q = strchr(uri, '?');
+    size_t path_len = q ? (size_t)(q - uri) : len;
+    size_t params = 0;
+    enum uri_mark m = URI_OK;
+    for (const char *p = q; p != NULL && *p; p++)
+        params += *p == '&' || *p == ';';
+    if (len > srv->cfg.max_url_bytes)
+        m = URI_TOO_LONG;
+    else if (params >= FOLIO_HTTP_MAX_PARAMS)
+        m = URI_TOO_MANY;
+    else
+        for (size_t i = 0; i + 2 < path_len; i++)
+            if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+                m = URI_NUL_PATH;
+    if (m != URI_OK && q != NULL)
+        ((char *)q)[1] = '\0'; /* the request line buffer is ours until the handler runs */
+    return &uri_marks[m];
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
@@ -144,11 +190,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     (void)upload_data;
     struct folio_server *srv = cls;
-    static int first_call_marker;
     /* Answer on the second call: queueing in the first makes libmicrohttpd 0.9.75 close
      * the connection instead of keeping it alive. */
-    if (*con_cls == NULL) {
-        *con_cls = &first_call_marker;
+    if (is_first_call(*con_cls)) {
+        *con_cls = &uri_marks[URI_NMARKS + (*con_cls ? mark_of(*con_cls) : URI_OK)];
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -177,8 +222,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     folio_buf_reset(&h.w->body);
     folio_buf_reset(&h.w->headers);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
-    folio_route(&h);
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
+    switch (mark_of(*con_cls)) {
+    case URI_TOO_LONG:
+        folio_problem(&h, 414, "uri-too-long", NULL, "the request target is too long", NULL);
+        break;
+    case URI_TOO_MANY:
+        folio_problem(&h, 400, "too-many-parameters", "Too many parameters",
+                      "the query string has too many parameters", NULL);
+        break;
+    case URI_NUL_PATH:
+        folio_problem(&h, 404, "not-found", NULL, "no such resource", NULL);
+        break;
+    default:
+        if (h.nul_param != NULL)
+            folio_problem(&h, 400, "invalid-parameter", "Invalid parameter",
+                          "a query parameter contains a NUL byte", h.nul_param);
+        else
+            folio_route(&h);
+    }
     return queue(conn, &h);
 }
 
@@ -213,7 +275,7 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes + 4096,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);
     if (srv->daemon == NULL)
         return folio_error_set(err, FOLIO_EIO, 0, "listen", "cannot listen on %s:%u",
@@ -251,6 +313,8 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
             break;
         srv->nendpoints++;
         folio_endpoint_all_columns(ep);
+        for (size_t k = 0; k < s->tables[t].npk_declared; k++)
+            folio_sort_append(&ep->default_sort, s->tables[t].pk_declared[k]);
         ep->default_per_page = srv->cfg.default_per_page;
         ep->max_per_page = srv->cfg.max_per_page;
         ep->default_count = srv->cfg.default_count;

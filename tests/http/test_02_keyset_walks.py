@@ -23,23 +23,28 @@ def get_page(server, url):
     return assert_page(server.get(url), url)
 
 
-def walk_next(server, url, limit):
-    """Pages from `url` following next links until null (at most `limit` pages)."""
+def walk_next(server, url, limit, between=None):
+    """Pages from `url` following next links until null (at most `limit` pages).
+    `between`, when given, runs after each page (e.g. to let a writer act)."""
     pages = []
     while url:
         pages.append(get_page(server, url))
         url = pages[-1]["links"]["next"]
         assert len(pages) <= limit, f"next links do not end after {limit} pages"
+        if between:
+            between()
     return pages
 
 
-def walk_prev(server, url, limit):
+def walk_prev(server, url, limit, between=None):
     """Pages from `url` following prev links until null; returned in walk order."""
     pages = []
     while url:
         pages.append(get_page(server, url))
         url = pages[-1]["links"]["prev"]
         assert len(pages) <= limit, f"prev links do not end after {limit} pages"
+        if between:
+            between()
     return pages
 
 
@@ -332,9 +337,18 @@ def test_walk_during_writes_returns_every_surviving_row_once(spawn, live_db, sor
         while writer.ops < 5 and writer.error is None:
             time.sleep(0.01)
         ops_before = writer.ops
-        forward = walk_next(server, api("live", sort=sort, per_page=17), 500)
+
+        def let_writer_act():
+            """Interleave for certain: wait (briefly) until the writer commits again."""
+            seen = writer.ops
+            deadline = time.monotonic() + 2.0
+            while writer.ops == seen and writer.error is None and time.monotonic() < deadline:
+                time.sleep(0.001)
+
+        forward = walk_next(server, api("live", sort=sort, per_page=17), 500, let_writer_act)
         last = forward[-1]
-        backward = [last] + walk_prev(server, last["links"]["prev"], 500) if last["links"]["prev"] else [last]
+        backward = ([last] + walk_prev(server, last["links"]["prev"], 500, let_writer_act)
+                    if last["links"]["prev"] else [last])
         ops_during = writer.ops - ops_before
     finally:
         writer.halt.set()

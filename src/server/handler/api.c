@@ -42,7 +42,7 @@ static void link_base(struct folio_buf *b, struct folio_http *h,
                       const struct folio_page_spec *spec, const char *fields)
 {
     const struct folio_endpoint *ep = spec->ep;
-    folio_buf_puts(b, ep->path);
+    folio_buf_puts(b, ep->url);
     folio_buf_printf(b, "?per_page=%d", spec->per_page);
     if (spec->sort_given) {
         const char *names[FOLIO_PAGE_MAX_SELECT + 1];
@@ -50,7 +50,12 @@ static void link_base(struct folio_buf *b, struct folio_http *h,
             names[c] = ep->table->cols[c].name;
         struct folio_buf s;
         folio_buf_init(&s, 16 * 1024);
-        folio_sort_format(&s, &spec->sort, names);
+        /* The hidden rowid tiebreaker is implied, and not a name clients may send. */
+        struct folio_sort shown = {0};
+        for (size_t k = 0; k < spec->sort.n; k++)
+            if ((size_t)spec->sort.keys[k].column < ep->table->ncols)
+                shown.keys[shown.n++] = spec->sort.keys[k];
+        folio_sort_format(&s, &shown, names);
         folio_buf_puts(b, "&sort=");
         if (s.data)
             folio_url_encode(b, s.data, s.len);

@@ -1,0 +1,449 @@
+/* Loading folio.toml: the file, the top level, and the small sections ([server],
+ * [database], [pagination], [api], [files]). [cursor] is in config_cursor.c, [[endpoint]]
+ * in config_endpoint.c, the effective settings in config_write.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server/config/config_internal.h"
+#include "server/page.h"
+
+const char *const folio__cfg_count_names[3] = {"none", "exact", "estimate"};
+const enum folio_count folio__cfg_count_values[3] = {FOLIO_COUNT_NONE, FOLIO_COUNT_EXACT,
+                                                     FOLIO_COUNT_ESTIMATE};
+const char *const folio__cfg_style_names[4] = {"folio", "tutorial-offset", "tutorial-keyset",
+                                               "tutorial-signed"};
+
+const char *folio_config_count_name(enum folio_count count)
+{
+    for (size_t i = 0; i < 3; i++)
+        if (folio__cfg_count_values[i] == count)
+            return folio__cfg_count_names[i];
+    return "none";
+}
+
+const char *folio_config_style_name(enum folio_style style)
+{
+    return (unsigned)style < 4 ? folio__cfg_style_names[style] : "folio";
+}
+
+void folio_config_init(struct folio_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    folio_server_config_defaults(&cfg->server);
+    folio_keyring_init(&cfg->keyring, false);
+}
+
+void folio_config_clear(struct folio_config *cfg)
+{
+    folio_free(cfg->file);
+    folio_free(cfg->dir);
+    folio_free(cfg->db_path);
+    folio_free(cfg->files_root);
+    for (size_t i = 0; i < cfg->nkeys; i++)
+        folio_free(cfg->keys[i].secret_file);
+    folio_free(cfg->endpoints);
+    folio_keyring_clear(&cfg->keyring);
+    folio_toml_free(cfg->doc);
+    folio_config_init(cfg);
+}
+
+/* --- [server] ------------------------------------------------------------------------ */
+
+static folio_status parse_listen(const struct folio__cfg *c, const struct folio_toml_value *v,
+                                 struct folio_server_config *s)
+{
+    const char *text;
+    folio_status st = folio__cfg_string(c, v, "[server]", "listen", false, &text);
+    if (st != FOLIO_OK)
+        return st;
+    const char *colon = strrchr(text, ':');
+    int64_t port;
+    if (colon == NULL || folio_parse_int64(colon + 1, false, &port) != FOLIO_OK || port < 1 ||
+        port > 65535)
+        return folio__cfg_fail_at(c, v, "[server]", "listen",
+                                  "expected \"HOST:PORT\" with a port from 1 to 65535, got "
+                                  "\"%.64s\"",
+                                  text);
+    char host[sizeof s->listen_host];
+    size_t hlen = (size_t)(colon - text);
+    struct in_addr addr;
+    if (hlen >= sizeof host)
+        return folio__cfg_fail_at(c, v, "[server]", "listen", "the host is too long");
+    memcpy(host, text, hlen);
+    host[hlen] = '\0';
+    if (inet_pton(AF_INET, host, &addr) != 1)
+        return folio__cfg_fail_at(c, v, "[server]", "listen",
+                                  "'%s' is not an IPv4 address (write e.g. "
+                                  "\"127.0.0.1:8080\" or \"0.0.0.0:8080\")",
+                                  host);
+    memcpy(s->listen_host, host, hlen + 1);
+    s->listen_port = (uint16_t)port;
+    return FOLIO_OK;
+}
+
+static folio_status section_server(const struct folio__cfg *c,
+                                   const struct folio_toml_value *t, struct folio_config *cfg)
+{
+    static const char *const known[] = {
+        "listen",        "threads",           "max_connections", "timeout",
+        "max_request_bytes", "max_url_bytes", "max_response_bytes", "debug_plan", NULL};
+    static const char S[] = "[server]";
+    struct folio_server_config *s = &cfg->server;
+    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
+        const char *k = folio__cfg_key(t, i);
+        const struct folio_toml_value *v = folio_toml_table_value(t, i);
+        folio_status st;
+        int64_t n = 0;
+        if (k == NULL) {
+            st = folio__cfg_unknown_key(c, t, i, S, known);
+        } else if (strcmp(k, "listen") == 0) {
+            st = parse_listen(c, v, s);
+        } else if (strcmp(k, "threads") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 1, 256, &n)) == FOLIO_OK)
+                s->threads = (unsigned)n;
+        } else if (strcmp(k, "max_connections") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
+                s->max_connections = (unsigned)n;
+        } else if (strcmp(k, "timeout") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 0, 86400, &n)) == FOLIO_OK)
+                s->connection_timeout = (unsigned)n;
+        } else if (strcmp(k, "max_request_bytes") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 4096, 64 << 20, &n)) == FOLIO_OK)
+                s->max_request_bytes = (size_t)n;
+        } else if (strcmp(k, "max_url_bytes") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 256, 1 << 20, &n)) == FOLIO_OK)
+                s->max_url_bytes = (size_t)n;
+        } else if (strcmp(k, "max_response_bytes") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 64 << 10, 1 << 30, &n)) == FOLIO_OK)
+                s->max_response_bytes = (size_t)n;
+        } else if (strcmp(k, "debug_plan") == 0) {
+            st = folio__cfg_bool(c, v, S, k, &s->debug_plan);
+        } else {
+            st = folio__cfg_unknown_key(c, t, i, S, known);
+        }
+        if (st != FOLIO_OK)
+            return st;
+    }
+    const struct folio_toml_value *url = folio_toml_table_get(t, "max_url_bytes");
+    if (s->max_url_bytes > s->max_request_bytes)
+        return folio__cfg_fail_at(c, url ? url : t, S, "max_url_bytes",
+                                  "%zu is larger than max_request_bytes (%zu)",
+                                  s->max_url_bytes, s->max_request_bytes);
+    return FOLIO_OK;
+}
+
+/* --- [database] ---------------------------------------------------------------------- */
+
+static folio_status section_database(const struct folio__cfg *c,
+                                     const struct folio_toml_value *t,
+                                     struct folio_config *cfg)
+{
+    static const char *const known[] = {"path", "url", NULL};
+    static const char S[] = "[database]";
+    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
+        const char *k = folio__cfg_key(t, i);
+        const struct folio_toml_value *v = folio_toml_table_value(t, i);
+        folio_status st;
+        if (k != NULL && strcmp(k, "path") == 0) {
+            st = folio__cfg_path(c, v, S, k, &cfg->db_path);
+            cfg->db_path_at = v;
+        } else if (k != NULL && strcmp(k, "url") == 0) {
+            st = folio__cfg_fail(c, folio_toml_table_key_line(t, i),
+                                 folio_toml_table_key_column(t, i), S, k,
+                                 "database.url (PostgreSQL) is not supported yet; use path "
+                                 "with a SQLite file");
+        } else {
+            st = folio__cfg_unknown_key(c, t, i, S, known);
+        }
+        if (st != FOLIO_OK)
+            return st;
+    }
+    return FOLIO_OK;
+}
+
+/* --- [pagination] -------------------------------------------------------------------- */
+
+static folio_status section_pagination(const struct folio__cfg *c,
+                                       const struct folio_toml_value *t,
+                                       struct folio_config *cfg)
+{
+    static const char *const known[] = {"default_per_page", "max_per_page", "count",
+                                        "count_limit",      "max_offset",   "hybrid", NULL};
+    static const char S[] = "[pagination]";
+    struct folio_server_config *s = &cfg->server;
+    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
+        const char *k = folio__cfg_key(t, i);
+        const struct folio_toml_value *v = folio_toml_table_value(t, i);
+        folio_status st;
+        int64_t n = 0;
+        int e = 0;
+        if (k == NULL) {
+            st = folio__cfg_unknown_key(c, t, i, S, known);
+        } else if (strcmp(k, "default_per_page") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
+                s->default_per_page = (int)n;
+        } else if (strcmp(k, "max_per_page") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
+                s->max_per_page = (int)n;
+        } else if (strcmp(k, "count") == 0) {
+            if ((st = folio__cfg_enum(c, v, S, k, folio__cfg_count_names, 3, &e)) == FOLIO_OK)
+                s->default_count = folio__cfg_count_values[e];
+        } else if (strcmp(k, "count_limit") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 1, INT64_C(1) << 40, &n)) == FOLIO_OK)
+                s->count_limit = n;
+        } else if (strcmp(k, "max_offset") == 0) {
+            if ((st = folio__cfg_int(c, v, S, k, 0, INT64_C(1) << 50, &n)) == FOLIO_OK)
+                s->max_offset = n;
+        } else if (strcmp(k, "hybrid") == 0) {
+            st = folio__cfg_bool(c, v, S, k, &s->hybrid);
+        } else {
+            st = folio__cfg_unknown_key(c, t, i, S, known);
+        }
+        if (st != FOLIO_OK)
+            return st;
+    }
+    if (s->default_per_page > s->max_per_page) {
+        const struct folio_toml_value *d = folio_toml_table_get(t, "default_per_page");
+        const struct folio_toml_value *m = folio_toml_table_get(t, "max_per_page");
+        return folio__cfg_fail_at(c, d ? d : m, S, d ? "default_per_page" : "max_per_page",
+                                  "default_per_page (%d) is larger than max_per_page (%d)",
+                                  s->default_per_page, s->max_per_page);
+    }
+    return FOLIO_OK;
+}
+
+/* --- [api], [files] ------------------------------------------------------------------ */
+
+static folio_status section_api(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                struct folio_config *cfg)
+{
+    static const char *const known[] = {"auto", NULL};
+    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
+        const char *k = folio__cfg_key(t, i);
+        folio_status st;
+        if (k != NULL && strcmp(k, "auto") == 0) {
+            st = folio__cfg_bool(c, folio_toml_table_value(t, i), "[api]", k,
+                                 &cfg->server.auto_endpoints);
+            cfg->api_auto_given = true;
+        } else {
+            st = folio__cfg_unknown_key(c, t, i, "[api]", known);
+        }
+        if (st != FOLIO_OK)
+            return st;
+    }
+    return FOLIO_OK;
+}
+
+static folio_status section_files(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                  struct folio_config *cfg)
+{
+    static const char *const known[] = {"root", NULL};
+    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
+        const char *k = folio__cfg_key(t, i);
+        const struct folio_toml_value *v = folio_toml_table_value(t, i);
+        if (k == NULL || strcmp(k, "root") != 0)
+            return folio__cfg_unknown_key(c, t, i, "[files]", known);
+        folio_status st = folio__cfg_path(c, v, "[files]", k, &cfg->files_root);
+        if (st != FOLIO_OK)
+            return st;
+        struct stat sb;
+        if (stat(cfg->files_root, &sb) != 0)
+            return folio__cfg_fail_at(c, v, "[files]", k, "cannot use %s: %s",
+                                      cfg->files_root, strerror(errno));
+        if (!S_ISDIR(sb.st_mode))
+            return folio__cfg_fail_at(c, v, "[files]", k, "%s is not a directory",
+                                      cfg->files_root);
+    }
+    return FOLIO_OK;
+}
+
+/* --- the document -------------------------------------------------------------------- */
+
+static folio_status load_root(const struct folio__cfg *c, struct folio_config *cfg)
+{
+    static const char *const known[] = {"server", "database", "pagination", "cursor",
+                                        "api",    "files",    "endpoint",   NULL};
+    const struct folio_toml_value *root = folio_toml_root(cfg->doc);
+    for (size_t i = 0; i < folio_toml_table_count(root); i++) {
+        const char *k = folio__cfg_key(root, i);
+        const struct folio_toml_value *v = folio_toml_table_value(root, i);
+        char section[80];
+        snprintf(section, sizeof section, "[%.60s]", k ? k : "");
+        folio_status st;
+        if (k != NULL && strcmp(k, "endpoint") == 0) {
+            if ((st = folio__cfg_endpoint_list(c, v, cfg)) != FOLIO_OK)
+                return st;
+            continue;
+        }
+        bool is_known = false;
+        for (size_t j = 0; k != NULL && known[j] != NULL; j++)
+            is_known = is_known || strcmp(k, known[j]) == 0;
+        uint32_t line = folio_toml_table_key_line(root, i);
+        uint32_t col = folio_toml_table_key_column(root, i);
+        if (!is_known && folio_toml_type(v) == FOLIO_TOML_TABLE)
+            return folio__cfg_fail(c, line, col, section, NULL,
+                                   "unknown section (the sections are [server], [database], "
+                                   "[pagination], [cursor], [api], [files] and [[endpoint]])");
+        if (!is_known)
+            return folio__cfg_fail(c, line, col, k ? k : "", NULL,
+                                   "unknown key at the top level (settings belong in a "
+                                   "section such as [server])");
+        if (folio_toml_type(v) != FOLIO_TOML_TABLE)
+            return folio__cfg_fail_at(c, v, section, NULL, "expected a table, got a value");
+        if (strcmp(k, "server") == 0)
+            st = section_server(c, v, cfg);
+        else if (strcmp(k, "database") == 0)
+            st = section_database(c, v, cfg);
+        else if (strcmp(k, "pagination") == 0)
+            st = section_pagination(c, v, cfg);
+        else if (strcmp(k, "cursor") == 0)
+            st = folio__cfg_cursor(c, v, cfg);
+        else if (strcmp(k, "api") == 0)
+            st = section_api(c, v, cfg);
+        else
+            st = section_files(c, v, cfg);
+        if (st != FOLIO_OK)
+            return st;
+    }
+    if (!cfg->api_auto_given)
+        cfg->server.auto_endpoints = cfg->nendpoints == 0;
+    return folio__cfg_endpoint_limits(c, cfg);
+}
+
+folio_status folio_config_load_text(struct folio_config *cfg, const char *text, size_t len,
+                                    const char *file, const char *dir,
+                                    struct folio_config_error *err)
+{
+    folio_config_init(cfg);
+    if (err != NULL) {
+        err->status = FOLIO_OK;
+        err->message[0] = '\0';
+    }
+    struct folio__cfg c = {file ? file : "<config>", dir ? dir : ".", err};
+    cfg->file = folio_strdup(c.file);
+    cfg->dir = folio_strdup(c.dir);
+    if (cfg->file == NULL || cfg->dir == NULL) {
+        folio_config_clear(cfg);
+        return folio__cfg_nomem(&c);
+    }
+    struct folio_error terr = {0};
+    folio_status st = folio_toml_parse(text, len, c.file, &cfg->doc, &terr);
+    if (st != FOLIO_OK) {
+        if (err != NULL) {
+            err->status = st == FOLIO_ENOMEM ? FOLIO_ENOMEM : FOLIO_ECONFIG;
+            snprintf(err->message, sizeof err->message, "%s", terr.detail);
+        }
+        folio_config_clear(cfg);
+        return st == FOLIO_ENOMEM ? FOLIO_ENOMEM : FOLIO_ECONFIG;
+    }
+    st = load_root(&c, cfg);
+    if (st != FOLIO_OK)
+        folio_config_clear(cfg);
+    return st;
+}
+
+folio_status folio_config_load(struct folio_config *cfg, const char *path,
+                               struct folio_config_error *err)
+{
+    folio_config_init(cfg);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int e = fd < 0 ? errno : EISDIR;
+        if (fd >= 0)
+            close(fd);
+        if (err != NULL) {
+            err->status = FOLIO_EIO;
+            snprintf(err->message, sizeof err->message, "%s: cannot read the file: %s", path,
+                     strerror(e));
+        }
+        return FOLIO_EIO;
+    }
+    struct folio_buf text;
+    folio_buf_init(&text, FOLIO_TOML_DEFAULT_MAX_BYTES + 1);
+    char chunk[16384];
+    ssize_t n;
+    folio_status st = FOLIO_OK;
+    while (st == FOLIO_OK && (n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            st = FOLIO_EIO;
+            break;
+        }
+        st = folio_buf_append(&text, chunk, (size_t)n);
+    }
+    int read_errno = errno;
+    close(fd);
+    if (st != FOLIO_OK) {
+        folio_buf_clear(&text);
+        if (err != NULL) {
+            err->status = st == FOLIO_ETOOBIG ? FOLIO_ECONFIG : st;
+            snprintf(err->message, sizeof err->message, "%s: %s", path,
+                     st == FOLIO_ETOOBIG ? "the file is larger than 8 MiB"
+                     : st == FOLIO_EIO   ? strerror(read_errno)
+                                         : "out of memory");
+        }
+        return st == FOLIO_ETOOBIG ? FOLIO_ECONFIG : st;
+    }
+
+    /* Relative paths in the file are relative to its directory, made absolute so that
+     * messages and `check-config` show where things really are. */
+    char *copy = folio_strdup(path);
+    char *slash = copy ? strrchr(copy, '/') : NULL;
+    const char *dirpart = ".";
+    if (slash == copy && copy != NULL)
+        dirpart = "/";
+    else if (slash != NULL) {
+        *slash = '\0';
+        dirpart = copy;
+    }
+    char *abs = copy ? realpath(dirpart, NULL) : NULL;
+    if (copy == NULL || (abs == NULL && errno == ENOMEM)) {
+        folio_free(copy);
+        folio_buf_clear(&text);
+        struct folio__cfg c = {path, ".", err};
+        return folio__cfg_nomem(&c);
+    }
+    st = folio_config_load_text(cfg, text.data ? text.data : "", text.len, path,
+                                abs ? abs : dirpart, err);
+    free(abs); /* realpath() allocates with the C library */
+    folio_free(copy);
+    folio_buf_clear(&text);
+    return st;
+}
+
+folio_status folio_config_open_db(const struct folio_config *cfg, const char *override,
+                                  folio_db **out, struct folio_config_error *err)
+{
+    const char *path = override ? override : cfg->db_path;
+    if (path == NULL) {
+        if (err != NULL) {
+            err->status = FOLIO_ECONFIG;
+            snprintf(err->message, sizeof err->message,
+                     "%s: [database] path: missing; set it or give the database on the "
+                     "command line",
+                     cfg->file ? cfg->file : "<config>");
+        }
+        return FOLIO_ECONFIG;
+    }
+    struct folio_error e = {0};
+    folio_status st = folio_db_open(out, path, &e);
+    if (st == FOLIO_OK || err == NULL)
+        return st;
+    err->status = st;
+    if (override == NULL && cfg->db_path_at != NULL)
+        snprintf(err->message, sizeof err->message, "%s:%u:%u: [database] path: %s",
+                 cfg->file, folio_toml_line(cfg->db_path_at),
+                 folio_toml_column(cfg->db_path_at), e.detail);
+    else
+        snprintf(err->message, sizeof err->message, "%s", e.detail);
+    return st;
+}

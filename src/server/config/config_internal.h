@@ -1,0 +1,78 @@
+/* Private to src/server/config/: the validation context and the typed readers every
+ * section uses. Each reader checks one value and, when it is wrong, writes the message
+ * "FILE:LINE:COL: SECTION KEY: what is wrong" at the value's own position. */
+#ifndef FOLIO_SERVER_CONFIG_INTERNAL_H
+#define FOLIO_SERVER_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/config/config.h"
+
+struct folio__cfg {
+    const char *file;               /* label for messages */
+    const char *dir;                /* anchors relative paths */
+    struct folio_config_error *err; /* may be NULL */
+};
+
+/* Fill the error (status FOLIO_ECONFIG) at line:col. `section` is written as given
+ * ("[server]", "[[endpoint]]"); `key` may be NULL. Returns FOLIO_ECONFIG. */
+folio_status folio__cfg_fail(const struct folio__cfg *c, uint32_t line, uint32_t col,
+                             const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+/* The same at the position of value `v`. */
+folio_status folio__cfg_fail_at(const struct folio__cfg *c, const struct folio_toml_value *v,
+                                const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* FOLIO_ENOMEM with the message "out of memory". */
+folio_status folio__cfg_nomem(const struct folio__cfg *c);
+
+/* Key number `i` of table `t`, or NULL when it contains a NUL byte (no such key exists). */
+const char *folio__cfg_key(const struct folio_toml_value *t, size_t i);
+/* "unknown key" for key number `i` of `t`, with a suggestion from `known` (NULL-ended)
+ * when one is close. */
+folio_status folio__cfg_unknown_key(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                    size_t i, const char *section,
+                                    const char *const *known);
+
+/* Typed readers: FOLIO_OK with *out set, or FOLIO_ECONFIG. */
+folio_status folio__cfg_int(const struct folio__cfg *c, const struct folio_toml_value *v,
+                            const char *section, const char *key, int64_t min, int64_t max,
+                            int64_t *out);
+folio_status folio__cfg_bool(const struct folio__cfg *c, const struct folio_toml_value *v,
+                             const char *section, const char *key, bool *out);
+/* A string without NUL bytes; empty only when `allow_empty`. */
+folio_status folio__cfg_string(const struct folio__cfg *c, const struct folio_toml_value *v,
+                               const char *section, const char *key, bool allow_empty,
+                               const char **out);
+/* One of `names[0..n)`; *out is its index. */
+folio_status folio__cfg_enum(const struct folio__cfg *c, const struct folio_toml_value *v,
+                             const char *section, const char *key,
+                             const char *const *names, size_t n, int *out);
+/* An array of distinct non-empty strings (empty array only when `allow_empty`). */
+folio_status folio__cfg_string_list(const struct folio__cfg *c,
+                                    const struct folio_toml_value *v, const char *section,
+                                    const char *key, bool allow_empty);
+/* A table (for a section or an array element). */
+folio_status folio__cfg_table(const struct folio__cfg *c, const struct folio_toml_value *v,
+                              const char *section, const char *key);
+/* A path string resolved against the config directory; *out is allocated. */
+folio_status folio__cfg_path(const struct folio__cfg *c, const struct folio_toml_value *v,
+                             const char *section, const char *key, char **out);
+
+/* Sections (config_cursor.c, config_endpoint.c). */
+folio_status folio__cfg_cursor(const struct folio__cfg *c, const struct folio_toml_value *t,
+                               struct folio_config *cfg);
+folio_status folio__cfg_endpoint_list(const struct folio__cfg *c,
+                                      const struct folio_toml_value *v,
+                                      struct folio_config *cfg);
+/* Per-page limits of every endpoint against [pagination] (after all sections). */
+folio_status folio__cfg_endpoint_limits(const struct folio__cfg *c,
+                                        const struct folio_config *cfg);
+
+extern const char *const folio__cfg_count_names[3];
+extern const enum folio_count folio__cfg_count_values[3];
+extern const char *const folio__cfg_style_names[4];
+
+#endif

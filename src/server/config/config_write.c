@@ -1,0 +1,223 @@
+/* The effective settings as TOML (`folio check-config`): every key with the value folio
+ * will use, defaults included, in a document folio_config_load() accepts again. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/config/config_internal.h"
+#include "server/page.h"
+
+/* Output with a sticky status: after the first failure nothing more is written. */
+struct out {
+    struct folio_buf *b;
+    folio_status st;
+};
+
+static void emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void emit(struct out *o, const char *fmt, ...)
+{
+    if (o->st != FOLIO_OK)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        o->st = FOLIO_EINVAL;
+        return;
+    }
+    if ((o->st = folio_buf_reserve(o->b, (size_t)n)) != FOLIO_OK)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(o->b->data + o->b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    o->b->len += (size_t)n;
+}
+
+/* A TOML basic string. */
+static void put_string(struct out *o, const char *s)
+{
+    emit(o, "%c", '"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            emit(o, "\\%c", ch);
+        else if (ch < 0x20 || ch == 0x7f)
+            emit(o, "\\u%04x", ch);
+        else
+            emit(o, "%c", (char)ch);
+    }
+    emit(o, "%c", '"');
+}
+
+static void put_key_string(struct out *o, const char *key, const char *value)
+{
+    emit(o, "%s = ", key);
+    put_string(o, value);
+    emit(o, "%c", '\n');
+}
+
+/* key = ["a", "b"] for the table columns marked in `marks` (NULL: the exposed columns in
+ * output order). */
+static void put_columns(struct out *o, const char *key, const struct folio_endpoint *ep,
+                        const bool *marks)
+{
+    const struct folio_table *t = ep->table;
+    bool first = true;
+    emit(o, "%s = [", key);
+    for (size_t i = 0; i < ep->ncols; i++) {
+        int col = ep->cols[i];
+        if (marks != NULL && !marks[col])
+            continue;
+        emit(o, "%s", first ? "" : ", ");
+        put_string(o, t->cols[col].name);
+        first = false;
+    }
+    emit(o, "%s", "]\n");
+}
+
+/* A configured list as written, or a comment saying what its default means. */
+static void put_list_as_written(struct out *o, const char *key,
+                                const struct folio_toml_value *list, const char *dflt)
+{
+    if (list == NULL) {
+        emit(o, "# %s: %s\n", key, dflt);
+        return;
+    }
+    emit(o, "%s = [", key);
+    for (size_t i = 0; i < folio_toml_array_len(list); i++) {
+        const char *s = "";
+        (void)folio_toml_string(folio_toml_array_at(list, i), &s, NULL);
+        emit(o, "%s", i ? ", " : "");
+        put_string(o, s);
+    }
+    emit(o, "%s", "]\n");
+}
+
+static void put_modes(struct out *o, unsigned modes)
+{
+    emit(o, "%s", "modes = [");
+    if (modes & FOLIO_ALLOW_OFFSET)
+        emit(o, "%s", "\"offset\"");
+    if (modes & FOLIO_ALLOW_KEYSET)
+        emit(o, "%s", (modes & FOLIO_ALLOW_OFFSET) ? ", \"keyset\"" : "\"keyset\"");
+    emit(o, "%s", "]\n");
+}
+
+static void put_endpoint(struct out *o, const struct folio_config *cfg,
+                         const struct folio_config_endpoint *ce, const struct folio_endpoint *ep)
+{
+    emit(o, "%s", "\n[[endpoint]]\n");
+    put_key_string(o, "path", ce->path);
+    put_key_string(o, "table", ce->table);
+    put_key_string(o, "name", ep ? ep->name : ce->name ? ce->name : ce->table);
+    if (ep != NULL) {
+        const struct folio_table *t = ep->table;
+        put_columns(o, "columns", ep, NULL);
+        put_columns(o, "sortable", ep, ep->sortable);
+        put_columns(o, "filterable", ep, ep->filterable);
+        const char *names[FOLIO_PAGE_MAX_SELECT + 1];
+        for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
+            names[c] = t->cols[c].name;
+        struct folio_buf s;
+        folio_buf_init(&s, 16 * 1024);
+        if (ep->default_sort.n > 0 && o->st == FOLIO_OK)
+            o->st = folio_sort_format(&s, &ep->default_sort, names);
+        put_key_string(o, "default_sort", s.data ? s.data : "");
+        folio_buf_clear(&s);
+    } else {
+        put_list_as_written(o, "columns", ce->columns, "every column of the table");
+        put_list_as_written(o, "sortable", ce->sortable, "the same as columns");
+        put_list_as_written(o, "filterable", ce->filterable, "none");
+        put_key_string(o, "default_sort", ce->default_sort ? ce->default_sort : "");
+    }
+    put_modes(o, ce->modes);
+    emit(o, "default_per_page = %d\n",
+                     ce->default_per_page ? ce->default_per_page
+                                          : cfg->server.default_per_page);
+    emit(o, "max_per_page = %d\n",
+                     ce->max_per_page ? ce->max_per_page : cfg->server.max_per_page);
+    put_key_string(o, "count",
+                   folio_config_count_name(ce->count != FOLIO_COUNT_DEFAULT
+                                               ? ce->count
+                                               : cfg->server.default_count));
+    put_key_string(o, "style", folio_config_style_name(ce->style));
+}
+
+folio_status folio_config_write(const struct folio_config *cfg, const folio_db *db,
+                                const struct folio_endpoint *eps, size_t neps,
+                                struct folio_buf *out)
+{
+    struct out ob = {out, FOLIO_OK}, *o = &ob;
+    const struct folio_server_config *s = &cfg->server;
+    emit(o, "# effective settings%s%s\n", cfg->file ? " of " : "",
+                     cfg->file ? cfg->file : "");
+
+    emit(o, "%s", "\n[server]\n");
+    emit(o, "listen = \"%s:%u\"\n", s->listen_host, s->listen_port);
+    emit(o, "threads = %u\n", s->threads);
+    emit(o, "max_connections = %u\n", s->max_connections);
+    emit(o, "timeout = %u\n", s->connection_timeout);
+    emit(o, "max_request_bytes = %zu\n", s->max_request_bytes);
+    emit(o, "max_url_bytes = %zu\n", s->max_url_bytes);
+    emit(o, "max_response_bytes = %zu\n", s->max_response_bytes);
+    emit(o, "debug_plan = %s\n", s->debug_plan ? "true" : "false");
+
+    emit(o, "%s", "\n[database]\n");
+    if (cfg->db_path != NULL)
+        put_key_string(o, "path", cfg->db_path);
+    else
+        emit(o, "%s", "# path is not set: serve takes the database from its command "
+                          "line\n");
+
+    emit(o, "%s", "\n[pagination]\n");
+    emit(o, "default_per_page = %d\n", s->default_per_page);
+    emit(o, "max_per_page = %d\n", s->max_per_page);
+    put_key_string(o, "count", folio_config_count_name(s->default_count));
+    emit(o, "count_limit = %lld\n", (long long)s->count_limit);
+    emit(o, "max_offset = %lld\n", (long long)s->max_offset);
+    emit(o, "hybrid = %s\n", s->hybrid ? "true" : "false");
+
+    emit(o, "%s", "\n[cursor]\n");
+    emit(o, "ttl = %llu\n", (unsigned long long)s->cursor_ttl);
+    emit(o, "encrypt = %s\n", cfg->encrypt ? "true" : "false");
+    if (cfg->nkeys == 0)
+        emit(o, "%s", "# no [[cursor.keys]]: serve uses --secret-file, else the key "
+                          "generated beside the database\n");
+    for (size_t i = 0; i < cfg->nkeys; i++) {
+        const struct folio_config_key *k = &cfg->keys[i];
+        emit(o, "\n[[cursor.keys]] # %s\nid = %u\n",
+                         i == 0 ? "signs new cursors and verifies" : "verifies only",
+                         (unsigned)k->id);
+        if (k->secret_file != NULL)
+            put_key_string(o, "secret_file", k->secret_file);
+        else
+            put_key_string(o, "secret_env", k->secret_env);
+    }
+
+    emit(o, "%s", "\n[api]\n");
+    emit(o, "auto = %s\n", s->auto_endpoints ? "true" : "false");
+    if (s->auto_endpoints && db != NULL) {
+        const struct folio_schema *sc = folio_db_schema(db);
+        for (size_t t = 0; t < sc->ntables; t++) {
+            bool taken = false;
+            for (size_t e = 0; e < cfg->nendpoints; e++)
+                taken = taken || (strncmp(cfg->endpoints[e].path, "/api/", 5) == 0 &&
+                                  strcmp(cfg->endpoints[e].path + 5, sc->tables[t].name) == 0);
+            if (!taken)
+                emit(o, "# serves /api/%s\n", sc->tables[t].name);
+        }
+    }
+
+    emit(o, "%s", "\n[files]\n");
+    if (cfg->files_root != NULL)
+        put_key_string(o, "root", cfg->files_root);
+    else
+        emit(o, "%s", "# root is not set\n");
+
+    for (size_t i = 0; i < cfg->nendpoints; i++)
+        put_endpoint(o, cfg, &cfg->endpoints[i], eps != NULL && i < neps ? &eps[i] : NULL);
+
+    return o->st;
+}
