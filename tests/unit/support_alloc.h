@@ -6,14 +6,20 @@
  *   test_alloc_failed():   whether the injected failure has happened
  *   test_alloc_uninstall(): restore the C library allocator
  *
+ * Fresh blocks (malloc, realloc of NULL) are filled with TEST_ALLOC_JUNK so that code
+ * reading memory it never wrote sees the same wrong bytes on every run.
+ *
  * Not thread-safe, like folio_allocator_set itself. */
 #ifndef FOLIO_TEST_SUPPORT_ALLOC_H
 #define FOLIO_TEST_SUPPORT_ALLOC_H
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "folio/alloc.h"
+
+#define TEST_ALLOC_JUNK 0xA5
 
 static struct {
     long calls;   /* malloc and realloc calls so far */
@@ -37,8 +43,10 @@ static inline void *test_alloc_malloc(size_t size)
     if (test_alloc_should_fail())
         return NULL;
     void *p = malloc(size);
-    if (p != NULL)
+    if (p != NULL) {
         test_alloc_state.live++;
+        memset(p, TEST_ALLOC_JUNK, size);
+    }
     return p;
 }
 
@@ -47,8 +55,10 @@ static inline void *test_alloc_realloc(void *ptr, size_t size)
     if (test_alloc_should_fail())
         return NULL;
     void *p = realloc(ptr, size);
-    if (p != NULL && ptr == NULL)
+    if (p != NULL && ptr == NULL) {
         test_alloc_state.live++;
+        memset(p, TEST_ALLOC_JUNK, size);
+    }
     return p;
 }
 

@@ -653,6 +653,26 @@ static void test_document_exactly_at_the_maximum_fits(void **state)
         fail_msg("output that exactly fits the maximum was refused:%s", problems);
 }
 
+/* buf.h: "The content is always NUL-terminated". Escaping nothing into a fresh buffer
+ * must leave it either unallocated or holding "". */
+static void test_escaping_empty_text_leaves_a_terminated_buffer(void **state)
+{
+    (void)state;
+    test_alloc_install(0); /* fresh memory is junk-filled, so the check is deterministic */
+    struct folio_buf b;
+    folio_buf_init(&b, BIG);
+    folio_status st = folio_json_escape(&b, "", 0);
+    bool terminated = b.data == NULL || b.data[b.len] == '\0';
+    size_t len = b.len;
+    folio_buf_clear(&b);
+    test_alloc_uninstall();
+    assert_int_equal(st, FOLIO_OK);
+    assert_int_equal(len, 0);
+    if (!terminated)
+        fail_msg("folio_json_escape(fresh buffer, \"\", 0) left data allocated but not "
+                 "NUL-terminated");
+}
+
 static void test_allocation_failure_at_any_point_fails_cleanly_without_leaks(void **state)
 {
     (void)state;
@@ -709,6 +729,7 @@ int main(void)
         cmocka_unit_test(test_base64_matches_rfc4648_vectors),
         cmocka_unit_test(test_document_over_the_maximum_is_etoobig_and_the_writer_sticks),
         cmocka_unit_test(test_document_exactly_at_the_maximum_fits),
+        cmocka_unit_test(test_escaping_empty_text_leaves_a_terminated_buffer),
         cmocka_unit_test(test_allocation_failure_at_any_point_fails_cleanly_without_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
