@@ -239,7 +239,7 @@ static int parse_key(struct folio__toml_parser *p, struct keypath *kp)
         if (kp->n >= p->max_depth)
             return folio__toml_fail_at(p, FOLIO_ELIMIT, p->line, p->col,
                                        "key nested deeper than %u levels", p->max_depth);
-        struct keypart part;
+        struct keypart part = {0}; /* zeroed: gcc -O2 cannot see parse_simple_key fills it */
         if (parse_simple_key(p, &part) < 0 || keypath_push(p, kp, part) < 0)
             return -1;
         skip_ws(p);
