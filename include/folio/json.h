@@ -4,7 +4,8 @@
  * nesting to place commas, so callers only say what comes next. Strings are always
  * emitted as valid UTF-8 JSON: invalid byte sequences become U+FFFD, control characters
  * are escaped. Every function returns FOLIO_OK, FOLIO_ENOMEM or FOLIO_ETOOBIG; after the
- * first failure the writer is "stuck" and folio_json_status() reports it, so a caller may
+ * first failure the writer is "stuck" (nesting deeper than FOLIO_JSON_MAX_DEPTH fails with
+ * FOLIO_ELIMIT) and folio_json_status() reports it, so a caller may
  * write a whole document and check once at the end. Not thread-safe. */
 #ifndef FOLIO_JSON_H
 #define FOLIO_JSON_H

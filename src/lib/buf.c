@@ -44,6 +44,7 @@ folio_status folio_buf_reserve(struct folio_buf *b, size_t extra)
         return FOLIO_ENOMEM;
     b->data = p;
     b->cap = cap;
+    b->data[b->len] = '\0'; /* a fresh allocation is terminated too */
     return FOLIO_OK;
 }
 

@@ -216,7 +216,8 @@ static bool get_body(struct reader *r, struct folio_cursor *out)
 folio_status folio_cursor_encode(const struct folio_keyring *kr, const struct folio_cursor *c,
                                  char *out, size_t out_size, size_t *out_len)
 {
-    if (kr->n == 0 || c->nkeys > FOLIO_CURSOR_MAX_KEYS)
+    if (kr->n == 0 || c->nkeys > FOLIO_CURSOR_MAX_KEYS ||
+        (c->flags & ~(unsigned)(FOLIO_CURSOR_BEFORE | FOLIO_CURSOR_INCLUSIVE)) != 0)
         return FOLIO_EINVAL;
     const struct folio_cursor_key *k = &kr->keys[0];
     unsigned char raw[FOLIO_CURSOR_MAX_BYTES];
@@ -267,6 +268,14 @@ folio_status folio_cursor_decode(const struct folio_keyring *kr, const char *tok
     memset(out, 0, offsetof(struct folio_cursor, storage));
     if (len == 0 || len >= FOLIO_CURSOR_MAX_TOKEN)
         return invalid(err);
+    /* libsodium 1.0.18 decodes bytes >= 0x80 as if they were '_': check the alphabet
+     * first so that each cursor has exactly one spelling. */
+    for (size_t i = 0; i < len; i++) {
+        char c = token[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return invalid(err);
+    }
     unsigned char raw[FOLIO_CURSOR_MAX_BYTES];
     size_t n;
     const char *end;

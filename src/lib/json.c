@@ -130,7 +130,7 @@ static const char hex[] = "0123456789abcdef";
 static folio_status escape(struct folio_buf *out, const char *s, size_t len, bool surrogates)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    folio_status st = folio_buf_reserve(out, len + 2);
+    folio_status st = folio_buf_reserve(out, len);
     if (st != FOLIO_OK)
         return st;
     while (p < end) {

@@ -26,12 +26,14 @@ folio_status folio_link_header_write(struct folio_buf *out, const struct folio_l
 {
     folio_status st = FOLIO_OK;
     bool first = true;
+    /* Validate every URL first, so a rejected call leaves `out` unchanged. */
+    for (size_t i = 0; i < n; i++)
+        for (const char *p = links[i].url; p != NULL && *p; p++)
+            if (*p == '<' || *p == '>' || (unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+                return FOLIO_EINVAL;
     for (size_t i = 0; i < n && st == FOLIO_OK; i++) {
         if (links[i].url == NULL)
             continue;
-        for (const char *p = links[i].url; *p; p++)
-            if (*p == '<' || *p == '>' || (unsigned char)*p <= 0x20 || *p == 0x7f)
-                return FOLIO_EINVAL;
         st = folio_buf_printf(out, "%s<%s>; rel=\"%s\"", first ? "" : ", ", links[i].url,
                               links[i].rel);
         first = false;

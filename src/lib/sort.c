@@ -32,7 +32,7 @@ folio_status folio_sort_parse(struct folio_sort *out, const char *spec,
                                        "sort names column '%s' twice", columns[found]);
         if (out->n == FOLIO_SORT_MAX)
             return folio_error_set(err, FOLIO_EPARAM, 400, "sort",
-                                   "sort has more than %d columns", FOLIO_SORT_MAX - 1);
+                                   "sort has more than %d columns", FOLIO_SORT_MAX);
         out->keys[out->n++] = (struct folio_sort_key){found, desc};
         if (end == NULL)
             break;
