@@ -37,6 +37,8 @@ struct folio_endpoint {
     int max_per_page;
     enum folio_count default_count;
     enum folio_style style;
+    double rate;      /* per-client requests per second here; 0 = the server's limit */
+    unsigned burst;
 };
 
 /* Allocate the per-column arrays for `t` (nothing exposed yet). */

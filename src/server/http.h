@@ -45,6 +45,9 @@ struct folio_http {
     bool too_many_params;
     const char *nul_param; /* a parameter whose key or value holds a NUL byte */
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
+    int route;           /* endpoint index, or -1 */
+    uint64_t start_us;   /* monotonic clock when the request was first seen */
+    char client[64];     /* the client's address (after trusted X-Forwarded-For) */
     /* response */
     int status;
     const char *content_type;
@@ -72,5 +75,15 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
 
 /* Route one request to its handler. */
 void folio_route(struct folio_http *h);
+/* The endpoint serving `path`, or -1. */
+int folio_route_find(const struct folio_server *srv, const char *path);
+
+/* Around every request (ops.c): CORS, rate limits, then after the handler metrics and
+ * the access log. folio_ops_before returns true when it answered the request itself. */
+bool folio_ops_before(struct folio_http *h);
+void folio_ops_after(struct folio_http *h);
+void folio_handle_health(struct folio_http *h);
+void folio_handle_metrics(struct folio_http *h);
+uint64_t folio_now_us(void);
 
 #endif

@@ -4,12 +4,20 @@
 #include "server/http.h"
 #include "server/server.h"
 
+int folio_route_find(const struct folio_server *srv, const char *path)
+{
+    for (size_t i = 0; i < srv->nendpoints; i++)
+        if (strcmp(srv->endpoints[i].path, path) == 0)
+            return (int)i;
+    return -1;
+}
+
 void folio_route(struct folio_http *h)
 {
     if (strcmp(h->method, "GET") != 0 && strcmp(h->method, "HEAD") != 0) {
-        folio_http_header_add(h, "Allow", "GET, HEAD");
+        folio_http_header_add(h, "Allow", "GET, HEAD, OPTIONS");
         folio_problem(h, 405, "method-not-allowed", NULL,
-                      "only GET and HEAD are supported", NULL);
+                      "only GET, HEAD and OPTIONS are supported", NULL);
         return;
     }
     if (h->too_many_params) {
@@ -21,18 +29,24 @@ void folio_route(struct folio_http *h)
         folio_problem(h, 414, "uri-too-long", NULL, "the request path is too long", NULL);
         return;
     }
-    if (strcmp(h->path, "/") == 0) {
-        folio_handle_index(h);
-        return;
-    }
-    for (size_t i = 0; i < h->srv->nendpoints; i++) {
-        const struct folio_endpoint *ep = &h->srv->endpoints[i];
-        if (strcmp(ep->path, h->path) != 0)
-            continue;
+    if (h->route >= 0) {
+        const struct folio_endpoint *ep = &h->srv->endpoints[h->route];
         if (ep->style == FOLIO_STYLE_FOLIO)
             folio_handle_api(h, ep);
         else
             folio_handle_tutorial(h, ep);
+        return;
+    }
+    if (strcmp(h->path, "/") == 0) {
+        folio_handle_index(h);
+        return;
+    }
+    if (strcmp(h->path, "/healthz") == 0) {
+        folio_handle_health(h);
+        return;
+    }
+    if (strcmp(h->path, "/metrics") == 0) {
+        folio_handle_metrics(h);
         return;
     }
     folio_problem(h, 404, "not-found", NULL, "no such resource", NULL);

@@ -2,11 +2,13 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server/http.h"
 #include "server/hybrid.h"
@@ -76,6 +78,9 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->cursor_ttl = 86400;
     cfg->auto_endpoints = true;
     cfg->hybrid = true;
+    cfg->rate = 0;
+    cfg->burst = 0;
+    cfg->rate_clients = 65536;
     cfg->max_offset = 0;
     cfg->count_limit = 10000;
     cfg->default_count = FOLIO_COUNT_NONE;
@@ -223,6 +228,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     folio_buf_reset(&h.w->body);
     folio_buf_reset(&h.w->headers);
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
+    h.start_us = folio_now_us();
+    h.route = folio_route_find(srv, url);
+    if (folio_ops_before(&h)) {
+        folio_ops_after(&h);
+        return queue(conn, &h);
+    }
     switch (mark_of(*con_cls)) {
     case URI_TOO_LONG:
         folio_problem(&h, 414, "uri-too-long", NULL, "the request target is too long", NULL);
@@ -241,7 +252,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         else
             folio_route(&h);
     }
+    folio_ops_after(&h);
     return queue(conn, &h);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn;
+    (void)socket_context;
+    struct folio_server *srv = cls;
+    atomic_fetch_add_explicit(&srv->metrics.open_connections,
+                              code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1,
+                              memory_order_relaxed);
 }
 
 folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
@@ -262,12 +285,34 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
                                    folio_strerror(st));
     }
 
+    bool limited = cfg->rate > 0;
+    for (size_t i = 0; i < srv->nendpoints; i++)
+        limited |= srv->endpoints[i].rate > 0;
+    if (limited && folio_ratelimit_new(&srv->ratelimit, cfg->rate_clients) != FOLIO_OK)
+        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+    srv->accesslog_fd = -1;
+    if (cfg->access_log[0] != '\0') {
+        srv->accesslog_fd = strcmp(cfg->access_log, "-") == 0
+                                ? dup(STDERR_FILENO)
+                                : open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                                       0640);
+        if (srv->accesslog_fd < 0 ||
+            folio_accesslog_new(&srv->accesslog, srv->accesslog_fd,
+                                &srv->metrics.log_dropped) != FOLIO_OK) {
+            folio_server_stop(srv);
+            return folio_error_set(err, FOLIO_EIO, 0, "access_log", "cannot open access log %s",
+                                   cfg->access_log);
+        }
+    }
+
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(cfg->listen_port);
-    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1)
+    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1) {
+        folio_server_stop(srv);
         return folio_error_set(err, FOLIO_EINVAL, 0, "listen",
                                "listen address '%s' is not an IPv4 address", cfg->listen_host);
+    }
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     srv->daemon = MHD_start_daemon(
@@ -275,11 +320,14 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes + 4096,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);
-    if (srv->daemon == NULL)
+    if (srv->daemon == NULL) {
+        folio_server_stop(srv);
         return folio_error_set(err, FOLIO_EIO, 0, "listen", "cannot listen on %s:%u",
                                cfg->listen_host, cfg->listen_port);
+    }
     return FOLIO_OK;
 }
 
@@ -328,6 +376,13 @@ void folio_server_stop(struct folio_server *srv)
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    folio_accesslog_free(srv->accesslog);
+    srv->accesslog = NULL;
+    if (srv->accesslog_fd >= 0)
+        close(srv->accesslog_fd);
+    srv->accesslog_fd = -1;
+    folio_ratelimit_free(srv->ratelimit);
+    srv->ratelimit = NULL;
     folio_keyring_clear(&srv->keyring);
     for (size_t i = 0; i < srv->nendpoints; i++)
         folio_endpoint_clear(&srv->endpoints[i]);

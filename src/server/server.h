@@ -8,7 +8,10 @@
 
 #include "db/db.h"
 #include "folio/folio.h"
+#include "server/accesslog.h"
 #include "server/endpoint.h"
+#include "server/metrics.h"
+#include "server/ratelimit.h"
 
 struct folio_server_config {
     char listen_host[64];
@@ -28,6 +31,15 @@ struct folio_server_config {
     int64_t max_offset;  /* deeper offsets get 400 and a cursor link; 0 = no limit */
     int64_t count_limit; /* bound for estimated counts of filtered queries */
     enum folio_count default_count;
+    /* Per-client token bucket (rate 0 = no limit); endpoints may override. */
+    double rate;                 /* requests per second */
+    unsigned burst;
+    size_t rate_clients;         /* buckets kept (memory bound) */
+    size_t ntrusted_proxies;     /* X-Forwarded-For is believed only from these peers */
+    char trusted_proxies[16][64];
+    size_t ncors_origins;        /* allowed browser origins ("*" = any); none by default */
+    char cors_origins[16][256];
+    char access_log[4096];       /* "" = off, "-" = stderr, else a file appended to */
 };
 
 struct folio_server {
@@ -37,6 +49,10 @@ struct folio_server {
     struct MHD_Daemon *daemon;
     size_t nendpoints;
     struct folio_endpoint *endpoints; /* owned */
+    struct folio_metrics metrics;
+    struct folio_ratelimit *ratelimit;     /* NULL when no limit is configured */
+    struct folio_accesslog *accesslog;     /* NULL when off */
+    int accesslog_fd;
 };
 
 void folio_server_config_defaults(struct folio_server_config *cfg);

@@ -211,6 +211,8 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         return;
     }
     folio_json_array_end(&j);
+    atomic_fetch_add_explicit(&srv->metrics.rows_served, (uint64_t)res.shown,
+                              memory_order_relaxed);
     bool exact = total.kind == FOLIO_TOTAL_EXACT;
     int64_t pages = exact ? (total.value + rq.per_page - 1) / rq.per_page : 0;
     if (exact && pages == 0)
@@ -343,7 +345,6 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         snprintf(n, sizeof n, "%lld", (long long)total.value);
         folio_http_header_add(h, "X-Total-Count", n);
     }
-    (void)srv;
     h->status = 200;
     h->content_type = "application/json";
 }
