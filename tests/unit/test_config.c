@@ -1,0 +1,914 @@
+/* Unit tests for src/server/config/: defaults, every section's keys, the exact
+ * "FILE:LINE:COL: [section] key: problem" messages, relative paths, cursor key files and
+ * variables, key rotation through the keyring a config builds, endpoints checked against
+ * a real SQLite schema, the effective settings reloading to the same settings, and
+ * out-of-memory loops (fail allocation N for N = 1..K: a clean status, nothing leaked). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "folio/cursor.h"
+#include "server/config/config.h"
+#include "support_alloc.h"
+
+static char dir[64];
+
+/* --- fixtures ------------------------------------------------------------------------ */
+
+static void write_file(const char *name, const void *data, size_t len, mode_t mode)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static const char KEY_A[] = "key A: thirty-two bytes of secret";
+static const char KEY_B[] = "key B: another secret, also long";
+
+static void make_db(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/app.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT,"
+                                  " price REAL, category TEXT);"
+                                  "CREATE TABLE tags(name TEXT, note TEXT);"
+                                  "INSERT INTO items VALUES(1, 'a', 1.5, 'books');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/folio-test-config-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    make_db();
+    write_file("a.key", KEY_A, strlen(KEY_A), 0600);
+    write_file("b.key", KEY_B, strlen(KEY_B), 0600);
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/files", dir);
+    return mkdir(sub, 0700);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static folio_status load(struct folio_config *cfg, const char *text,
+                         struct folio_config_error *err)
+{
+    memset(err, 0, sizeof *err);
+    return folio_config_load_text(cfg, text, strlen(text), "folio.toml", dir, err);
+}
+
+static void load_ok(struct folio_config *cfg, const char *text)
+{
+    struct folio_config_error err;
+    folio_status st = load(cfg, text, &err);
+    if (st != FOLIO_OK)
+        fail_msg("unexpected failure: %s", err.message);
+}
+
+/* Load `text`, expect FOLIO_ECONFIG and exactly `message`. */
+static void expect_error(const char *text, const char *message)
+{
+    struct folio_config cfg;
+    struct folio_config_error err;
+    assert_int_equal(load(&cfg, text, &err), FOLIO_ECONFIG);
+    assert_int_equal(err.status, FOLIO_ECONFIG);
+    assert_string_equal(err.message, message);
+    assert_null(cfg.doc); /* left cleared */
+}
+
+/* Load `text`, expect FOLIO_ECONFIG with a message starting with `prefix` and holding
+ * `part` (for messages that quote the temporary directory). */
+static void expect_error_with(const char *text, const char *prefix, const char *part)
+{
+    struct folio_config cfg;
+    struct folio_config_error err;
+    assert_int_equal(load(&cfg, text, &err), FOLIO_ECONFIG);
+    if (strncmp(err.message, prefix, strlen(prefix)) != 0 || strstr(err.message, part) == NULL)
+        fail_msg("message '%s' lacks '%s' ... '%s'", err.message, prefix, part);
+}
+
+static folio_db *open_db(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/app.db", dir);
+    folio_db *db = NULL;
+    struct folio_error e;
+    assert_int_equal(folio_db_open(&db, path, &e), FOLIO_OK);
+    return db;
+}
+
+static void free_endpoints(struct folio_endpoint *eps, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        folio_endpoint_clear(&eps[i]);
+    folio_free(eps);
+}
+
+/* Build the endpoints of `text`; expect FOLIO_ECONFIG with exactly `message`. */
+static void expect_endpoint_error(const char *text, const char *message)
+{
+    struct folio_config cfg;
+    load_ok(&cfg, text);
+    folio_db *db = open_db();
+    struct folio_endpoint *eps = (struct folio_endpoint *)1;
+    size_t n = 7;
+    struct folio_config_error err = {0};
+    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_ECONFIG);
+    assert_null(eps);
+    assert_int_equal(n, 0);
+    assert_string_equal(err.message, message);
+    folio_db_close(db);
+    folio_config_clear(&cfg);
+}
+
+/* --- defaults and values ------------------------------------------------------------- */
+
+static void test_empty_file_gives_the_zero_config_defaults(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    struct folio_server_config want;
+    folio_server_config_defaults(&want);
+    load_ok(&cfg, "# nothing\n");
+    assert_string_equal(cfg.server.listen_host, "127.0.0.1");
+    assert_int_equal(cfg.server.listen_port, 8080);
+    assert_int_equal(cfg.server.threads, 2);
+    assert_int_equal(cfg.server.max_connections, 1024);
+    assert_int_equal(cfg.server.connection_timeout, 30);
+    assert_int_equal(cfg.server.max_request_bytes, want.max_request_bytes);
+    assert_int_equal(cfg.server.max_url_bytes, want.max_url_bytes);
+    assert_int_equal(cfg.server.default_per_page, 20);
+    assert_int_equal(cfg.server.max_per_page, 100);
+    assert_int_equal(cfg.server.cursor_ttl, 86400);
+    assert_int_equal(cfg.server.default_count, FOLIO_COUNT_NONE);
+    assert_false(cfg.server.debug_plan);
+    assert_true(cfg.server.auto_endpoints);
+    assert_false(cfg.encrypt);
+    assert_int_equal(cfg.nkeys, 0);
+    assert_int_equal(cfg.keyring.n, 0);
+    assert_null(cfg.db_path);
+    assert_null(cfg.files_root);
+    assert_int_equal(cfg.nendpoints, 0);
+    folio_config_clear(&cfg);
+    folio_config_clear(&cfg); /* clearing twice is allowed */
+}
+
+static void test_every_section_sets_its_values(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[server]\n"
+                  "listen = \"0.0.0.0:9090\"\n"
+                  "threads = 8\n"
+                  "max_connections = 50\n"
+                  "timeout = 5\n"
+                  "max_request_bytes = 65536\n"
+                  "max_url_bytes = 4096\n"
+                  "max_response_bytes = 1048576\n"
+                  "debug_plan = true\n"
+                  "[database]\n"
+                  "path = \"app.db\"\n"
+                  "[pagination]\n"
+                  "default_per_page = 10\n"
+                  "max_per_page = 1000\n"
+                  "count = \"estimate\"\n"
+                  "count_limit = 500\n"
+                  "max_offset = 100000\n"
+                  "hybrid = false\n"
+                  "[cursor]\n"
+                  "ttl = 0\n"
+                  "encrypt = true\n"
+                  "[api]\n"
+                  "auto = true\n"
+                  "[files]\n"
+                  "root = \"files\"\n");
+    assert_string_equal(cfg.server.listen_host, "0.0.0.0");
+    assert_int_equal(cfg.server.listen_port, 9090);
+    assert_int_equal(cfg.server.threads, 8);
+    assert_int_equal(cfg.server.max_connections, 50);
+    assert_int_equal(cfg.server.connection_timeout, 5);
+    assert_int_equal(cfg.server.max_request_bytes, 65536);
+    assert_int_equal(cfg.server.max_url_bytes, 4096);
+    assert_int_equal(cfg.server.max_response_bytes, 1048576);
+    assert_true(cfg.server.debug_plan);
+    assert_int_equal(cfg.server.default_per_page, 10);
+    assert_int_equal(cfg.server.max_per_page, 1000);
+    assert_int_equal(cfg.server.default_count, FOLIO_COUNT_ESTIMATE);
+    assert_int_equal(cfg.server.count_limit, 500);
+    assert_int_equal(cfg.server.max_offset, 100000);
+    assert_false(cfg.server.hybrid);
+    assert_int_equal(cfg.server.cursor_ttl, 0);
+    assert_true(cfg.encrypt);
+    assert_true(cfg.keyring.encrypt);
+    assert_true(cfg.server.auto_endpoints);
+    char want[256];
+    snprintf(want, sizeof want, "%s/app.db", dir);
+    assert_string_equal(cfg.db_path, want);
+    snprintf(want, sizeof want, "%s/files", dir);
+    assert_string_equal(cfg.files_root, want);
+    folio_config_clear(&cfg);
+}
+
+static void test_absolute_paths_are_kept_and_relative_ones_join_the_config_dir(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[database]\npath = \"/var/lib/folio/app.db\"\n");
+    assert_string_equal(cfg.db_path, "/var/lib/folio/app.db");
+    folio_config_clear(&cfg);
+    load_ok(&cfg, "[database]\npath = \"data/../app.db\"\n");
+    char want[256];
+    snprintf(want, sizeof want, "%s/data/../app.db", dir);
+    assert_string_equal(cfg.db_path, want);
+    folio_config_clear(&cfg);
+}
+
+static void test_api_auto_defaults_to_whether_endpoints_are_configured(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n");
+    assert_false(cfg.server.auto_endpoints);
+    folio_config_clear(&cfg);
+    load_ok(&cfg, "[api]\nauto = true\n[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n");
+    assert_true(cfg.server.auto_endpoints);
+    folio_config_clear(&cfg);
+    load_ok(&cfg, "[api]\nauto = false\n");
+    assert_false(cfg.server.auto_endpoints);
+    folio_config_clear(&cfg);
+}
+
+/* --- messages ------------------------------------------------------------------------ */
+
+static void test_wrong_type_names_file_line_column_section_and_key(void **state)
+{
+    (void)state;
+    expect_error("[server]\nthreads = \"2\"\n",
+                 "folio.toml:2:11: [server] threads: expected an integer, got a string");
+    expect_error("[server]\ndebug_plan = 1\n",
+                 "folio.toml:2:14: [server] debug_plan: expected true or false, got an integer");
+    expect_error("[cursor]\nencrypt = \"yes\"\n",
+                 "folio.toml:2:11: [cursor] encrypt: expected true or false, got a string");
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\ncolumns = \"id\"\n",
+                 "folio.toml:4:11: [[endpoint]] columns: expected an array of strings, got a "
+                 "string");
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\ncolumns = [\"id\", 2]\n",
+                 "folio.toml:4:18: [[endpoint]] columns: expected strings only, got an integer");
+    expect_error("server = 3\n", "folio.toml:1:10: [server]: expected a table, got a value");
+}
+
+static void test_out_of_range_values_are_refused(void **state)
+{
+    (void)state;
+    expect_error("[server]\nthreads = 0\n",
+                 "folio.toml:2:11: [server] threads: must be from 1 to 256, got 0");
+    expect_error("[pagination]\nmax_per_page = 1001\n",
+                 "folio.toml:2:16: [pagination] max_per_page: must be from 1 to 1000, got 1001");
+    expect_error("[pagination]\ndefault_per_page = 50\nmax_per_page = 40\n",
+                 "folio.toml:2:20: [pagination] default_per_page: default_per_page (50) is "
+                 "larger than max_per_page (40)");
+    expect_error("[cursor]\nttl = -1\n",
+                 "folio.toml:2:7: [cursor] ttl: must be from 0 to 3155760000, got -1");
+    expect_error("[server]\nmax_request_bytes = 8192\nmax_url_bytes = 16384\n",
+                 "folio.toml:3:17: [server] max_url_bytes: 16384 is larger than "
+                 "max_request_bytes (8192)");
+    expect_error("[pagination]\ncount = \"all\"\n",
+                 "folio.toml:2:9: [pagination] count: must be \"none\", \"exact\" or "
+                 "\"estimate\", got \"all\"");
+    expect_error("[server]\nlisten = \"127.0.0.1\"\n",
+                 "folio.toml:2:10: [server] listen: expected \"HOST:PORT\" with a port from 1 "
+                 "to 65535, got \"127.0.0.1\"");
+    expect_error("[server]\nlisten = \"localhost:80\"\n",
+                 "folio.toml:2:10: [server] listen: 'localhost' is not an IPv4 address (write "
+                 "e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\")");
+}
+
+static void test_unknown_keys_and_sections_are_refused(void **state)
+{
+    (void)state;
+    expect_error("[server]\nthread = 2\n",
+                 "folio.toml:2:1: [server] thread: unknown key (did you mean 'threads'?)");
+    expect_error("[server]\n  colour = 2\n", "folio.toml:2:3: [server] colour: unknown key");
+    expect_error("[serve]\nthreads = 2\n",
+                 "folio.toml:1:2: [serve]: unknown section (the sections are [server], "
+                 "[database], [pagination], [cursor], [api], [files] and [[endpoint]])");
+    expect_error("threads = 2\n",
+                 "folio.toml:1:1: threads: unknown key at the top level (settings belong in "
+                 "a section such as [server])");
+    expect_error("[server.tls]\ncert = \"x\"\n",
+                 "folio.toml:1:9: [server] tls: unknown key");
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\nsort = \"id\"\n",
+                 "folio.toml:4:1: [[endpoint]] sort: unknown key");
+    expect_error("[[cursor.keys]]\nid = 1\nsecretfile = \"x\"\n",
+                 "folio.toml:3:1: [[cursor.keys]] secretfile: unknown key (did you mean "
+                 "'secret_file'?)");
+}
+
+static void test_database_url_is_reported_as_not_supported_yet(void **state)
+{
+    (void)state;
+    expect_error("[database]\nurl = \"postgres://localhost/app\"\n",
+                 "folio.toml:2:1: [database] url: database.url (PostgreSQL) is not supported "
+                 "yet; use path with a SQLite file");
+}
+
+static void test_toml_syntax_errors_keep_their_position(void **state)
+{
+    (void)state;
+    expect_error("[server]\nthreads = = 2\n",
+                 "folio.toml:2:11: invalid value (expected a string, number, boolean, "
+                 "datetime, array or inline table)");
+}
+
+static void test_files_root_must_be_an_existing_directory(void **state)
+{
+    (void)state;
+    expect_error_with("[files]\nroot = \"nowhere\"\n", "folio.toml:2:8: [files] root: cannot use ",
+                      "/nowhere: No such file or directory");
+    expect_error_with("[files]\nroot = \"a.key\"\n", "folio.toml:2:8: [files] root: ",
+                      "/a.key is not a directory");
+}
+
+static void test_endpoint_paths_are_checked_on_load(void **state)
+{
+    (void)state;
+    expect_error("[[endpoint]]\npath = \"products\"\ntable = \"items\"\n",
+                 "folio.toml:2:8: [[endpoint]] path: \"products\" must start with '/'");
+    expect_error("[[endpoint]]\npath = \"/\"\ntable = \"items\"\n",
+                 "folio.toml:2:8: [[endpoint]] path: \"/\" is the index of the server; choose "
+                 "another path");
+    expect_error("[[endpoint]]\npath = \"/a b\"\ntable = \"items\"\n",
+                 "folio.toml:2:8: [[endpoint]] path: \"/a b\" may contain only letters, "
+                 "digits, '-', '_', '.', '~' and '/'");
+    expect_error("[[endpoint]]\npath = \"/a/\"\ntable = \"items\"\n",
+                 "folio.toml:2:8: [[endpoint]] path: \"/a/\" must not contain an empty "
+                 "segment or end with '/'");
+    expect_error("[[endpoint]]\npath = \"/a\"\ntable = \"items\"\n\n"
+                 "[[endpoint]]\npath = \"/a\"\ntable = \"tags\"\n",
+                 "folio.toml:6:8: [[endpoint]] path: \"/a\" is already served by the "
+                 "[[endpoint]] at line 1");
+    expect_error("[[endpoint]]\ntable = \"items\"\n",
+                 "folio.toml:1:3: [[endpoint]] path: missing (where to serve it, e.g. "
+                 "\"/products\")");
+    expect_error("[endpoint]\npath = \"/a\"\n",
+                 "folio.toml:1:2: [endpoint]: write each endpoint as an [[endpoint]] table (an "
+                 "array of tables)");
+    expect_error("[[endpoint]]\npath = \"/a\"\ntable = \"items\"\nmax_per_page = 10\n",
+                 "folio.toml:4:16: [[endpoint]] max_per_page: default_per_page (20, from "
+                 "[pagination]) is larger than max_per_page (10)");
+    expect_error("[[endpoint]]\npath = \"/a\"\ntable = \"items\"\nmodes = [\"offset\", \"pages\"]\n",
+                 "folio.toml:4:20: [[endpoint]] modes: must be \"offset\" or \"keyset\", got "
+                 "\"pages\"");
+    expect_error("[[endpoint]]\npath = \"/a\"\ntable = \"items\"\nstyle = \"tutorial\"\n",
+                 "folio.toml:4:9: [[endpoint]] style: must be \"folio\", \"tutorial-offset\", "
+                 "\"tutorial-keyset\" or \"tutorial-signed\", got \"tutorial\"");
+}
+
+/* --- cursor keys ---------------------------------------------------------------------- */
+
+static void test_key_files_and_variables_fill_the_keyring_in_order(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    setenv("FOLIO_TEST_KEY_ENV", "an environment secret of some length", 1);
+    load_ok(&cfg, "[[cursor.keys]]\nid = 7\nsecret_file = \"b.key\"\n"
+                  "[[cursor.keys]]\nid = 3\nsecret_env = \"FOLIO_TEST_KEY_ENV\"\n");
+    assert_int_equal(cfg.nkeys, 2);
+    assert_int_equal(cfg.keyring.n, 2);
+    assert_int_equal(cfg.keyring.keys[0].id, 7);
+    assert_int_equal(cfg.keyring.keys[1].id, 3);
+    assert_false(cfg.keyring.encrypt);
+    char want[256];
+    snprintf(want, sizeof want, "%s/b.key", dir);
+    assert_string_equal(cfg.keys[0].secret_file, want);
+    assert_string_equal(cfg.keys[1].secret_env, "FOLIO_TEST_KEY_ENV");
+    folio_config_clear(&cfg);
+    /* encrypt may be written after the keys */
+    load_ok(&cfg, "[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n[cursor]\nencrypt = true\n");
+    assert_true(cfg.keyring.encrypt);
+    folio_config_clear(&cfg);
+    unsetenv("FOLIO_TEST_KEY_ENV");
+}
+
+static void test_missing_key_file_is_refused(void **state)
+{
+    (void)state;
+    expect_error_with("[[cursor.keys]]\nid = 1\nsecret_file = \"missing.key\"\n",
+                      "folio.toml:3:15: [[cursor.keys]] secret_file: cannot open ",
+                      "/missing.key: No such file or directory");
+}
+
+static void test_world_readable_or_writable_key_file_is_refused_with_chmod_advice(void **state)
+{
+    (void)state;
+    write_file("open.key", KEY_A, strlen(KEY_A), 0644);
+    expect_error_with("[[cursor.keys]]\nid = 1\nsecret_file = \"open.key\"\n",
+                      "folio.toml:3:15: [[cursor.keys]] secret_file: ",
+                      "/open.key is readable or writable by other users; run: chmod 600 ");
+    write_file("open.key", KEY_A, strlen(KEY_A), 0602);
+    expect_error_with("[[cursor.keys]]\nid = 1\nsecret_file = \"open.key\"\n",
+                      "folio.toml:3:15: [[cursor.keys]] secret_file: ", "chmod 600");
+    write_file("open.key", KEY_A, strlen(KEY_A), 0640); /* group access is the owner's call */
+    struct folio_config cfg;
+    load_ok(&cfg, "[[cursor.keys]]\nid = 1\nsecret_file = \"open.key\"\n");
+    folio_config_clear(&cfg);
+}
+
+static void test_short_key_file_is_refused(void **state)
+{
+    (void)state;
+    write_file("short.key", "fifteen bytes!!", 15, 0600);
+    expect_error_with("[[cursor.keys]]\nid = 1\nsecret_file = \"short.key\"\n",
+                      "folio.toml:3:15: [[cursor.keys]] secret_file: ",
+                      "/short.key holds 15 bytes; a cursor secret needs at least 16");
+    write_file("short.key", "sixteen bytes!!!", 16, 0600);
+    struct folio_config cfg;
+    load_ok(&cfg, "[[cursor.keys]]\nid = 1\nsecret_file = \"short.key\"\n");
+    folio_config_clear(&cfg);
+}
+
+static void test_key_entries_are_validated(void **state)
+{
+    (void)state;
+    expect_error("[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n"
+                 "[[cursor.keys]]\nid = 1\nsecret_file = \"b.key\"\n",
+                 "folio.toml:5:6: [[cursor.keys]] id: key id 1 is used twice");
+    expect_error("[[cursor.keys]]\nid = 256\nsecret_file = \"a.key\"\n",
+                 "folio.toml:2:6: [[cursor.keys]] id: must be from 1 to 255, got 256");
+    expect_error("[[cursor.keys]]\nsecret_file = \"a.key\"\n",
+                 "folio.toml:1:10: [[cursor.keys]] id: missing (an integer from 1 to 255)");
+    expect_error("[[cursor.keys]]\nid = 1\n",
+                 "folio.toml:1:10: [[cursor.keys]]: needs secret_file or secret_env");
+    expect_error("[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\nsecret_env = \"X\"\n",
+                 "folio.toml:4:14: [[cursor.keys]] secret_env: give secret_file or secret_env, "
+                 "not both");
+    unsetenv("FOLIO_TEST_UNSET");
+    expect_error("[[cursor.keys]]\nid = 1\nsecret_env = \"FOLIO_TEST_UNSET\"\n",
+                 "folio.toml:3:14: [[cursor.keys]] secret_env: the environment variable "
+                 "FOLIO_TEST_UNSET is not set");
+    setenv("FOLIO_TEST_SHORT", "short", 1);
+    expect_error("[[cursor.keys]]\nid = 1\nsecret_env = \"FOLIO_TEST_SHORT\"\n",
+                 "folio.toml:3:14: [[cursor.keys]] secret_env: the environment variable "
+                 "FOLIO_TEST_SHORT holds 5 bytes; a cursor secret needs at least 16");
+    unsetenv("FOLIO_TEST_SHORT");
+    expect_error("[cursor]\nkeys = 1\n",
+                 "folio.toml:2:8: [cursor] keys: expected an array of tables: write each key "
+                 "as a [[cursor.keys]] table");
+}
+
+static void keyring_of(struct folio_config *cfg, const char *text)
+{
+    load_ok(cfg, text);
+    assert_true(cfg->keyring.n > 0);
+}
+
+/* Decoded byte 1 of a token: the id of the key that made it. */
+static unsigned token_key_id(const char *token)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned v0 = (unsigned)(strchr(alphabet, token[1]) - alphabet);
+    unsigned v1 = (unsigned)(strchr(alphabet, token[2]) - alphabet);
+    return ((v0 & 0x0f) << 4) | (v1 >> 2);
+}
+
+static void test_rotation_first_key_signs_every_key_verifies(void **state)
+{
+    (void)state;
+    static const char only_a[] = "[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n";
+    static const char b_then_a[] = "[[cursor.keys]]\nid = 2\nsecret_file = \"b.key\"\n"
+                                   "[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n";
+    static const char only_b[] = "[[cursor.keys]]\nid = 2\nsecret_file = \"b.key\"\n";
+    struct folio_cursor c = {0}, out;
+    folio_cursor_fingerprint("q", 1, c.fingerprint);
+    c.nkeys = 1;
+    c.keys[0] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = 42};
+    char old_token[FOLIO_CURSOR_MAX_TOKEN], new_token[FOLIO_CURSOR_MAX_TOKEN];
+    struct folio_config cfg;
+
+    keyring_of(&cfg, only_a);
+    assert_int_equal(folio_cursor_encode(&cfg.keyring, &c, old_token, sizeof old_token, NULL),
+                     FOLIO_OK);
+    assert_int_equal(token_key_id(old_token), 1);
+    folio_config_clear(&cfg);
+
+    keyring_of(&cfg, b_then_a);
+    assert_int_equal(folio_cursor_decode(&cfg.keyring, old_token, strlen(old_token), 0,
+                                         c.fingerprint, &out, NULL),
+                     FOLIO_OK);
+    assert_int_equal(out.keys[0].i, 42);
+    assert_int_equal(folio_cursor_encode(&cfg.keyring, &c, new_token, sizeof new_token, NULL),
+                     FOLIO_OK);
+    assert_int_equal(token_key_id(new_token), 2);
+    folio_config_clear(&cfg);
+
+    keyring_of(&cfg, only_b);
+    assert_int_equal(folio_cursor_decode(&cfg.keyring, old_token, strlen(old_token), 0,
+                                         c.fingerprint, &out, NULL),
+                     FOLIO_ECURSOR_INVALID);
+    assert_int_equal(folio_cursor_decode(&cfg.keyring, new_token, strlen(new_token), 0,
+                                         c.fingerprint, &out, NULL),
+                     FOLIO_OK);
+    folio_config_clear(&cfg);
+}
+
+static void test_same_secret_gives_the_same_key_as_secret_file_on_the_command_line(void **state)
+{
+    (void)state;
+    /* `folio serve --secret-file a.key` uses id 1 and the file's bytes: a config naming the
+     * same file must accept its cursors, so moving to a config keeps cursors valid. */
+    struct folio_keyring cli;
+    folio_keyring_init(&cli, false);
+    assert_int_equal(folio_keyring_add(&cli, 1, KEY_A, strlen(KEY_A)), FOLIO_OK);
+    struct folio_cursor c = {0}, out;
+    c.nkeys = 1;
+    c.keys[0] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = 7};
+    char token[FOLIO_CURSOR_MAX_TOKEN];
+    assert_int_equal(folio_cursor_encode(&cli, &c, token, sizeof token, NULL), FOLIO_OK);
+    struct folio_config cfg;
+    keyring_of(&cfg, "[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n");
+    assert_int_equal(
+        folio_cursor_decode(&cfg.keyring, token, strlen(token), 0, c.fingerprint, &out, NULL),
+        FOLIO_OK);
+    folio_config_clear(&cfg);
+    folio_keyring_clear(&cli);
+}
+
+/* --- endpoints against a schema ------------------------------------------------------- */
+
+static void test_endpoint_allowlists_are_built_from_the_schema(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[pagination]\ncount = \"exact\"\n"
+                  "[[endpoint]]\n"
+                  "path = \"/products\"\n"
+                  "table = \"items\"\n"
+                  "name = \"products\"\n"
+                  "columns = [\"name\", \"id\", \"price\"]\n"
+                  "sortable = [\"price\"]\n"
+                  "filterable = [\"price\", \"name\"]\n"
+                  "default_sort = \"-price\"\n"
+                  "modes = [\"keyset\"]\n"
+                  "default_per_page = 5\n"
+                  "max_per_page = 50\n"
+                  "[[endpoint]]\n"
+                  "path = \"/all\"\n"
+                  "table = \"items\"\n"
+                  "count = \"estimate\"\n"
+                  "style = \"tutorial-offset\"\n");
+    folio_db *db = open_db();
+    struct folio_endpoint *eps;
+    size_t n;
+    struct folio_config_error err;
+    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_int_equal(n, 2);
+
+    const struct folio_endpoint *p = &eps[0];
+    assert_string_equal(p->path, "/products");
+    assert_string_equal(p->name, "products");
+    assert_string_equal(p->table->name, "items");
+    assert_int_equal(p->ncols, 3);
+    assert_int_equal(p->cols[0], 1); /* output order follows the list */
+    assert_int_equal(p->cols[1], 0);
+    assert_int_equal(p->cols[2], 2);
+    assert_false(p->exposed[3]); /* category */
+    assert_false(p->sortable[0]);
+    assert_true(p->sortable[2]);
+    assert_true(p->filterable[1] && p->filterable[2]);
+    assert_false(p->filterable[0] || p->filterable[3]);
+    assert_int_equal(p->default_sort.n, 1);
+    assert_int_equal(p->default_sort.keys[0].column, 2);
+    assert_true(p->default_sort.keys[0].desc);
+    assert_int_equal(p->modes, FOLIO_ALLOW_KEYSET);
+    assert_int_equal(p->default_per_page, 5);
+    assert_int_equal(p->max_per_page, 50);
+    assert_int_equal(p->default_count, FOLIO_COUNT_EXACT);
+    assert_int_equal(p->style, FOLIO_STYLE_FOLIO);
+
+    const struct folio_endpoint *a = &eps[1];
+    assert_string_equal(a->name, "items");
+    assert_int_equal(a->ncols, 4);
+    for (int c = 0; c < 4; c++) {
+        assert_true(a->exposed[c] && a->sortable[c]);
+        assert_false(a->filterable[c]);
+    }
+    assert_int_equal(a->default_sort.n, 0);
+    assert_int_equal(a->modes, FOLIO_ALLOW_OFFSET | FOLIO_ALLOW_KEYSET);
+    assert_int_equal(a->default_per_page, 20);
+    assert_int_equal(a->max_per_page, 100);
+    assert_int_equal(a->default_count, FOLIO_COUNT_ESTIMATE);
+    assert_int_equal(a->style, FOLIO_STYLE_TUTORIAL_OFFSET);
+    free_endpoints(eps, n);
+    folio_db_close(db);
+    folio_config_clear(&cfg);
+}
+
+static void test_endpoint_schema_errors_name_the_column_or_table(void **state)
+{
+    (void)state;
+    expect_endpoint_error("[[endpoint]]\npath = \"/p\"\ntable = \"products\"\n",
+                          "folio.toml:3:9: [[endpoint]] table: the database has no table "
+                          "'products' (its tables: items, tags)");
+    expect_endpoint_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n"
+                          "columns = [\"id\", \"cost\"]\n",
+                          "folio.toml:4:18: [[endpoint]] columns: unknown column 'cost' in "
+                          "table items");
+    expect_endpoint_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n"
+                          "columns = [\"id\", \"name\"]\nsortable = [\"price\"]\n",
+                          "folio.toml:5:13: [[endpoint]] sortable: column 'price' is not in "
+                          "columns (only exposed columns can be listed here)");
+    expect_endpoint_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n"
+                          "columns = [\"id\", \"name\"]\nfilterable = [\"category\"]\n",
+                          "folio.toml:5:15: [[endpoint]] filterable: column 'category' is not "
+                          "in columns (only exposed columns can be listed here)");
+    expect_endpoint_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n"
+                          "sortable = [\"name\"]\ndefault_sort = \"-price\"\n",
+                          "folio.toml:5:16: [[endpoint]] default_sort: column 'price' is not "
+                          "sortable (list it in sortable)");
+    expect_endpoint_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n"
+                          "default_sort = \"name,,id\"\n",
+                          "folio.toml:4:16: [[endpoint]] default_sort: sort has an empty "
+                          "column name");
+    expect_endpoint_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n"
+                          "default_sort = \"weight\"\n",
+                          "folio.toml:4:16: [[endpoint]] default_sort: unknown column 'weight' "
+                          "in table items");
+    expect_endpoint_error("[[endpoint]]\npath = \"/t\"\ntable = \"tags\"\n"
+                          "style = \"tutorial-keyset\"\n",
+                          "folio.toml:4:9: [[endpoint]] style: tutorial-keyset needs a table "
+                          "whose primary key is a single INTEGER column; tags has none");
+    expect_endpoint_error("[[endpoint]]\npath = \"/i\"\ntable = \"items\"\n"
+                          "style = \"tutorial-keyset\"\ndefault_sort = \"name\"\n",
+                          "folio.toml:5:16: [[endpoint]] default_sort: tutorial-keyset pages by "
+                          "the primary key: leave default_sort out or set it to \"id\"");
+}
+
+static void test_tutorial_keyset_accepts_an_integer_primary_key(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[[endpoint]]\npath = \"/m\"\ntable = \"items\"\nname = \"messages\"\n"
+                  "style = \"tutorial-keyset\"\ndefault_sort = \"id\"\n");
+    folio_db *db = open_db();
+    struct folio_endpoint *eps;
+    size_t n;
+    struct folio_config_error err;
+    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_int_equal(eps[0].style, FOLIO_STYLE_TUTORIAL_KEYSET);
+    assert_string_equal(eps[0].name, "messages");
+    free_endpoints(eps, n);
+    folio_db_close(db);
+    folio_config_clear(&cfg);
+}
+
+static void test_open_db_names_the_database_path_position(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[server]\nthreads = 1\n[database]\npath = \"missing/none.db\"\n");
+    folio_db *db = NULL;
+    struct folio_config_error err = {0};
+    assert_int_not_equal(folio_config_open_db(&cfg, NULL, &db, &err), FOLIO_OK);
+    assert_null(db);
+    assert_memory_equal(err.message, "folio.toml:4:8: [database] path: ", 33);
+    folio_config_clear(&cfg);
+    load_ok(&cfg, "");
+    assert_int_equal(folio_config_open_db(&cfg, NULL, &db, &err), FOLIO_ECONFIG);
+    assert_string_equal(err.message, "folio.toml: [database] path: missing; set it or give the "
+                                     "database on the command line");
+    folio_config_clear(&cfg);
+}
+
+/* --- the effective settings ----------------------------------------------------------- */
+
+static const char FULL[] = "[server]\nlisten = \"127.0.0.2:8181\"\nthreads = 3\n"
+                           "[database]\npath = \"app.db\"\n"
+                           "[pagination]\nmax_per_page = 200\ncount = \"exact\"\n"
+                           "[cursor]\nttl = 60\nencrypt = true\n"
+                           "[[cursor.keys]]\nid = 2\nsecret_file = \"b.key\"\n"
+                           "[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n"
+                           "[files]\nroot = \"files\"\n"
+                           "[[endpoint]]\npath = \"/products\"\ntable = \"items\"\n"
+                           "columns = [\"id\", \"name\", \"price\"]\nsortable = [\"price\"]\n"
+                           "filterable = [\"name\"]\ndefault_sort = \"-price\"\n"
+                           "name = \"a \\\"quoted\\\" name\"\n"
+                           "[[endpoint]]\npath = \"/tags\"\ntable = \"tags\"\n"
+                           "style = \"tutorial-signed\"\nmodes = [\"keyset\"]\n";
+
+static char *effective(struct folio_config *cfg, folio_db *db)
+{
+    struct folio_endpoint *eps = NULL;
+    size_t n = 0;
+    struct folio_config_error err;
+    if (db != NULL)
+        assert_int_equal(folio_config_endpoints(cfg, db, &eps, &n, &err), FOLIO_OK);
+    struct folio_buf out;
+    folio_buf_init(&out, 1 << 20);
+    assert_int_equal(folio_config_write(cfg, db, eps, n, &out), FOLIO_OK);
+    free_endpoints(eps, n);
+    return folio_buf_detach(&out, NULL);
+}
+
+static void test_effective_settings_reload_to_the_same_settings(void **state)
+{
+    (void)state;
+    folio_db *db = open_db();
+    struct folio_config cfg;
+    load_ok(&cfg, FULL);
+    char *first = effective(&cfg, db);
+    folio_config_clear(&cfg);
+    assert_non_null(strstr(first, "threads = 3\n"));
+    assert_non_null(strstr(first, "max_connections = 1024\n"));
+    assert_non_null(strstr(first, "default_per_page = 20\n"));
+    assert_non_null(strstr(first, "columns = [\"id\", \"name\", \"price\"]\n"));
+    assert_non_null(strstr(first, "filterable = []\n"));
+    assert_non_null(strstr(first, "name = \"a \\\"quoted\\\" name\"\n"));
+    assert_non_null(strstr(first, "auto = false\n"));
+    assert_null(strstr(first, KEY_A)); /* secrets are never written */
+    assert_null(strstr(first, KEY_B));
+
+    load_ok(&cfg, first);
+    char *second = effective(&cfg, db);
+    assert_string_equal(first, second);
+    assert_true(cfg.encrypt);
+    assert_int_equal(cfg.keyring.keys[0].id, 2);
+    folio_config_clear(&cfg);
+    folio_free(first);
+    folio_free(second);
+
+    /* Without a database the configured lists are written as given. */
+    load_ok(&cfg, FULL);
+    char *nodb = effective(&cfg, NULL);
+    assert_non_null(strstr(nodb, "# columns: every column of the table\n"));
+    folio_config_clear(&cfg);
+    load_ok(&cfg, nodb);
+    folio_config_clear(&cfg);
+    folio_free(nodb);
+    folio_db_close(db);
+}
+
+static void test_load_reads_a_file_and_resolves_against_its_directory(void **state)
+{
+    (void)state;
+    write_file("folio.toml", "[database]\npath = \"app.db\"\n", 27, 0600);
+    char path[256], want[256];
+    snprintf(path, sizeof path, "%s/folio.toml", dir);
+    snprintf(want, sizeof want, "%s/app.db", dir);
+    struct folio_config cfg;
+    struct folio_config_error err;
+    assert_int_equal(folio_config_load(&cfg, path, &err), FOLIO_OK);
+    char *real = realpath(want, NULL);
+    assert_non_null(real);
+    assert_string_equal(cfg.db_path, real);
+    free(real);
+    assert_string_equal(cfg.file, path);
+    folio_config_clear(&cfg);
+
+    snprintf(path, sizeof path, "%s/none.toml", dir);
+    assert_int_equal(folio_config_load(&cfg, path, &err), FOLIO_EIO);
+    assert_non_null(strstr(err.message, "none.toml: cannot read the file: No such file"));
+}
+
+/* --- out of memory -------------------------------------------------------------------- */
+
+/* Load (and, with `db`, build the endpoints), write the effective settings, free. */
+static folio_status load_build_write(folio_db *db, struct folio_config_error *err)
+{
+    struct folio_config cfg;
+    folio_status st = folio_config_load_text(&cfg, FULL, strlen(FULL), "oom.toml", dir, err);
+    struct folio_endpoint *eps = NULL;
+    size_t neps = 0;
+    if (st == FOLIO_OK && db != NULL)
+        st = folio_config_endpoints(&cfg, db, &eps, &neps, err);
+    if (st == FOLIO_OK) {
+        struct folio_buf out;
+        folio_buf_init(&out, 1 << 20);
+        st = folio_config_write(&cfg, db, eps, neps, &out);
+        folio_buf_clear(&out);
+    }
+    free_endpoints(eps, neps);
+    folio_config_clear(&cfg);
+    return st;
+}
+
+static void test_out_of_memory_fails_cleanly_without_leaks(void **state)
+{
+    (void)state;
+    long n;
+    for (n = 1; n < 5000; n++) {
+        test_alloc_install(n);
+        struct folio_config_error err = {0};
+        folio_status st = load_build_write(NULL, &err);
+        bool failed = test_alloc_failed();
+        long live = test_alloc_live();
+        test_alloc_uninstall();
+        if (live != 0)
+            fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
+        if (!failed) {
+            assert_int_equal(st, FOLIO_OK);
+            break;
+        }
+        if (st != FOLIO_ENOMEM)
+            fail_msg("allocation %ld failed, status %d: %s", n, st, err.message);
+        if (err.message[0] != '\0') /* folio_config_write() reports by status alone */
+            assert_string_equal(err.message, "oom.toml: out of memory");
+    }
+    assert_true(n > 20 && n < 5000);
+}
+
+static void test_out_of_memory_while_building_endpoints_leaks_nothing(void **state)
+{
+    (void)state;
+    folio_db *db = open_db(); /* allocated before the counting allocator */
+    long n;
+    for (n = 1; n < 5000; n++) {
+        test_alloc_install(n);
+        struct folio_config_error err = {0};
+        folio_status st = load_build_write(db, &err);
+        bool failed = test_alloc_failed();
+        long live = test_alloc_live();
+        test_alloc_uninstall();
+        if (live != 0)
+            fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
+        if (!failed) {
+            assert_int_equal(st, FOLIO_OK);
+            break;
+        }
+        /* folio_endpoint_init() may absorb a failed allocation of its own (it then keeps a
+         * shorter URL); everything the config code allocates must fail with ENOMEM. */
+        if (st != FOLIO_ENOMEM && st != FOLIO_OK)
+            fail_msg("allocation %ld failed, status %d: %s", n, st, err.message);
+    }
+    assert_true(n < 5000);
+    folio_db_close(db);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_file_gives_the_zero_config_defaults),
+        cmocka_unit_test(test_every_section_sets_its_values),
+        cmocka_unit_test(test_absolute_paths_are_kept_and_relative_ones_join_the_config_dir),
+        cmocka_unit_test(test_api_auto_defaults_to_whether_endpoints_are_configured),
+        cmocka_unit_test(test_wrong_type_names_file_line_column_section_and_key),
+        cmocka_unit_test(test_out_of_range_values_are_refused),
+        cmocka_unit_test(test_unknown_keys_and_sections_are_refused),
+        cmocka_unit_test(test_database_url_is_reported_as_not_supported_yet),
+        cmocka_unit_test(test_toml_syntax_errors_keep_their_position),
+        cmocka_unit_test(test_files_root_must_be_an_existing_directory),
+        cmocka_unit_test(test_endpoint_paths_are_checked_on_load),
+        cmocka_unit_test(test_key_files_and_variables_fill_the_keyring_in_order),
+        cmocka_unit_test(test_missing_key_file_is_refused),
+        cmocka_unit_test(test_world_readable_or_writable_key_file_is_refused_with_chmod_advice),
+        cmocka_unit_test(test_short_key_file_is_refused),
+        cmocka_unit_test(test_key_entries_are_validated),
+        cmocka_unit_test(test_rotation_first_key_signs_every_key_verifies),
+        cmocka_unit_test(test_same_secret_gives_the_same_key_as_secret_file_on_the_command_line),
+        cmocka_unit_test(test_endpoint_allowlists_are_built_from_the_schema),
+        cmocka_unit_test(test_endpoint_schema_errors_name_the_column_or_table),
+        cmocka_unit_test(test_tutorial_keyset_accepts_an_integer_primary_key),
+        cmocka_unit_test(test_open_db_names_the_database_path_position),
+        cmocka_unit_test(test_effective_settings_reload_to_the_same_settings),
+        cmocka_unit_test(test_load_reads_a_file_and_resolves_against_its_directory),
+        cmocka_unit_test(test_out_of_memory_fails_cleanly_without_leaks),
+        cmocka_unit_test(test_out_of_memory_while_building_endpoints_leaks_nothing),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
