@@ -37,6 +37,7 @@ struct folio_endpoint {
     int max_per_page;
     enum folio_count default_count;
     enum folio_style style;
+    bool prefetch;    /* fetch the next page in the background, serve pages from cache */
     double rate;      /* per-client requests per second here; 0 = the server's limit */
     unsigned burst;
 };

@@ -29,7 +29,12 @@ struct folio_worker {
     struct folio_buf scratch; /* rows held back for backward pages, temporary text */
     struct folio_buf links;   /* link URLs */
     struct folio_filter_set filters; /* the current request's filters */
+    uint64_t last_version;           /* this connection's data version when last checked */
 };
+
+/* A worker for the calling thread (request threads get theirs automatically). */
+struct folio_worker *folio_worker_new(struct folio_server *srv, struct folio_error *err);
+void folio_worker_free(struct folio_worker *w);
 
 struct folio_http_header {
     size_t name, value; /* offsets into worker->headers */
@@ -46,6 +51,7 @@ struct folio_http {
     const char *nul_param; /* a parameter whose key or value holds a NUL byte */
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
     int route;           /* endpoint index, or -1 */
+    const char *next_url; /* the response's `next` link, for prefetch (or NULL) */
     uint64_t start_us;   /* monotonic clock when the request was first seen */
     char client[64];     /* the client's address (after trusted X-Forwarded-For) */
     /* response */

@@ -16,9 +16,8 @@
 static pthread_key_t worker_key;
 static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
 
-static void worker_free(void *p)
+void folio_worker_free(struct folio_worker *w)
 {
-    struct folio_worker *w = p;
     if (w == NULL)
         return;
     folio_hybrid_thread_clear();
@@ -30,6 +29,11 @@ static void worker_free(void *p)
     folio_buf_clear(&w->links);
     folio_filter_set_clear(&w->filters);
     folio_free(w);
+}
+
+static void worker_free(void *p)
+{
+    folio_worker_free(p);
 }
 
 static void worker_key_create(void)
@@ -44,7 +48,15 @@ static struct folio_worker *worker_get(struct folio_server *srv, struct folio_er
     struct folio_worker *w = pthread_getspecific(worker_key);
     if (w != NULL)
         return w;
-    w = folio_calloc(1, sizeof *w);
+    w = folio_worker_new(srv, err);
+    if (w != NULL)
+        pthread_setspecific(worker_key, w);
+    return w;
+}
+
+struct folio_worker *folio_worker_new(struct folio_server *srv, struct folio_error *err)
+{
+    struct folio_worker *w = folio_calloc(1, sizeof *w);
     if (w == NULL)
         return NULL;
     w->srv = srv;
@@ -58,7 +70,6 @@ static struct folio_worker *worker_get(struct folio_server *srv, struct folio_er
     folio_buf_init(&w->scratch, srv->cfg.max_response_bytes);
     folio_buf_init(&w->links, 64 * 1024);
     folio_filter_set_init(&w->filters);
-    pthread_setspecific(worker_key, w);
     return w;
 }
 
@@ -81,6 +92,11 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->rate = 0;
     cfg->burst = 0;
     cfg->rate_clients = 65536;
+    cfg->prefetch = true;
+    cfg->prefetch_threads = 1;
+    cfg->prefetch_queue = 64;
+    cfg->cache_bytes = 32u << 20;
+    cfg->cache_ttl_ms = 30000;
     cfg->max_offset = 0;
     cfg->count_limit = 10000;
     cfg->default_count = FOLIO_COUNT_NONE;
@@ -104,6 +120,8 @@ void folio_http_header_add(struct folio_http *h, const char *name, const char *v
 
 const char *folio_http_request_header(struct folio_http *h, const char *name)
 {
+    if (h->conn == NULL) /* a request made inside folio (prefetch) has no headers */
+        return NULL;
     return MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, name);
 }
 
@@ -187,6 +205,40 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
     return ret;
 }
 
+/* Route through the page cache when the endpoint prefetches: serve a fresh cached page,
+ * or fetch it (single flight) and keep it; then queue the next page in the background. */
+static void route_cached(struct folio_http *h)
+{
+    struct folio_prefetch *p = h->srv->prefetch;
+    bool cacheable = p != NULL && h->route >= 0 && h->srv->endpoints[h->route].prefetch &&
+                     strcmp(h->method, "GET") == 0;
+    if (!cacheable) {
+        folio_route(h);
+        return;
+    }
+    struct folio_buf *key = &h->w->sql; /* free until the handler runs */
+    folio_buf_reset(key);
+    if (folio_prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK || !key->data) {
+        folio_route(h);
+        return;
+    }
+    /* The handler reuses the SQL buffer, so the key moves to the stack. */
+    char kbuf[8192];
+    if (key->len >= sizeof kbuf) {
+        folio_route(h);
+        return;
+    }
+    size_t klen = key->len;
+    memcpy(kbuf, key->data, klen + 1);
+    uint64_t epoch;
+    if (!folio_prefetch_serve(p, h, kbuf, klen, &epoch)) {
+        folio_route(h);
+        folio_prefetch_store(p, h, kbuf, klen, epoch);
+    }
+    if (h->status == 200 && h->next_url != NULL)
+        folio_prefetch_enqueue(p, h->next_url);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -250,7 +302,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             folio_problem(&h, 400, "invalid-parameter", "Invalid parameter",
                           "a query parameter contains a NUL byte", h.nul_param);
         else
-            folio_route(&h);
+            route_cached(&h);
     }
     folio_ops_after(&h);
     return queue(conn, &h);
@@ -285,6 +337,13 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
                                    folio_strerror(st));
     }
 
+    bool prefetching = false;
+    for (size_t i = 0; i < srv->nendpoints; i++)
+        prefetching |= srv->endpoints[i].prefetch;
+    struct folio_prefetch_config pc = {cfg->prefetch_threads, cfg->prefetch_queue,
+                                       cfg->cache_bytes, cfg->cache_ttl_ms, 2000};
+    if (prefetching && folio_prefetch_new(&srv->prefetch, srv, &pc) != FOLIO_OK)
+        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
     bool limited = cfg->rate > 0;
     for (size_t i = 0; i < srv->nendpoints; i++)
         limited |= srv->endpoints[i].rate > 0;
@@ -366,6 +425,7 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
         ep->default_per_page = srv->cfg.default_per_page;
         ep->max_per_page = srv->cfg.max_per_page;
         ep->default_count = srv->cfg.default_count;
+        ep->prefetch = srv->cfg.prefetch;
     }
     folio_buf_clear(&path);
     return st;
@@ -376,6 +436,8 @@ void folio_server_stop(struct folio_server *srv)
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    folio_prefetch_free(srv->prefetch);
+    srv->prefetch = NULL;
     folio_accesslog_free(srv->accesslog);
     srv->accesslog = NULL;
     if (srv->accesslog_fd >= 0)

@@ -11,6 +11,7 @@
 #include "server/accesslog.h"
 #include "server/endpoint.h"
 #include "server/metrics.h"
+#include "server/prefetch.h"
 #include "server/ratelimit.h"
 
 struct folio_server_config {
@@ -40,6 +41,11 @@ struct folio_server_config {
     size_t ncors_origins;        /* allowed browser origins ("*" = any); none by default */
     char cors_origins[16][256];
     char access_log[4096];       /* "" = off, "-" = stderr, else a file appended to */
+    bool prefetch;               /* default for endpoints without their own setting */
+    unsigned prefetch_threads;
+    unsigned prefetch_queue;
+    size_t cache_bytes;
+    unsigned cache_ttl_ms;
 };
 
 struct folio_server {
@@ -53,6 +59,7 @@ struct folio_server {
     struct folio_ratelimit *ratelimit;     /* NULL when no limit is configured */
     struct folio_accesslog *accesslog;     /* NULL when off */
     int accesslog_fd;
+    struct folio_prefetch *prefetch;       /* NULL when no endpoint prefetches */
 };
 
 void folio_server_config_defaults(struct folio_server_config *cfg);

@@ -248,6 +248,7 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
 
     bool incl = keyset && (spec.cursor.flags & FOLIO_CURSOR_INCLUSIVE) != 0;
     char tok[FOLIO_CURSOR_MAX_TOKEN];
+    size_t next_off = SIZE_MAX;
     for (int which = L_NEXT; which <= L_PREV; which++) {
         if (!(which == L_NEXT ? res.has_more : res.has_prev))
             continue;
@@ -279,6 +280,8 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
             folio_buf_puts(lb, tok);
         }
         folio_buf_putc(lb, '\0');
+        if (which == L_NEXT)
+            next_off = off[L_NEXT];
     }
     if (exact && rq.mode == FOLIO_MODE_OFFSET) {
         present[L_LAST] = true;
@@ -345,6 +348,8 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         snprintf(n, sizeof n, "%lld", (long long)total.value);
         folio_http_header_add(h, "X-Total-Count", n);
     }
+    if (next_off != SIZE_MAX && lb->data)
+        h->next_url = lb->data + next_off;
     h->status = 200;
     h->content_type = "application/json";
 }

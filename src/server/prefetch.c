@@ -1,0 +1,548 @@
+/* Prefetch pool and page cache: see prefetch.h. */
+#include "server/prefetch.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/server.h"
+
+#define BUCKETS 4096
+#define MAX_URL 8192
+
+enum state { IN_FLIGHT, READY };
+
+struct entry {
+    struct entry *chain;            /* hash bucket list */
+    struct entry *prev, *next;      /* LRU list, most recent first */
+    uint64_t hash;
+    char *key;
+    size_t key_len;
+    enum state state;
+    bool prefetched;                /* filled by the background pool */
+    uint64_t epoch;
+    uint64_t born_ms;
+    int status;
+    const char *content_type;       /* static strings only */
+    char *body;
+    size_t body_len;
+    char *next_url;                 /* the page's next link, to keep prefetching on hits */
+    char *headers;                  /* name\0value\0 ... */
+    size_t headers_len;
+    size_t nheaders;
+    size_t bytes;
+};
+
+struct job {
+    char url[MAX_URL];
+};
+
+struct folio_prefetch {
+    struct folio_server *srv;
+    struct folio_prefetch_config cfg;
+    atomic_uint_fast64_t epoch;
+    pthread_mutex_t lock;
+    pthread_cond_t filled; /* an entry left IN_FLIGHT */
+    pthread_cond_t work;   /* a job was queued, or stop */
+    struct entry *buckets[BUCKETS];
+    struct entry *lru_head, *lru_tail;
+    size_t bytes;
+    struct job *jobs;      /* ring of cfg.queue */
+    size_t job_head, job_count;
+    bool stop;
+    size_t nthreads;
+    pthread_t *threads;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t hash_of(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* --- cache (call with the lock held) ------------------------------------------------ */
+
+static struct entry *find(struct folio_prefetch *p, const char *key, size_t len, uint64_t h)
+{
+    for (struct entry *e = p->buckets[h % BUCKETS]; e != NULL; e = e->chain)
+        if (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0)
+            return e;
+    return NULL;
+}
+
+static void lru_unlink(struct folio_prefetch *p, struct entry *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        p->lru_head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        p->lru_tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push(struct folio_prefetch *p, struct entry *e)
+{
+    e->prev = NULL;
+    e->next = p->lru_head;
+    if (p->lru_head)
+        p->lru_head->prev = e;
+    p->lru_head = e;
+    if (p->lru_tail == NULL)
+        p->lru_tail = e;
+}
+
+static void account(struct folio_prefetch *p, int64_t delta)
+{
+    p->bytes = (size_t)((int64_t)p->bytes + delta);
+    atomic_fetch_add_explicit(&p->srv->metrics.cache_bytes, delta, memory_order_relaxed);
+}
+
+static void drop(struct folio_prefetch *p, struct entry *e)
+{
+    struct entry **pp = &p->buckets[e->hash % BUCKETS];
+    while (*pp != e)
+        pp = &(*pp)->chain;
+    *pp = e->chain;
+    lru_unlink(p, e);
+    account(p, -(int64_t)e->bytes);
+    folio_free(e->key);
+    folio_free(e->next_url);
+    folio_free(e->body);
+    folio_free(e->headers);
+    folio_free(e);
+}
+
+/* Evict least recently used READY entries until `need` more bytes fit. */
+static void make_room(struct folio_prefetch *p, size_t need)
+{
+    struct entry *e = p->lru_tail;
+    while (e != NULL && p->bytes + need > p->cfg.cache_bytes) {
+        struct entry *prev = e->prev;
+        if (e->state == READY)
+            drop(p, e);
+        e = prev;
+    }
+}
+
+static struct entry *insert_in_flight(struct folio_prefetch *p, const char *key, size_t len,
+                                      uint64_t h)
+{
+    size_t bytes = sizeof(struct entry) + len;
+    make_room(p, bytes);
+    if (p->bytes + bytes > p->cfg.cache_bytes)
+        return NULL;
+    struct entry *e = folio_calloc(1, sizeof *e);
+    char *k = folio_strndup(key, len);
+    if (e == NULL || k == NULL) {
+        folio_free(e);
+        folio_free(k);
+        return NULL;
+    }
+    e->key = k;
+    e->key_len = len;
+    e->hash = h;
+    e->state = IN_FLIGHT;
+    e->bytes = bytes;
+    e->chain = p->buckets[h % BUCKETS];
+    p->buckets[h % BUCKETS] = e;
+    lru_push(p, e);
+    account(p, (int64_t)bytes);
+    return e;
+}
+
+/* --- epoch ------------------------------------------------------------------------- */
+
+uint64_t folio_prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w)
+{
+    uint64_t v;
+    if (folio_db_data_version(w->conn, &v) != FOLIO_OK) {
+        /* Cannot tell: move the epoch so nothing cached is trusted. */
+        return atomic_fetch_add(&p->epoch, 1) + 1;
+    }
+    if (v != w->last_version) {
+        w->last_version = v;
+        return atomic_fetch_add(&p->epoch, 1) + 1;
+    }
+    return atomic_load(&p->epoch);
+}
+
+/* --- keys -------------------------------------------------------------------------- */
+
+folio_status folio_prefetch_key(struct folio_buf *out, const char *path,
+                                const struct folio_param *params, size_t n)
+{
+    folio_status st = folio_buf_puts(out, path);
+    for (size_t i = 0; i < n && st == FOLIO_OK; i++) {
+        st = folio_buf_putc(out, i ? '&' : '?');
+        if (st == FOLIO_OK)
+            st = folio_url_encode(out, params[i].key, strlen(params[i].key));
+        if (st == FOLIO_OK && params[i].value != NULL) {
+            st = folio_buf_putc(out, '=');
+            if (st == FOLIO_OK)
+                st = folio_url_encode(out, params[i].value, strlen(params[i].value));
+        }
+    }
+    return st;
+}
+
+/* --- serving ----------------------------------------------------------------------- */
+
+static void fill_response(struct folio_http *h, const struct entry *e)
+{
+    folio_buf_reset(&h->w->body);
+    folio_buf_append(&h->w->body, e->body, e->body_len);
+    const char *s = e->headers;
+    for (size_t i = 0; i < e->nheaders; i++) {
+        const char *name = s;
+        const char *value = name + strlen(name) + 1;
+        folio_http_header_add(h, name, value);
+        s = value + strlen(value) + 1;
+    }
+    h->status = e->status;
+    h->content_type = e->content_type;
+    h->next_url = NULL;
+    if (e->next_url != NULL) {
+        folio_buf_reset(&h->w->links);
+        if (folio_buf_puts(&h->w->links, e->next_url) == FOLIO_OK)
+            h->next_url = h->w->links.data;
+    }
+}
+
+bool folio_prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
+                          size_t key_len, uint64_t *out_epoch)
+{
+    uint64_t epoch = folio_prefetch_epoch(p, h->w);
+    uint64_t hsh = hash_of(key, key_len);
+    *out_epoch = epoch;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += p->cfg.wait_ms / 1000;
+    deadline.tv_nsec += (long)(p->cfg.wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        struct entry *e = find(p, key, key_len, hsh);
+        if (e == NULL) {
+            insert_in_flight(p, key, key_len, hsh); /* we fetch it; others wait for us */
+            break;
+        }
+        if (e->state == IN_FLIGHT) {
+            /* Single flight: wait for the fetch in progress rather than query again. */
+            if (pthread_cond_timedwait(&p->filled, &p->lock, &deadline) == ETIMEDOUT)
+                break; /* too slow: answer this request ourselves */
+            continue;
+        }
+        bool fresh = e->epoch == epoch && now_ms() - e->born_ms <= p->cfg.ttl_ms;
+        if (fresh) {
+            lru_unlink(p, e);
+            lru_push(p, e);
+            fill_response(h, e);
+            bool prefetched = e->prefetched;
+            pthread_mutex_unlock(&p->lock);
+            if (prefetched)
+                atomic_fetch_add_explicit(&p->srv->metrics.prefetch_hits, 1,
+                                          memory_order_relaxed);
+            return true;
+        }
+        /* Stale (the data changed, or too old): refetch it under single flight. */
+        drop(p, e);
+        insert_in_flight(p, key, key_len, hsh);
+        break;
+    }
+    pthread_mutex_unlock(&p->lock);
+    atomic_fetch_add_explicit(&p->srv->metrics.prefetch_misses, 1, memory_order_relaxed);
+    return false;
+}
+
+static void store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
+                  size_t key_len, uint64_t epoch, bool prefetched)
+{
+    uint64_t hsh = hash_of(key, key_len);
+    pthread_mutex_lock(&p->lock);
+    struct entry *e = find(p, key, key_len, hsh);
+    if (e != NULL && e->state == IN_FLIGHT) {
+        if (h->status != 200 || h->w->body.data == NULL) {
+            drop(p, e); /* errors are not cached */
+        } else {
+            size_t hl = 0, nh = 0;
+            for (size_t i = 0; i < h->nheaders; i++) {
+                const char *name = h->w->headers.data + h->headers[i].name;
+                /* Rate limit and CORS headers belong to each request, not to the page. */
+                if (strncmp(name, "RateLimit", 9) == 0 || strncmp(name, "Access-Control", 14) == 0 ||
+                    strcmp(name, "Vary") == 0)
+                    continue;
+                hl += strlen(name) + 1 + strlen(h->w->headers.data + h->headers[i].value) + 1;
+                nh++;
+            }
+            size_t nl = h->next_url ? strlen(h->next_url) + 1 : 0;
+            size_t bytes = h->w->body.len + hl + nl;
+            make_room(p, bytes);
+            char *body = folio_malloc(h->w->body.len);
+            char *hdr = folio_malloc(hl ? hl : 1);
+            char *next = h->next_url ? folio_strdup(h->next_url) : NULL;
+            if (body == NULL || hdr == NULL || (h->next_url && next == NULL) ||
+                p->bytes + bytes > p->cfg.cache_bytes) {
+                folio_free(body);
+                folio_free(hdr);
+                folio_free(next);
+                drop(p, e);
+            } else {
+                memcpy(body, h->w->body.data, h->w->body.len);
+                size_t off = 0;
+                for (size_t i = 0; i < h->nheaders; i++) {
+                    const char *name = h->w->headers.data + h->headers[i].name;
+                    const char *value = h->w->headers.data + h->headers[i].value;
+                    if (strncmp(name, "RateLimit", 9) == 0 ||
+                        strncmp(name, "Access-Control", 14) == 0 || strcmp(name, "Vary") == 0)
+                        continue;
+                    memcpy(hdr + off, name, strlen(name) + 1);
+                    off += strlen(name) + 1;
+                    memcpy(hdr + off, value, strlen(value) + 1);
+                    off += strlen(value) + 1;
+                }
+                e->body = body;
+                e->next_url = next;
+                e->body_len = h->w->body.len;
+                e->headers = hdr;
+                e->headers_len = hl;
+                e->nheaders = nh;
+                e->status = h->status;
+                e->content_type = h->content_type;
+                e->epoch = epoch;
+                e->born_ms = now_ms();
+                e->prefetched = prefetched;
+                e->state = READY;
+                e->bytes += bytes;
+                account(p, (int64_t)bytes);
+            }
+        }
+    }
+    pthread_cond_broadcast(&p->filled);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void folio_prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
+                          const char *key, size_t key_len, uint64_t epoch)
+{
+    store(p, h, key, key_len, epoch, false);
+}
+
+/* --- background fetchers ----------------------------------------------------------- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode in place; returns false on a NUL byte or bad escape. */
+static bool unescape(char *s)
+{
+    char *o = s;
+    for (char *i = s; *i; i++) {
+        if (*i == '%') {
+            int a = hexval(i[1]), b = a >= 0 ? hexval(i[2]) : -1;
+            if (a < 0 || b < 0 || (a == 0 && b == 0))
+                return false;
+            *o++ = (char)(a * 16 + b);
+            i += 2;
+        } else {
+            *o++ = *i;
+        }
+    }
+    *o = '\0';
+    return true;
+}
+
+static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url)
+{
+    static _Thread_local struct folio_http h;
+    memset(&h, 0, sizeof h);
+    h.w = w;
+    h.srv = p->srv;
+    h.method = "GET";
+    char *q = strchr(url, '?');
+    if (q != NULL)
+        *q++ = '\0';
+    if (!unescape(url))
+        return;
+    h.path = url;
+    while (q != NULL && *q && h.nparams < FOLIO_HTTP_MAX_PARAMS) {
+        char *amp = strchr(q, '&');
+        if (amp)
+            *amp = '\0';
+        char *eq = strchr(q, '=');
+        if (eq)
+            *eq++ = '\0';
+        if (!unescape(q) || (eq && !unescape(eq)))
+            return;
+        h.params[h.nparams++] = (struct folio_param){q, eq};
+        q = amp ? amp + 1 : NULL;
+    }
+    h.route = folio_route_find(p->srv, h.path);
+    if (h.route < 0)
+        return;
+    struct folio_buf key;
+    folio_buf_init(&key, MAX_URL * 3);
+    if (folio_prefetch_key(&key, h.path, h.params, h.nparams) != FOLIO_OK || key.data == NULL) {
+        folio_buf_clear(&key);
+        return;
+    }
+    /* Epoch first, then the query: the entry never claims to be newer than its data. */
+    uint64_t epoch = folio_prefetch_epoch(p, w);
+    folio_buf_reset(&w->body);
+    folio_buf_reset(&w->headers);
+    folio_route(&h);
+    store(p, &h, key.data, key.len, epoch, true);
+    folio_buf_clear(&key);
+}
+
+static void *fetcher(void *arg)
+{
+    struct folio_prefetch *p = arg;
+    struct folio_error err = {0};
+    struct folio_worker *w = folio_worker_new(p->srv, &err);
+    char url[MAX_URL];
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (p->job_count == 0 && !p->stop)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (p->stop)
+            break;
+        memcpy(url, p->jobs[p->job_head].url, sizeof url);
+        p->job_head = (p->job_head + 1) % p->cfg.queue;
+        p->job_count--;
+        pthread_mutex_unlock(&p->lock);
+        if (w != NULL) {
+            atomic_fetch_add_explicit(&p->srv->metrics.prefetch_started, 1,
+                                      memory_order_relaxed);
+            run_job(p, w, url);
+        }
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+    folio_worker_free(w);
+    return NULL;
+}
+
+void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url)
+{
+    size_t len = strlen(url);
+    if (len >= MAX_URL)
+        return;
+    /* The cache key of the link, to mark it in flight now: parse a copy as a request. */
+    char copy[MAX_URL];
+    memcpy(copy, url, len + 1);
+    struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
+    size_t n = 0;
+    char *q = strchr(copy, '?');
+    if (q != NULL)
+        *q++ = '\0';
+    if (!unescape(copy))
+        return;
+    while (q != NULL && *q && n < FOLIO_HTTP_MAX_PARAMS) {
+        char *amp = strchr(q, '&');
+        if (amp)
+            *amp = '\0';
+        char *eq = strchr(q, '=');
+        if (eq)
+            *eq++ = '\0';
+        if (!unescape(q) || (eq && !unescape(eq)))
+            return;
+        params[n++] = (struct folio_param){q, eq};
+        q = amp ? amp + 1 : NULL;
+    }
+    struct folio_buf key;
+    folio_buf_init(&key, MAX_URL * 3);
+    if (folio_prefetch_key(&key, copy, params, n) != FOLIO_OK || key.data == NULL) {
+        folio_buf_clear(&key);
+        return;
+    }
+    uint64_t hsh = hash_of(key.data, key.len);
+    pthread_mutex_lock(&p->lock);
+    bool queued = false;
+    if (find(p, key.data, key.len, hsh) == NULL && p->job_count < p->cfg.queue &&
+        insert_in_flight(p, key.data, key.len, hsh) != NULL) {
+        size_t slot = (p->job_head + p->job_count) % p->cfg.queue;
+        memcpy(p->jobs[slot].url, url, len + 1);
+        p->job_count++;
+        queued = true;
+        pthread_cond_signal(&p->work);
+    }
+    pthread_mutex_unlock(&p->lock);
+    folio_buf_clear(&key);
+    if (!queued)
+        atomic_fetch_add_explicit(&p->srv->metrics.prefetch_skipped, 1, memory_order_relaxed);
+}
+
+folio_status folio_prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
+                                const struct folio_prefetch_config *cfg)
+{
+    struct folio_prefetch *p = folio_calloc(1, sizeof *p);
+    if (p == NULL)
+        return FOLIO_ENOMEM;
+    p->srv = srv;
+    p->cfg = *cfg;
+    if (p->cfg.queue == 0)
+        p->cfg.queue = 1;
+    p->jobs = folio_calloc(p->cfg.queue, sizeof *p->jobs);
+    p->threads = folio_calloc(cfg->threads + 1, sizeof *p->threads);
+    if (p->jobs == NULL || p->threads == NULL) {
+        folio_free(p->jobs);
+        folio_free(p->threads);
+        folio_free(p);
+        return FOLIO_ENOMEM;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->filled, NULL);
+    pthread_cond_init(&p->work, NULL);
+    for (unsigned i = 0; i < cfg->threads; i++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, fetcher, p) == 0)
+            p->nthreads++;
+    *out = p;
+    return FOLIO_OK;
+}
+
+void folio_prefetch_free(struct folio_prefetch *p)
+{
+    if (p == NULL)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->lock);
+    for (size_t i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    /* Jobs never started still hold in-flight entries: dropping everything frees them. */
+    while (p->lru_head != NULL)
+        drop(p, p->lru_head);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->filled);
+    pthread_cond_destroy(&p->work);
+    folio_free(p->jobs);
+    folio_free(p->threads);
+    folio_free(p);
+}

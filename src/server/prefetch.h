@@ -1,0 +1,56 @@
+/* Next-page prefetch and the page cache it fills.
+ *
+ * When a page is served, the page its `next` link points to is fetched in the background
+ * by a small pool of threads with their own database connections, into a bounded cache
+ * (bytes, TTL, LRU). The same cache gives single-flight: while a page is being fetched,
+ * requests for it wait for that fetch instead of querying again.
+ *
+ * Staleness: a global change epoch moves whenever any folio connection notices that the
+ * database's data version changed. Every cache read first checks its own connection (so
+ * every commit before that moment has moved the epoch) and serves an entry only when the
+ * entry was fetched in the current epoch. An entry's epoch is read after its fetcher's
+ * own check and before its query, so it never claims to be newer than its data. */
+#ifndef FOLIO_SERVER_PREFETCH_H
+#define FOLIO_SERVER_PREFETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/http.h"
+
+struct folio_prefetch;
+
+struct folio_prefetch_config {
+    unsigned threads;   /* background fetchers (each with its own connection) */
+    unsigned queue;     /* pending prefetches; more are skipped, never queued unbounded */
+    size_t cache_bytes; /* bodies + headers + keys */
+    unsigned ttl_ms;    /* an entry older than this is not served */
+    unsigned wait_ms;   /* how long a request waits for a fetch in flight */
+};
+
+folio_status folio_prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
+                                const struct folio_prefetch_config *cfg);
+/* Stop the fetchers (finishing the jobs they hold), drop the cache. */
+void folio_prefetch_free(struct folio_prefetch *p);
+
+/* The canonical cache key of a request: path, '?', the parameters in order, re-encoded
+ * exactly as folio writes them into links. */
+folio_status folio_prefetch_key(struct folio_buf *out, const char *path,
+                                const struct folio_param *params, size_t n);
+
+/* Serve `h` from the cache when a fresh entry exists (returns true: the response is
+ * filled). Otherwise the caller owns the fetch of `key` and must call
+ * folio_prefetch_store afterwards (the entry is marked in flight meanwhile). */
+bool folio_prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
+                          size_t key_len, uint64_t *out_epoch);
+/* Store the response in `h` under `key` (only 200 responses are kept), wake waiters. */
+void folio_prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
+                          const char *key, size_t key_len, uint64_t epoch);
+/* Queue a background fetch of the relative URL `url` (a `next` link). */
+void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url);
+
+/* Check this worker's connection for a change and return the current epoch. */
+uint64_t folio_prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w);
+
+#endif
