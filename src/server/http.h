@@ -78,6 +78,7 @@ void folio_handle_index(struct folio_http *h);
 struct folio_endpoint;
 void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep);
 void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep);
+void folio_handle_files(struct folio_http *h, const char *relpath);
 
 /* Route one request to its handler. */
 void folio_route(struct folio_http *h);

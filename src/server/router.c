@@ -41,6 +41,14 @@ void folio_route(struct folio_http *h)
         folio_handle_index(h);
         return;
     }
+    if (h->srv->dircache != NULL &&
+        (strcmp(h->path, "/files") == 0 || strncmp(h->path, "/files/", 7) == 0)) {
+        const char *rel = h->path + 6;
+        while (*rel == '/')
+            rel++;
+        folio_handle_files(h, *rel ? rel : ".");
+        return;
+    }
     if (strcmp(h->path, "/healthz") == 0) {
         folio_handle_health(h);
         return;

@@ -325,6 +325,8 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
                                 struct folio_error *err)
 {
     memset(srv, 0, sizeof *srv);
+    srv->accesslog_fd = -1;
+    srv->files_root_fd = -1;
     srv->cfg = *cfg;
     srv->db = db;
     srv->keyring = *kr;
@@ -344,12 +346,21 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
                                        cfg->cache_bytes, cfg->cache_ttl_ms, 2000};
     if (prefetching && folio_prefetch_new(&srv->prefetch, srv, &pc) != FOLIO_OK)
         return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+    if (cfg->files_root[0] != '\0') {
+        srv->files_root_fd = open(cfg->files_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (srv->files_root_fd < 0 ||
+            folio_dirlist_cache_new(FOLIO_DIRLIST_CACHE_DEFAULT_BYTES,
+                                    FOLIO_DIRLIST_RACY_NS_DEFAULT, &srv->dircache) != FOLIO_OK) {
+            folio_server_stop(srv);
+            return folio_error_set(err, FOLIO_EIO, 0, "files.root",
+                                   "cannot open the files root %s", cfg->files_root);
+        }
+    }
     bool limited = cfg->rate > 0;
     for (size_t i = 0; i < srv->nendpoints; i++)
         limited |= srv->endpoints[i].rate > 0;
     if (limited && folio_ratelimit_new(&srv->ratelimit, cfg->rate_clients) != FOLIO_OK)
         return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
-    srv->accesslog_fd = -1;
     if (cfg->access_log[0] != '\0') {
         srv->accesslog_fd = strcmp(cfg->access_log, "-") == 0
                                 ? dup(STDERR_FILENO)
@@ -445,6 +456,11 @@ void folio_server_stop(struct folio_server *srv)
     srv->accesslog_fd = -1;
     folio_ratelimit_free(srv->ratelimit);
     srv->ratelimit = NULL;
+    folio_dirlist_cache_free(srv->dircache);
+    srv->dircache = NULL;
+    if (srv->files_root_fd >= 0)
+        close(srv->files_root_fd);
+    srv->files_root_fd = -1;
     folio_keyring_clear(&srv->keyring);
     for (size_t i = 0; i < srv->nendpoints; i++)
         folio_endpoint_clear(&srv->endpoints[i]);

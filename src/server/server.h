@@ -8,6 +8,7 @@
 
 #include "db/db.h"
 #include "folio/folio.h"
+#include "fs/dirlist.h"
 #include "server/accesslog.h"
 #include "server/endpoint.h"
 #include "server/metrics.h"
@@ -46,6 +47,7 @@ struct folio_server_config {
     unsigned prefetch_queue;
     size_t cache_bytes;
     unsigned cache_ttl_ms;
+    char files_root[4096];       /* GET /files/... lists below this directory; "" = off */
 };
 
 struct folio_server {
@@ -60,6 +62,8 @@ struct folio_server {
     struct folio_accesslog *accesslog;     /* NULL when off */
     int accesslog_fd;
     struct folio_prefetch *prefetch;       /* NULL when no endpoint prefetches */
+    struct folio_dirlist_cache *dircache;  /* NULL when no files root is set */
+    int files_root_fd;
 };
 
 void folio_server_config_defaults(struct folio_server_config *cfg);
