@@ -273,6 +273,22 @@ def test_command_line_database_overrides_the_config(serve, cfg_dir, tmp_path):
     assert_problem(server.get("/api/items"), 404, param=...)
 
 
+def test_files_root_serves_its_listing_and_is_off_without_it(serve, cfg_dir, tmp_path):
+    root = tmp_path / "shared"
+    (root / "docs").mkdir(parents=True)
+    for name in ("b.txt", "a.txt", "c.txt"):
+        (root / "docs" / name).write_text(name)
+    server = serve(tmp_path, f'[database]\npath = "{cfg_dir / "app.db"}"\n'
+                             '[files]\nroot = "shared"\n', name="files.toml")
+    r = server.get("/files/docs?per_page=2")
+    assert r.status == 200, r
+    body = r.json()
+    assert body["total"] == 3
+    assert "a.txt" in r.body.decode() and "b.txt" in r.body.decode()
+    plain = serve(cfg_dir, PRODUCTS_ONLY, name="nofiles.toml")
+    assert plain.get("/files/docs").status == 404
+
+
 # --- cursor keys ---------------------------------------------------------------------------------
 
 def keys_config(*keys, encrypt=False):
@@ -422,6 +438,8 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
     ('[[endpoint]]\npath = "/p"\ntable = "items"\n[[endpoint]]\npath = "/p"\ntable = "users"\n',
      '5:8: [[endpoint]] path: "/p" is already served by the [[endpoint]] at line 1'),
     ('[[endpoint]]\npath = "/"\ntable = "items"\n', '2:8: [[endpoint]] path: "/" is the index'),
+    ('[[endpoint]]\npath = "/healthz"\ntable = "items"\n',
+     '2:8: [[endpoint]] path: "/healthz" is reserved'),
     ('[files]\nroot = "app.db"\n', "2:8: [files] root: "),
     ("[server\n", "1:8: "),
 ])

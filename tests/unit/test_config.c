@@ -184,6 +184,7 @@ static void test_empty_file_gives_the_zero_config_defaults(void **state)
     assert_int_equal(cfg.keyring.n, 0);
     assert_null(cfg.db_path);
     assert_null(cfg.files_root);
+    assert_string_equal(cfg.server.files_root, "");
     assert_int_equal(cfg.nendpoints, 0);
     folio_config_clear(&cfg);
     folio_config_clear(&cfg); /* clearing twice is allowed */
@@ -242,6 +243,7 @@ static void test_every_section_sets_its_values(void **state)
     assert_string_equal(cfg.db_path, want);
     snprintf(want, sizeof want, "%s/files", dir);
     assert_string_equal(cfg.files_root, want);
+    assert_string_equal(cfg.server.files_root, want); /* what the server serves */
     folio_config_clear(&cfg);
 }
 
@@ -373,6 +375,12 @@ static void test_endpoint_paths_are_checked_on_load(void **state)
     expect_error("[[endpoint]]\npath = \"/\"\ntable = \"items\"\n",
                  "folio.toml:2:8: [[endpoint]] path: \"/\" is the index of the server; choose "
                  "another path");
+    expect_error("[[endpoint]]\npath = \"/files/x\"\ntable = \"items\"\n",
+                 "folio.toml:2:8: [[endpoint]] path: \"/files/x\" is reserved for folio's own "
+                 "/healthz, /metrics and /files");
+    expect_error("[[endpoint]]\npath = \"/metrics\"\ntable = \"items\"\n",
+                 "folio.toml:2:8: [[endpoint]] path: \"/metrics\" is reserved for folio's own "
+                 "/healthz, /metrics and /files");
     expect_error("[[endpoint]]\npath = \"/a b\"\ntable = \"items\"\n",
                  "folio.toml:2:8: [[endpoint]] path: \"/a b\" may contain only letters, "
                  "digits, '-', '_', '.', '~' and '/'");

@@ -260,6 +260,10 @@ static folio_status section_files(const struct folio__cfg *c, const struct folio
         if (!S_ISDIR(sb.st_mode))
             return folio__cfg_fail_at(c, v, "[files]", k, "%s is not a directory",
                                       cfg->files_root);
+        size_t len = strlen(cfg->files_root);
+        if (len >= sizeof cfg->server.files_root)
+            return folio__cfg_fail_at(c, v, "[files]", k, "the path is too long");
+        memcpy(cfg->server.files_root, cfg->files_root, len + 1);
     }
     return FOLIO_OK;
 }

@@ -80,7 +80,7 @@ struct folio_config {
     struct folio_config_key keys[FOLIO_KEYRING_MAX];
     struct folio_keyring keyring; /* built from keys[] when nkeys > 0 */
     bool api_auto_given;          /* [api] auto was written (else derived) */
-    char *files_root;  /* [files] root, resolved (owned), or NULL */
+    char *files_root;  /* [files] root, resolved (owned), or NULL; also in server */
     size_t nendpoints;
     struct folio_config_endpoint *endpoints; /* owned array */
 };

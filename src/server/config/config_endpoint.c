@@ -24,6 +24,10 @@ static const char *path_problem(const char *p)
         return "is the index of the server; choose another path";
     if (strlen(p) > MAX_PATH_LEN)
         return "is longer than 200 characters";
+    /* folio's own routes; an endpoint would shadow them (endpoints are matched first) */
+    if (strcmp(p, "/healthz") == 0 || strcmp(p, "/metrics") == 0 || strcmp(p, "/files") == 0 ||
+        strncmp(p, "/files/", 7) == 0)
+        return "is reserved for folio's own /healthz, /metrics and /files";
     for (const char *s = p; *s; s++) {
         char ch = *s;
         bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
