@@ -24,9 +24,10 @@ FORCE:
 build: build/release/folio
 
 run: build/release/folio
-	@mkdir -p $(dir $(DEMO_DB))
+	@mkdir -p $(dir $(DEMO_DB)) var/files
 	@[ -f $(DEMO_DB) ] || build/release/folio demo $(DEMO_DB) --rows $(DEMO_ROWS)
-	build/release/folio serve $(DEMO_DB) --listen $(LISTEN)
+	@[ -n "$$(ls -A var/files)" ] || for i in $$(seq -w 1 120); do echo "file $$i" > var/files/report-$$i.txt; done
+	build/release/folio serve --config examples/tutorial/folio.toml $(DEMO_DB) --listen $(LISTEN)
 
 test:
 	tools/deps.sh build test

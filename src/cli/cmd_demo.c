@@ -106,7 +106,10 @@ int cmd_demo(int argc, char **argv)
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
         return fail(db, "cannot create the database");
     if (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(db,
+                     "PRAGMA synchronous=OFF; PRAGMA cache_size=-262144;"
+                     " PRAGMA temp_store=MEMORY; BEGIN",
+                     NULL, NULL, NULL) != SQLITE_OK)
         return fail(db, "cannot create the tables");
 
     sqlite3_stmt *su, *sm, *si, *se;

@@ -175,7 +175,9 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
     f->column = column;
     f->op = ops[found].op;
     f->values = NULL;
+    f->nvalues = 0;
     size_t first = s->nvalues;
+    size_t text_start = s->text.len;
     folio_status st = FOLIO_OK;
     switch (f->op) {
     case FOLIO_OP_IS_NULL:
@@ -184,34 +186,39 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
         else if (strcmp(arg, "not.null") == 0)
             f->op = FOLIO_OP_IS_NOT_NULL;
         else
-            return folio_error_set(err, FOLIO_EPARAM, 400, param_name,
-                                   "filter on '%s': 'is' takes null or not.null", param_name);
-        f->nvalues = 0;
+            st = folio_error_set(err, FOLIO_EPARAM, 400, param_name,
+                                 "filter on '%s': 'is' takes null or not.null", param_name);
         break;
     case FOLIO_OP_IN:
         st = add_list(s, aff, arg, &f->nvalues);
         if (st == FOLIO_EPARAM)
-            return folio_error_set(err, st, 400, param_name,
-                                   "filter on '%s': in takes a list like in.(a,b,\"c,d\")",
-                                   param_name);
+            folio_error_set(err, st, 400, param_name,
+                            "filter on '%s': in takes a list like in.(a,b,\"c,d\")", param_name);
         break;
     default:
         st = add_value(s, aff, arg, strlen(arg), f->op == FOLIO_OP_LIKE);
         f->nvalues = 1;
     }
     if (st == FOLIO_ELIMIT)
-        return folio_error_set(err, FOLIO_EPARAM, 400, param_name,
-                               "filter on '%s' has too many values", param_name);
-    if (st != FOLIO_OK)
-        return folio_error_set(err, st, st == FOLIO_ENOMEM ? 500 : 400, param_name,
-                               "filter on '%s' is too large", param_name);
-    f->values = f->nvalues ? &s->values[first] : NULL;
-    s->n++;
-    /* Text values hold offsets until the text buffer stops moving: point them now. */
+        st = folio_error_set(err, FOLIO_EPARAM, 400, param_name,
+                             "filter on '%s' has too many values", param_name);
+    else if (st == FOLIO_ENOMEM || st == FOLIO_ETOOBIG)
+        st = folio_error_set(err, st, st == FOLIO_ENOMEM ? 500 : 400, param_name,
+                             "filter on '%s' is too large", param_name);
+    if (st != FOLIO_OK) {
+        /* Forget this filter's values: the set stays exactly as it was. */
+        s->nvalues = first;
+        s->text.len = text_start;
+    } else {
+        f->values = f->nvalues ? &s->values[first] : NULL;
+        s->n++;
+    }
+    /* Text values hold offsets into s->text, which may have moved while growing: point
+     * them again, on every exit. */
     for (size_t i = 0; i < s->nvalues; i++)
         if (s->values[i].type == FOLIO_VALUE_TEXT)
             s->values[i].s = s->text.data + s->values[i].i;
-    return FOLIO_OK;
+    return st;
 }
 
 folio_status folio_filter_where(struct folio_buf *out, const struct folio_filter_set *s,

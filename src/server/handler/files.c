@@ -39,6 +39,12 @@ static void base_url(struct folio_buf *b, const char *rel, int64_t per_page)
     for (const char *p = rel; *p;) {
         const char *slash = strchr(p, '/');
         size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 1 && *p == '.') { /* the root itself is plain /files */
+            p += n;
+            while (*p == '/')
+                p++;
+            continue;
+        }
         folio_buf_putc(b, '/');
         folio_url_encode(b, p, n);
         p += n;
