@@ -52,6 +52,8 @@ struct folio_http {
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
     int route;           /* endpoint index, or -1 */
     const char *next_url; /* the response's `next` link, for prefetch (or NULL) */
+    uint64_t cursor_expires; /* expiry of the request's cursor (unix s, 0 = none): a cached
+                                response must not outlive it */
     uint64_t start_us;   /* monotonic clock when the request was first seen */
     char client[64];     /* the client's address (after trusted X-Forwarded-For) */
     /* response */

@@ -106,6 +106,8 @@ folio_status folio_page_cursor(struct folio_page_spec *spec, struct folio_http *
                              before ? "after" : "before", param);
     if (st != FOLIO_OK && err != NULL)
         snprintf(err->param, sizeof err->param, "%s", param);
+    if (st == FOLIO_OK)
+        h->cursor_expires = spec->cursor.expires;
     return st;
 }
 

@@ -25,6 +25,7 @@ struct entry {
     bool prefetched;                /* filled by the background pool */
     uint64_t epoch;
     uint64_t born_ms;
+    uint64_t cursor_expires;        /* unix seconds; the response is invalid from then on */
     int status;
     const char *content_type;       /* static strings only */
     char *body;
@@ -250,7 +251,8 @@ bool folio_prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const 
                 break; /* too slow: answer this request ourselves */
             continue;
         }
-        bool fresh = e->epoch == epoch && now_ms() - e->born_ms <= p->cfg.ttl_ms;
+        bool fresh = e->epoch == epoch && now_ms() - e->born_ms <= p->cfg.ttl_ms &&
+                     (e->cursor_expires == 0 || (uint64_t)time(NULL) < e->cursor_expires);
         if (fresh) {
             lru_unlink(p, e);
             lru_push(p, e);
@@ -328,6 +330,7 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
                 e->content_type = h->content_type;
                 e->epoch = epoch;
                 e->born_ms = now_ms();
+                e->cursor_expires = h->cursor_expires;
                 e->prefetched = prefetched;
                 e->state = READY;
                 e->bytes += bytes;

@@ -126,6 +126,7 @@ void folio_handle_files(struct folio_http *h, const char *rel)
             folio_problem_from_error(h, &err);
             return;
         }
+        h->cursor_expires = cur.expires;
         first = folio_dirlist_after(list, cur.keys[0].s, cur.keys[0].len);
         pg.per_page = (uint64_t)per_page;
         pg.total = total;
