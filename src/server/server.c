@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/http.h"
@@ -100,6 +101,7 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->max_offset = 0;
     cfg->count_limit = 10000;
     cfg->default_count = FOLIO_COUNT_NONE;
+    cfg->listen_fd = -1;
 }
 
 void folio_http_header_add(struct folio_http *h, const char *name, const char *value)
@@ -200,6 +202,9 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
     for (size_t i = 0; w && i < h->nheaders; i++)
         MHD_add_response_header(r, w->headers.data + h->headers[i].name,
                                 w->headers.data + h->headers[i].value);
+    /* A quiesced server sends its keep-alive clients to the server that replaced it. */
+    if (atomic_load_explicit(&h->srv->draining, memory_order_relaxed))
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)h->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -319,14 +324,15 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                               memory_order_relaxed);
 }
 
-folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
-                                folio_db *db, const struct folio_keyring *kr,
-                                struct folio_endpoint *endpoints, size_t nendpoints,
-                                struct folio_error *err)
+static folio_status start(struct folio_server *srv, const struct folio_server_config *cfg,
+                          folio_db *db, const struct folio_keyring *kr,
+                          struct folio_endpoint *endpoints, size_t nendpoints,
+                          struct folio_error *err)
 {
     memset(srv, 0, sizeof *srv);
     srv->accesslog_fd = -1;
     srv->files_root_fd = -1;
+    srv->quiesced_fd = -1;
     srv->cfg = *cfg;
     srv->db = db;
     srv->keyring = *kr;
@@ -384,9 +390,15 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
                                "listen address '%s' is not an IPv4 address", cfg->listen_host);
     }
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    /* MHD_USE_ITC: required by MHD_quiesce_daemon() (reload). Either bind the address or
+     * accept on the listening socket given (a reload shares the old server's). */
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    struct MHD_OptionItem where[] = {{MHD_OPTION_SOCK_ADDR, 0, &addr}, {MHD_OPTION_END, 0, NULL}};
+    if (cfg->listen_fd >= 0)
+        where[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
     srv->daemon = MHD_start_daemon(
-        flags, cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        flags, cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, where,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes + 4096,
@@ -399,6 +411,42 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
                                cfg->listen_host, cfg->listen_port);
     }
     return FOLIO_OK;
+}
+
+folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
+                                folio_db *db, const struct folio_keyring *kr,
+                                struct folio_endpoint *endpoints, size_t nendpoints,
+                                struct folio_error *err)
+{
+    struct stat given;
+    bool have_fd = cfg->listen_fd >= 0 && fstat(cfg->listen_fd, &given) == 0;
+    folio_status st = start(srv, cfg, db, kr, endpoints, nendpoints, err);
+    if (st != FOLIO_OK && have_fd) {
+        /* libmicrohttpd closes a given socket on some failures and not on others: close it
+         * only while the number still names that socket (it may have been reused). */
+        struct stat now;
+        if (fstat(cfg->listen_fd, &now) == 0 && now.st_dev == given.st_dev &&
+            now.st_ino == given.st_ino)
+            close(cfg->listen_fd);
+    }
+    return st;
+}
+
+int folio_server_listen_fd(const struct folio_server *srv)
+{
+    if (srv->daemon == NULL)
+        return -1;
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    return i != NULL ? (int)i->listen_fd : -1;
+}
+
+void folio_server_quiesce(struct folio_server *srv)
+{
+    atomic_store(&srv->draining, true);
+    if (srv->daemon != NULL && srv->quiesced_fd < 0) {
+        MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+        srv->quiesced_fd = fd == MHD_INVALID_SOCKET ? -1 : (int)fd;
+    }
 }
 
 folio_status folio_server_auto_endpoints(struct folio_server *srv)
@@ -447,6 +495,9 @@ void folio_server_stop(struct folio_server *srv)
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    if (srv->quiesced_fd >= 0) /* handed back by MHD_quiesce_daemon(): ours to close */
+        close(srv->quiesced_fd);
+    srv->quiesced_fd = -1;
     folio_prefetch_free(srv->prefetch);
     srv->prefetch = NULL;
     folio_accesslog_free(srv->accesslog);
