@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""bench/report.py: turn one bench/run.sh results directory into a markdown report.
+
+usage: report.py RESULTS_DIR   (bench/results/<timestamp>/; the report goes to stdout)
+
+Reads meta.env, scenarios.tsv, raw.tsv (one line per measured wrk run), dbceiling.txt,
+cold.tsv, anomalies.txt and the callgrind annotations. Every number in the report is
+derived here from those files, so a report can be regenerated from them.
+"""
+import os
+import re
+import statistics
+import sys
+
+UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def read_meta(d):
+    meta = {}
+    with open(os.path.join(d, "meta.env")) as f:
+        for line in f:
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                meta[k] = v
+    return meta
+
+
+def ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(m.group(1)) * UNIT_MS[m.group(2)] if m else None
+
+
+def parse_wrk(path):
+    """requests, req/s, p50 and p99 in ms, the walk script's line (or None)."""
+    with open(path) as f:
+        text = f.read()
+    r = {"requests": 0, "rps": 0.0, "p50": None, "p99": None, "walk": None}
+    m = re.search(r"^\s*(\d+) requests in", text, re.M)
+    if m:
+        r["requests"] = int(m.group(1))
+    m = re.search(r"^Requests/sec:\s*([\d.]+)", text, re.M)
+    if m:
+        r["rps"] = float(m.group(1))
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s*{pct}%\s+(\S+)", text, re.M)
+        if m:
+            r["p" + pct] = ms(m.group(1))
+    m = re.search(r"^walk: (.*)$", text, re.M)
+    if m:
+        r["walk"] = m.group(1)
+    return r
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, digits=0):
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def pct(x):
+    return "n/a" if x is None else f"{100 * x:.0f}%"
+
+
+def ratio(a, b, digits=2):
+    return "n/a" if a is None or not b else f"{a / b:.{digits}f}"
+
+
+def load_runs(d, tick_us):
+    """(scenario, server, method) -> list of runs."""
+    runs = {}
+    with open(os.path.join(d, "raw.tsv")) as f:
+        for line in f:
+            (rnd, scen, server, method, ticks, user, busy, total, steal,
+             out) = line.rstrip("\n").split("\t")
+            ticks, user, busy, total, steal = map(int, (ticks, user, busy, total, steal))
+            w = parse_wrk(out)
+            w["round"] = int(rnd)
+            w["cpu_us"] = ticks * tick_us / w["requests"] if w["requests"] else None
+            w["sys"] = 1 - user / ticks if ticks else None
+            # Time on the servers' CPU that was neither this server nor idle: other
+            # processes of the machine (and interrupts), plus hypervisor steal.
+            w["other"] = max(0, busy - ticks) / total if total else None
+            w["steal"] = steal / total if total else None
+            runs.setdefault((scen, server, method), []).append(w)
+    return runs
+
+
+def summary(runs, key):
+    rs = runs.get(key, [])
+    if not rs:
+        return None
+    rps = [r["rps"] for r in rs]
+    return {
+        "rps_min": min(rps), "rps_med": med(rps), "rps_max": max(rps),
+        "p50": med([r["p50"] for r in rs]), "p99": med([r["p99"] for r in rs]),
+        "cpu": med([r["cpu_us"] for r in rs]),
+        "cpu_min": min((r["cpu_us"] for r in rs if r["cpu_us"]), default=None),
+        "cpu_max": max((r["cpu_us"] for r in rs if r["cpu_us"]), default=None),
+        "sys": med([r["sys"] for r in rs]),
+        "other": med([r["other"] for r in rs]),
+        "steal": med([r["steal"] for r in rs]),
+        "walk": [r["walk"] for r in rs if r["walk"]],
+    }
+
+
+def read_db(d):
+    db = {}
+    path = os.path.join(d, "dbceiling.txt")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                kv = dict(p.split("=", 1) for p in line.split())
+                db[int(kv["after"])] = {k: float(v) for k, v in kv.items()}
+    return db
+
+
+def callgrind_total(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    return None
+
+
+# "  1,234 ( 5.41%)  ./string/memset.S:__memset_avx2 [/usr/lib/x86_64-linux-gnu/libc.so.6]"
+FN_LINE = re.compile(r"^\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*?)(?:\s+\[([^\]]*)\])?\s*$")
+
+
+def callgrind_functions(path):
+    """'function (object)' -> Ir, from a callgrind_annotate listing."""
+    fns, started = {}, False
+    with open(path) as f:
+        for line in f:
+            if "file:function" in line:
+                started = True
+                continue
+            if not started or line.startswith("-"):
+                continue
+            m = FN_LINE.match(line)
+            if m:
+                fn = m.group(2).rsplit(":", 1)[-1]
+                obj = os.path.basename(m.group(3) or "")
+                name = fn if obj in ("", "folio") else f"{fn} ({obj})"
+                fns[name] = fns.get(name, 0) + int(m.group(1).replace(",", ""))
+    return fns
+
+
+def main():
+    d = sys.argv[1]
+    meta = read_meta(d)
+    tick_us = 1e6 / int(meta.get("clk_tck", "100"))
+    runs = load_runs(d, tick_us)
+    scen, size = [], {}
+    with open(os.path.join(d, "scenarios.tsv")) as f:
+        for line in f:
+            name, path, desc, nbytes = line.rstrip("\n").split("\t")
+            scen.append((name, path, desc))
+            size[name] = int(nbytes)
+    db = read_db(d)
+    out = []
+    p = out.append
+    all_runs = [r for rs in runs.values() for r in rs]
+
+    p(f"# folio benchmark, {meta.get('date', '?')}")
+    p("")
+    p(f"- machine: {meta.get('nproc')} CPUs, {meta.get('cpu_model')}, Linux "
+      f"{meta.get('kernel')}; load average {meta.get('loadavg_start', '?')} when the wrk "
+      f"runs started, {meta.get('loadavg_end', '?')} when they ended; during the measured "
+      f"runs other work took a median {pct(med([r['other'] for r in all_runs]))} "
+      f"(max {pct(max((r['other'] or 0) for r in all_runs) if all_runs else None)}) of the "
+      f"servers' CPU, steal {pct(med([r['steal'] for r in all_runs]))}")
+    p(f"- folio {meta.get('commit')}, binary {meta.get('binary')}; `serve --threads 1 "
+      f"--cursor-ttl 0` (all other settings default); {meta.get('pinning')}")
+    p(f"- load: {meta.get('wrk')}; nginx {meta.get('nginx')} (1 worker, same CPU as folio, "
+      f"static file with folio's response bytes); SQLite {meta.get('sqlite')}; "
+      f"libmicrohttpd {meta.get('mhd')}")
+    p(f"- CPU/req = the server's utime+stime over the measured run (all threads; clock ticks "
+      f"of {tick_us / 1000:g} ms) ÷ requests wrk completed; kernel % = the stime share; "
+      f"other % = time on the servers' CPU used by other processes. Latency and CPU "
+      f"columns are medians of the rounds.")
+    p("")
+
+    def table(title, intro, names, method, nginx_of):
+        rows = [n for n in names if (n, "folio", method) in runs]
+        if not rows:
+            return
+        p(f"## {title}")
+        p("")
+        p(intro)
+        p("")
+        p("| scenario | bytes | req/s min / med / max | p50 ms | p99 ms | CPU µs/req "
+          "(kernel) | other | nginx req/s | nginx CPU µs/req (kernel) | req/s ÷ nginx | "
+          "CPU ÷ nginx |")
+        p("|---|--:|---|--:|--:|---|--:|--:|---|--:|--:|")
+        for name in rows:
+            f = summary(runs, (name, "folio", method))
+            nkey, mark = nginx_of(name)
+            n = summary(runs, nkey) if nkey else None
+            if n is None:
+                mark = ""
+            nrps, ncpu = (n["rps_med"], n["cpu"]) if n else (None, None)
+            p(f"| {name} | {size.get(name, 0):,} | {fmt(f['rps_min'])} / {fmt(f['rps_med'])} / "
+              f"{fmt(f['rps_max'])} | {fmt(f['p50'], 2)} | {fmt(f['p99'], 2)} | "
+              f"{fmt(f['cpu'], 1)} ({pct(f['sys'])}) | {pct(f['other'])} | {fmt(nrps)}{mark} | "
+              f"{fmt(ncpu, 1)} ({pct(n['sys'] if n else None)}){mark} | "
+              f"{ratio(f['rps_med'], nrps)} | {ratio(f['cpu'], ncpu)} |")
+        p("")
+
+    names = [n for n, _, _ in scen]
+
+    def nginx_get(name):
+        if (name, "nginx", "GET") in runs:
+            return (name, "nginx", "GET"), ""
+        return ("keyset_shallow", "nginx", "GET"), " ¹"
+
+    head_ceiling = ("headers_only", "nginx", "GET") if ("headers_only", "nginx", "GET") in runs \
+        else None
+    table("GET: folio as configured by default",
+          "Each scenario repeats one URL, so after the first request folio answers from its "
+          "page cache (next-page prefetch, on by default): these rows measure the cached "
+          "path. The `walk` row is the realistic one for the cache: each page is fetched "
+          "once, by the prefetcher, and then served.",
+          [n for n in names if not n.startswith("tut_")], "GET", nginx_get)
+    if any(k[0] == "walk" for k in runs):
+        p("¹ the walk's responses change with every request; compared with nginx serving "
+          "the keyset_shallow page (the same shape and size).")
+        p("")
+    table("HEAD: the uncached request path",
+          "folio answers HEAD by running the whole handler (cursor check, query, JSON, "
+          "links) without the page cache and without sending the body: these rows measure "
+          "what a page costs to make. folio's HEAD response is headers only "
+          "(`Content-Length: 0`), so the nginx column is nginx serving an empty file, one "
+          "ceiling for all rows.",
+          names, "HEAD", lambda name: (head_ceiling, ""))
+    table("GET: tutorial endpoints (examples/tutorial/folio.toml)",
+          "A second folio serving the tutorial config (same database and options).",
+          [n for n in names if n.startswith("tut_")], "GET", nginx_get)
+
+    p("Scenarios (20 rows a page unless stated; TOKEN is a signed cursor):")
+    p("")
+    for name, path, desc in scen:
+        short = re.sub(r"(after=|cursor=)[A-Za-z0-9_-]{12,}", r"\1TOKEN", path)
+        p(f"- `{name}`: {desc} — `{short}`")
+    p("")
+
+    p("## Deep vs shallow, and other pairs")
+    p("")
+    p("| pair | method | req/s ratio | CPU/req ratio |")
+    p("|---|---|--:|--:|")
+    pairs = (("keyset_deep", "keyset_shallow"), ("events_deep", "events_shallow"),
+             ("offset_deep_warm", "offset_p1"), ("keyset_shallow", "keyset_first"),
+             ("events_shallow", "keyset_shallow"), ("events_desc", "events_shallow"),
+             ("keyset_100", "keyset_shallow"), ("count_exact", "offset_p1"))
+    for method in ("HEAD", "GET"):
+        for a_name, b_name in pairs:
+            a = summary(runs, (a_name, "folio", method))
+            b = summary(runs, (b_name, "folio", method))
+            if a and b:
+                p(f"| {a_name} ÷ {b_name} | {method} | {ratio(a['rps_med'], b['rps_med'])} | "
+                  f"{ratio(a['cpu'], b['cpu'])} |")
+    p("")
+
+    p("## Target check (reported, not asserted)")
+    p("")
+    if db:
+        p("Database ceiling (bench/dbceiling.c: folio's keyset page query on messages alone, "
+          "prepared once, LIMIT 21, every column read; CPU time, pinned like the server):")
+        p("")
+        for after, v in sorted(db.items()):
+            p(f"- after id {after}: {fmt(v['qps'])} queries/s, {v['us_per_query']:.2f} µs/query "
+              f"(folio also runs a has_prev probe per keyset page: {v['probe_us']:.2f} µs alone)")
+        p("")
+    p("Target: folio CPU/req ≤ 1.25 × (nginx CPU/req + db µs/query).")
+    p("")
+    for name, after in (("keyset_shallow", 20), ("keyset_deep", 900000)):
+        for method, nkey in (("GET", (name, "nginx", "GET")), ("HEAD", head_ceiling)):
+            if nkey is None:
+                continue
+            f = summary(runs, (name, "folio", method))
+            n = summary(runs, nkey) if nkey else None
+            if f is None or n is None or after not in db or f["cpu"] is None:
+                continue
+            if n["cpu"] is None:
+                continue
+            budget = 1.25 * (n["cpu"] + db[after]["us_per_query"])
+            verdict = "within" if f["cpu"] <= budget else "OVER"
+            p(f"- `{name}` {method}: folio {f['cpu']:.1f} µs/req vs 1.25 × (nginx {method} "
+              f"{n['cpu']:.1f} + db {db[after]['us_per_query']:.2f}) = {budget:.1f} µs → "
+              f"**{verdict}** ({f['cpu'] / budget:.2f} × the budget)")
+    p("")
+
+    p("## Memory")
+    p("")
+    kb = lambda k: int(meta.get(k, 0) or 0) / 1024  # noqa: E731
+    p(f"- folio peak RSS (VmHWM after all wrk runs): {kb('folio_vmhwm_kb'):.1f} MiB "
+      f"(VmRSS {kb('folio_vmrss_kb'):.1f} MiB, {meta.get('folio_threads', '?')} threads); "
+      f"nginx worker VmHWM {kb('nginx_worker_vmhwm_kb'):.1f} MiB")
+    p("")
+
+    cold = os.path.join(d, "cold.tsv")
+    if os.path.exists(cold) and os.path.getsize(cold):
+        p("## Cold-ish deep offset (fresh server, OS page cache warm)")
+        p("")
+        p("`GET /api/messages?per_page=20&page=45000` right after a start (it builds the "
+          "worker thread's sparse boundary index), then again, then page 1:")
+        p("")
+        p("| start | 1st deep ms | 2nd deep ms | page 1 ms | server CPU ms, 1st | RSS before → after MiB |")
+        p("|---|--:|--:|--:|--:|---|")
+
+        def t(x):
+            code, secs = x.split()
+            return f"{float(secs) * 1000:.1f}" + ("" if code == "200" else f" ({code})")
+        with open(cold) as f:
+            for line in f:
+                i, t1, t2, t3, ticks, r0, r1 = line.rstrip("\n").split("\t")
+                p(f"| {i} | {t(t1)} | {t(t2)} | {t(t3)} | {int(ticks) * tick_us / 1000:.0f} | "
+                  f"{int(r0) / 1024:.1f} → {int(r1) / 1024:.1f} |")
+        p("")
+        p("The index is per worker thread (and the prefetcher's threads have their own): with "
+          "`--threads N` each thread builds its own on its first deep request.")
+        p("")
+
+    base = os.path.join(d, "callgrind.base.out")
+    if os.path.exists(base):
+        nreq = int(meta.get("cg_requests", "1000"))
+        nbase = int(meta.get("cg_base", "10"))
+        tb = callgrind_total(base)
+        p("## Instructions per request (callgrind, keyset_shallow)")
+        p("")
+        p(f"Base run: {nbase} GET + {nbase} HEAD ({fmt(tb)} Ir: start-up, first requests, "
+          f"shutdown). Each other run does the same and then {nreq} more requests; "
+          f"(its Ir − base Ir) ÷ {nreq} is one request. callgrind counts all threads, so "
+          f"the prefetcher's work is included. glibc's memset clears large blocks with "
+          f"`rep stosb`, which callgrind counts as one instruction per byte: memset's share "
+          f"of instructions is far larger than its share of time, so totals are also given "
+          f"without it.")
+        p("")
+        p("| run | Ir/request | of which memset | without memset |")
+        p("|---|--:|--:|--:|")
+        tables = {}
+        for tag in ("get", "head"):
+            path = os.path.join(d, f"callgrind.{tag}.out")
+            if not os.path.exists(path):
+                continue
+            per_req = (callgrind_total(path) - tb) / nreq
+            per_fn = {}
+            for kind in ("self", "incl"):
+                fb = callgrind_functions(os.path.join(d, f"callgrind.base.{kind}.txt"))
+                fm = callgrind_functions(os.path.join(d, f"callgrind.{tag}.{kind}.txt"))
+                per_fn[kind] = {k: (v - fb.get(k, 0)) / nreq for k, v in fm.items()}
+            fill = sum(v for k, v in per_fn["self"].items() if k.startswith("__memset"))
+            tables[tag] = (per_req, per_fn)
+            p(f"| {tag.upper()} | {fmt(per_req)} | {fmt(fill)} | {fmt(per_req - fill)} |")
+        p("")
+        for tag, (per_req, per_fn) in tables.items():
+            for kind, label in (("self", "self (exclusive)"), ("incl", "inclusive")):
+                items = per_fn[kind].items()
+                if kind == "incl":  # the thread's outer frames say nothing: 100% each
+                    items = [kv for kv in items if kv[1] < 0.99 * per_req]
+                top = sorted(items, key=lambda kv: -kv[1])[:15]
+                p(f"Top 15 functions by {label} cost, {tag.upper()}, instructions per request "
+                  f"(library in brackets; unnamed addresses are static functions of "
+                  f"stripped libraries{'; frames above 99% left out' if kind == 'incl' else ''}):")
+                p("")
+                p("| Ir/req | % | function |")
+                p("|--:|--:|---|")
+                for name, v in top:
+                    p(f"| {fmt(v)} | {100 * v / per_req:.1f} | `{name}` |")
+                p("")
+
+    walk = summary(runs, ("walk", "folio", "GET"))
+    if walk and walk["walk"]:
+        p("## Walk check (bench/walk.lua, per round)")
+        p("")
+        for w in walk["walk"]:
+            p(f"- {w}")
+        p("")
+
+    p("## Anomalies")
+    p("")
+    path = os.path.join(d, "anomalies.txt")
+    anomalies = []
+    if os.path.exists(path):
+        with open(path) as f:
+            anomalies = list(dict.fromkeys(line.strip() for line in f if line.strip()))
+    for a in anomalies:
+        p(f"- {a}")
+    if not anomalies:
+        p("- none: every checked response was 200 with the expected rows, wrk saw no errors "
+          "or non-2xx answers, and every response was byte-identical before and after the "
+          "load")
+    p("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
