@@ -177,6 +177,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         m = URI_TOO_LONG;
     else if (params >= FOLIO_HTTP_MAX_PARAMS)
         m = URI_TOO_MANY;
+    else if (uri[len + 1] != 'H')
+        /* libmicrohttpd ends the target where it put a NUL over the space before
+         * "HTTP/1.x"; any other NUL was in the request line itself. */
+        m = URI_NUL_PATH;
     else
         for (size_t i = 0; i + 2 < path_len; i++)
             if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
@@ -303,7 +307,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         folio_problem(&h, 404, "not-found", NULL, "no such resource", NULL);
         break;
     default:
-        if (h.nul_param != NULL)
+        /* The tutorial styles answer a NUL in their own words (the handler sees it). */
+        if (h.nul_param != NULL &&
+            (h.route < 0 || srv->endpoints[h.route].style == FOLIO_STYLE_FOLIO))
             folio_problem(&h, 400, "invalid-parameter", "Invalid parameter",
                           "a query parameter contains a NUL byte", h.nul_param);
         else

@@ -86,7 +86,10 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     if (per_page > FILES_MAX_PER_PAGE)
         per_page = FILES_MAX_PER_PAGE;
     /* Page numbers are clamped, as the tutorial's lister does; only garbage is refused. */
-    if (v_page && folio_parse_int64(v_page, true, &page) != FOLIO_OK) {
+    folio_status pst = v_page ? folio_parse_int64(v_page, true, &page) : FOLIO_OK;
+    if (pst == FOLIO_ERANGE) /* beyond 64 bits: still just "past the last page" */
+        page = v_page[0] == '-' ? 1 : INT64_MAX;
+    else if (pst != FOLIO_OK) {
         folio_problem(h, 400, "invalid-parameter", "Invalid parameter",
                       "page must be an integer", "page");
         return;
@@ -98,8 +101,33 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     }
 
     struct folio_dirlist *list = NULL;
-    if (folio_dirlist_cache_get(srv->dircache, srv->files_root_fd, rel, strlen(rel), 0, &list,
-                                &err) != FOLIO_OK) {
+    /* One spelling per directory ("a/", "./a", "a//." are "a"), so cursors and links agree
+     * however the client wrote the path. */
+    char norm[4096];
+    size_t nlen = 0;
+    for (const char *p = rel; *p;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n > 0 && !(n == 1 && *p == '.')) {
+            if (nlen + n + 2 >= sizeof norm) {
+                folio_problem(h, 414, "uri-too-long", NULL, "the path is too long", NULL);
+                return;
+            }
+            if (nlen)
+                norm[nlen++] = '/';
+            memcpy(norm + nlen, p, n);
+            nlen += n;
+        }
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    if (nlen == 0)
+        norm[nlen++] = '.';
+    norm[nlen] = '\0';
+    rel = norm;
+    if (folio_dirlist_cache_get(srv->dircache, srv->files_root_fd, rel, strlen(rel),
+                                FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) != FOLIO_OK) {
         if (err.http_status == 0)
             err.http_status = err.status == FOLIO_ENOTFOUND ? 404 : 400;
         if (err.status == FOLIO_ENOTFOUND || err.http_status == 404 || err.http_status == 403)

@@ -10,44 +10,58 @@
 #include "server/page.h"
 #include "server/server.h"
 
-/* The first value of `key` (the Python frameworks read the first occurrence). */
+/* The first value of `key` (the Python frameworks read the first occurrence). A value
+ * that held a NUL byte comes back as text no parser accepts, as Python would refuse it. */
 static const char *param(const struct folio_http *h, const char *key)
 {
     for (size_t i = 0; i < h->nparams; i++)
-        if (strcmp(h->params[i].key, key) == 0)
+        if (strcmp(h->params[i].key, key) == 0) {
+            if (h->params[i].key == h->nul_param)
+                return "\x01";
             return h->params[i].value ? h->params[i].value : "";
+        }
     return NULL;
 }
 
-/* Python's int() on a query value, saturated to +-1e15 so clamping works on any size.
- * Returns -1 when the text is not an integer. */
+/* Python's str.strip() whitespace, ASCII part. */
+static bool py_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+/* Python's int() on a query value (surrounding whitespace, a sign, '_' between digits),
+ * saturated to the int64 range so clamping works on any size. Returns -1 when the text
+ * is not an integer. */
 static int py_int(const char *s, int64_t *out)
 {
-    while (*s == ' ' || *s == '\t')
+    while (py_space(*s))
         s++;
     bool neg = *s == '-';
     if (*s == '-' || *s == '+')
         s++;
-    int64_t v = 0;
-    bool digits = false, underscore_ok = false;
-    for (; *s && *s != ' ' && *s != '\t'; s++) {
+    uint64_t v = 0;
+    bool digits = false, underscore_ok = false, big = false;
+    for (; *s && !py_space(*s); s++) {
         if (*s == '_' && underscore_ok) {
             underscore_ok = false;
             continue;
         }
         if (*s < '0' || *s > '9')
             return -1;
-        if (v < 1000000000000000LL)
-            v = v * 10 + (*s - '0');
+        if (v > (UINT64_MAX - 9) / 10)
+            big = true;
+        else
+            v = v * 10 + (uint64_t)(*s - '0');
         digits = underscore_ok = true;
     }
-    while (*s == ' ' || *s == '\t')
+    while (py_space(*s))
         s++;
     if (!digits || *s || !underscore_ok)
         return -1;
-    if (v > 1000000000000000LL)
-        v = 1000000000000000LL;
-    *out = neg ? -v : v;
+    if (big || v > (uint64_t)INT64_MAX)
+        *out = neg ? INT64_MIN : INT64_MAX;
+    else
+        *out = neg ? -(int64_t)v : (int64_t)v;
     return 0;
 }
 
@@ -129,10 +143,10 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
             json_error(h, 400, "error", "page and per_page must be integers");
             return;
         }
-        page = clamp(page, 1, INT64_MAX);
         per_page = clamp(per_page, 1, max);
+        page = clamp(page, 1, INT64_MAX / per_page); /* so the offset cannot overflow */
         spec.mode = FOLIO_MODE_OFFSET;
-        spec.offset = (page - 1) * per_page; /* page <= 1e15, per_page <= 1000: no overflow */
+        spec.offset = (page - 1) * per_page;
         break;
     case FOLIO_STYLE_TUTORIAL_KEYSET: {
         if ((v = param(h, "per_page")) && py_int(v, &per_page) != 0) {
@@ -142,7 +156,7 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
         per_page = clamp(per_page, 1, max);
         int64_t after;
         if ((v = param(h, "after")) != NULL) {
-            if (folio_parse_int64(v, true, &after) != FOLIO_OK) {
+            if (py_int(v, &after) != 0) {
                 json_error(h, 400, "error", "invalid cursor");
                 return;
             }
