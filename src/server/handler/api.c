@@ -78,6 +78,125 @@ static void link_base(struct folio_buf *b, struct folio_http *h,
     }
 }
 
+/* The page's links, NUL-separated in the worker's links buffer. */
+struct page_links {
+    size_t off[L_COUNT];
+    bool present[L_COUNT];
+};
+
+/* Start a link: a copy of the shared base (the first `base_len` bytes of the buffer). */
+static void link_start(struct folio_buf *lb, struct page_links *pl, int which, size_t base_len)
+{
+    pl->off[which] = lb->len;
+    pl->present[which] = true;
+    /* reserve first: appending the buffer's own bytes must not race a realloc */
+    if (folio_buf_reserve(lb, base_len) == FOLIO_OK)
+        folio_buf_append(lb, lb->data, base_len);
+}
+
+/* self, first, next, prev and (with an exact total, `pages` > 0, in offset mode) last. */
+static folio_status build_links(struct folio_http *h, const struct folio_page_spec *spec,
+                                const struct folio_request *rq,
+                                const struct folio_page_result *res, int64_t pages,
+                                const char *fields, struct page_links *pl)
+{
+    bool keyset = rq->mode == FOLIO_MODE_AFTER || rq->mode == FOLIO_MODE_BEFORE;
+    bool backward = rq->mode == FOLIO_MODE_BEFORE;
+    struct folio_buf *lb = &h->w->links;
+    memset(pl, 0, sizeof *pl);
+    folio_buf_reset(lb);
+    link_base(lb, h, spec, fields);
+    size_t base_len = lb->len;
+    folio_buf_putc(lb, '\0');
+    pl->present[L_FIRST] = true;
+
+    link_start(lb, pl, L_SELF, base_len);
+    if (rq->mode == FOLIO_MODE_OFFSET) {
+        if (rq->page)
+            folio_buf_printf(lb, "&page=%lld", (long long)rq->page);
+        else
+            folio_buf_printf(lb, "&offset=%lld", (long long)rq->offset);
+    } else if (keyset) {
+        folio_buf_puts(lb, backward ? "&before=" : "&after=");
+        folio_url_encode(lb, rq->cursor, strlen(rq->cursor));
+    }
+    folio_buf_putc(lb, '\0');
+
+    bool incl = keyset && (spec->cursor.flags & FOLIO_CURSOR_INCLUSIVE) != 0;
+    char tok[FOLIO_CURSOR_MAX_TOKEN];
+    for (int which = L_NEXT; which <= L_PREV; which++) {
+        if (!(which == L_NEXT ? res->has_more : res->has_prev))
+            continue;
+        link_start(lb, pl, which, base_len);
+        if (rq->mode == FOLIO_MODE_OFFSET) {
+            int64_t step = which == L_NEXT ? rq->per_page : -rq->per_page;
+            if (rq->page)
+                folio_buf_printf(lb, "&page=%lld", (long long)(rq->page + (step > 0 ? 1 : -1)));
+            else
+                folio_buf_printf(lb, "&offset=%lld",
+                                 (long long)(rq->offset + step > 0 ? rq->offset + step : 0));
+        } else {
+            const struct folio_value *vals;
+            unsigned flags = which == L_PREV ? FOLIO_CURSOR_BEFORE : 0;
+            if (res->shown > 0) {
+                vals = which == L_NEXT ? res->last->vals : res->first->vals;
+            } else {
+                /* An empty page: continue from the incoming position, on its other side. */
+                vals = spec->cursor.keys;
+                if (!incl)
+                    flags |= FOLIO_CURSOR_INCLUSIVE;
+            }
+            folio_status st = folio_page_token(h, spec, vals, flags, tok, sizeof tok);
+            if (st != FOLIO_OK)
+                return st;
+            folio_buf_puts(lb, which == L_NEXT ? "&after=" : "&before=");
+            folio_buf_puts(lb, tok);
+        }
+        folio_buf_putc(lb, '\0');
+    }
+    if (pages > 0 && rq->mode == FOLIO_MODE_OFFSET) {
+        link_start(lb, pl, L_LAST, base_len);
+        if (rq->page)
+            folio_buf_printf(lb, "&page=%lld", (long long)pages);
+        else
+            folio_buf_printf(lb, "&offset=%lld", (long long)((pages - 1) * rq->per_page));
+        folio_buf_putc(lb, '\0');
+    }
+    return lb->data != NULL ? FOLIO_OK : FOLIO_ENOMEM;
+}
+
+static void write_meta(struct folio_json *j, const struct folio_request *rq,
+                       const struct folio_page_result *res, const struct folio_total *total,
+                       int64_t pages)
+{
+    folio_json_key(j, "meta");
+    folio_json_object_begin(j);
+    folio_json_key(j, "per_page");
+    folio_json_int(j, rq->per_page);
+    if (rq->mode == FOLIO_MODE_OFFSET) {
+        folio_json_key(j, "page");
+        folio_json_int(j, rq->page ? rq->page : rq->offset / rq->per_page + 1);
+        folio_json_key(j, "offset");
+        folio_json_int(j, rq->offset);
+    }
+    if (total->kind != FOLIO_TOTAL_NONE) {
+        static const char *const kinds[] = {"none", "exact", "estimate", "lower_bound"};
+        folio_json_key(j, "total");
+        folio_json_int(j, total->value);
+        folio_json_key(j, "total_kind");
+        folio_json_string(j, kinds[total->kind]);
+        if (total->kind == FOLIO_TOTAL_EXACT && rq->mode == FOLIO_MODE_OFFSET) {
+            folio_json_key(j, "pages");
+            folio_json_int(j, pages);
+        }
+    }
+    folio_json_key(j, "has_more");
+    folio_json_bool(j, res->has_more);
+    folio_json_key(j, "has_prev");
+    folio_json_bool(j, res->has_prev);
+    folio_json_object_end(j);
+}
+
 /* PostgREST's `Prefer: count=exact|planned|estimated` request header. */
 static enum folio_count prefer_count(struct folio_http *h)
 {
@@ -218,113 +337,18 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     if (exact && pages == 0)
         pages = 1;
 
-    /* Links. */
+    struct page_links pl;
+    if (build_links(h, &spec, &rq, &res, exact ? pages : 0, actx.fields, &pl) != FOLIO_OK) {
+        folio_problem(h, 500, "internal", NULL, NULL, NULL);
+        return;
+    }
     struct folio_buf *lb = &h->w->links;
-    folio_buf_reset(lb);
-    link_base(lb, h, &spec, actx.fields);
-    size_t base_len = lb->len;
-    folio_buf_putc(lb, '\0');
-    size_t off[L_COUNT] = {0};
-    bool present[L_COUNT] = {true, true, false, false, false};
-    off[L_FIRST] = 0;
-#define LINK_START(which)                                                                  \
-    do {                                                                                   \
-        off[which] = lb->len;                                                              \
-        /* reserve first: appending the buffer's own bytes must not race a realloc */      \
-        if (folio_buf_reserve(lb, base_len) == FOLIO_OK)                                   \
-            folio_buf_append(lb, lb->data, base_len);                                      \
-    } while (0)
-    LINK_START(L_SELF);
-    if (rq.mode == FOLIO_MODE_OFFSET) {
-        if (rq.page)
-            folio_buf_printf(lb, "&page=%lld", (long long)rq.page);
-        else
-            folio_buf_printf(lb, "&offset=%lld", (long long)rq.offset);
-    } else if (keyset) {
-        folio_buf_puts(lb, backward ? "&before=" : "&after=");
-        folio_url_encode(lb, rq.cursor, strlen(rq.cursor));
-    }
-    folio_buf_putc(lb, '\0');
-
-    bool incl = keyset && (spec.cursor.flags & FOLIO_CURSOR_INCLUSIVE) != 0;
-    char tok[FOLIO_CURSOR_MAX_TOKEN];
-    size_t next_off = SIZE_MAX;
-    for (int which = L_NEXT; which <= L_PREV; which++) {
-        if (!(which == L_NEXT ? res.has_more : res.has_prev))
-            continue;
-        present[which] = true;
-        LINK_START(which);
-        if (rq.mode == FOLIO_MODE_OFFSET) {
-            int64_t step = which == L_NEXT ? rq.per_page : -rq.per_page;
-            if (rq.page)
-                folio_buf_printf(lb, "&page=%lld", (long long)(rq.page + (step > 0 ? 1 : -1)));
-            else
-                folio_buf_printf(lb, "&offset=%lld",
-                                 (long long)(rq.offset + step > 0 ? rq.offset + step : 0));
-        } else {
-            const struct folio_value *vals;
-            unsigned flags = which == L_PREV ? FOLIO_CURSOR_BEFORE : 0;
-            if (res.shown > 0) {
-                vals = which == L_NEXT ? res.last->vals : res.first->vals;
-            } else {
-                /* An empty page: continue from the incoming position, on its other side. */
-                vals = spec.cursor.keys;
-                if (!incl)
-                    flags |= FOLIO_CURSOR_INCLUSIVE;
-            }
-            if (folio_page_token(h, &spec, vals, flags, tok, sizeof tok) != FOLIO_OK) {
-                folio_problem(h, 500, "internal", NULL, NULL, NULL);
-                return;
-            }
-            folio_buf_puts(lb, which == L_NEXT ? "&after=" : "&before=");
-            folio_buf_puts(lb, tok);
-        }
-        folio_buf_putc(lb, '\0');
-        if (which == L_NEXT)
-            next_off = off[L_NEXT];
-    }
-    if (exact && rq.mode == FOLIO_MODE_OFFSET) {
-        present[L_LAST] = true;
-        LINK_START(L_LAST);
-        if (rq.page)
-            folio_buf_printf(lb, "&page=%lld", (long long)pages);
-        else
-            folio_buf_printf(lb, "&offset=%lld", (long long)((pages - 1) * rq.per_page));
-        folio_buf_putc(lb, '\0');
-    }
-#undef LINK_START
-
-    folio_json_key(&j, "meta");
-    folio_json_object_begin(&j);
-    folio_json_key(&j, "per_page");
-    folio_json_int(&j, rq.per_page);
-    if (rq.mode == FOLIO_MODE_OFFSET) {
-        folio_json_key(&j, "page");
-        folio_json_int(&j, rq.page ? rq.page : rq.offset / rq.per_page + 1);
-        folio_json_key(&j, "offset");
-        folio_json_int(&j, rq.offset);
-    }
-    if (total.kind != FOLIO_TOTAL_NONE) {
-        static const char *const kinds[] = {"none", "exact", "estimate", "lower_bound"};
-        folio_json_key(&j, "total");
-        folio_json_int(&j, total.value);
-        folio_json_key(&j, "total_kind");
-        folio_json_string(&j, kinds[total.kind]);
-        if (exact && rq.mode == FOLIO_MODE_OFFSET) {
-            folio_json_key(&j, "pages");
-            folio_json_int(&j, pages);
-        }
-    }
-    folio_json_key(&j, "has_more");
-    folio_json_bool(&j, res.has_more);
-    folio_json_key(&j, "has_prev");
-    folio_json_bool(&j, res.has_prev);
-    folio_json_object_end(&j);
+    write_meta(&j, &rq, &res, &total, pages);
     folio_json_key(&j, "links");
     folio_json_object_begin(&j);
     struct folio_link links[L_COUNT];
     for (int i = 0; i < L_COUNT; i++) {
-        const char *url = present[i] && lb->data ? lb->data + off[i] : NULL;
+        const char *url = pl.present[i] && lb->data ? lb->data + pl.off[i] : NULL;
         folio_json_key(&j, link_rel[i]);
         if (url)
             folio_json_string(&j, url);
@@ -348,8 +372,8 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         snprintf(n, sizeof n, "%lld", (long long)total.value);
         folio_http_header_add(h, "X-Total-Count", n);
     }
-    if (next_off != SIZE_MAX && lb->data)
-        h->next_url = lb->data + next_off;
+    if (pl.present[L_NEXT] && lb->data)
+        h->next_url = lb->data + pl.off[L_NEXT];
     h->status = 200;
     h->content_type = "application/json";
 }
