@@ -186,6 +186,18 @@ static void test_empty_file_gives_the_zero_config_defaults(void **state)
     assert_null(cfg.files_root);
     assert_string_equal(cfg.server.files_root, "");
     assert_int_equal(cfg.nendpoints, 0);
+    assert_true(cfg.server.rate == 0); /* no rate limit */
+    assert_int_equal(cfg.server.burst, 0);
+    assert_int_equal(cfg.server.rate_clients, 65536);
+    assert_int_equal(cfg.server.ntrusted_proxies, 0);
+    assert_int_equal(cfg.server.ncors_origins, 0);
+    assert_string_equal(cfg.server.access_log, "");
+    assert_true(cfg.server.prefetch);
+    assert_int_equal(cfg.server.prefetch_threads, 1);
+    assert_int_equal(cfg.server.prefetch_queue, 64);
+    assert_int_equal(cfg.server.cache_bytes, 32u << 20);
+    assert_int_equal(cfg.server.cache_ttl_ms, 30000);
+    assert_int_equal(cfg.server.listen_fd, -1);
     folio_config_clear(&cfg);
     folio_config_clear(&cfg); /* clearing twice is allowed */
 }
@@ -329,7 +341,8 @@ static void test_unknown_keys_and_sections_are_refused(void **state)
     expect_error("[server]\n  colour = 2\n", "folio.toml:2:3: [server] colour: unknown key");
     expect_error("[serve]\nthreads = 2\n",
                  "folio.toml:1:2: [serve]: unknown section (the sections are [server], "
-                 "[database], [pagination], [cursor], [api], [files] and [[endpoint]])");
+                 "[database], [pagination], [cursor], [api], [files], [rate_limit], [cors], "
+                 "[log], [prefetch] and [[endpoint]])");
     expect_error("threads = 2\n",
                  "folio.toml:1:1: threads: unknown key at the top level (settings belong in "
                  "a section such as [server])");
@@ -406,6 +419,259 @@ static void test_endpoint_paths_are_checked_on_load(void **state)
     expect_error("[[endpoint]]\npath = \"/a\"\ntable = \"items\"\nstyle = \"tutorial\"\n",
                  "folio.toml:4:9: [[endpoint]] style: must be \"folio\", \"tutorial-offset\", "
                  "\"tutorial-keyset\" or \"tutorial-signed\", got \"tutorial\"");
+}
+
+/* --- [rate_limit], [cors], [log], [prefetch] ------------------------------------------ */
+
+static void test_operational_sections_set_their_values(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[rate_limit]\n"
+                  "rate = 2.5\n"
+                  "burst = 10\n"
+                  "clients = 64\n"
+                  "trusted_proxies = [\"127.0.0.1\", \"0:0::1\", \"10.1.2.3\"]\n"
+                  "[cors]\n"
+                  "origins = [\"https://app.example\", \"http://localhost:3000\", "
+                  "\"http://[::1]:8080\"]\n"
+                  "[log]\n"
+                  "access = \"access.log\"\n"
+                  "[prefetch]\n"
+                  "enabled = false\n"
+                  "threads = 4\n"
+                  "queue = 8\n"
+                  "cache_bytes = 1048576\n"
+                  "ttl = 5\n");
+    assert_true(cfg.server.rate == 2.5);
+    assert_int_equal(cfg.server.burst, 10);
+    assert_true(cfg.burst_given);
+    assert_int_equal(cfg.server.rate_clients, 64);
+    assert_int_equal(cfg.server.ntrusted_proxies, 3);
+    assert_string_equal(cfg.server.trusted_proxies[0], "127.0.0.1");
+    assert_string_equal(cfg.server.trusted_proxies[1], "::1"); /* as peers are written */
+    assert_string_equal(cfg.server.trusted_proxies[2], "10.1.2.3");
+    assert_int_equal(cfg.server.ncors_origins, 3);
+    assert_string_equal(cfg.server.cors_origins[0], "https://app.example");
+    assert_string_equal(cfg.server.cors_origins[2], "http://[::1]:8080");
+    char want[256];
+    snprintf(want, sizeof want, "%s/access.log", dir);
+    assert_string_equal(cfg.server.access_log, want);
+    assert_false(cfg.server.prefetch);
+    assert_int_equal(cfg.server.prefetch_threads, 4);
+    assert_int_equal(cfg.server.prefetch_queue, 8);
+    assert_int_equal(cfg.server.cache_bytes, 1048576);
+    assert_int_equal(cfg.server.cache_ttl_ms, 5000);
+    folio_config_clear(&cfg);
+
+    load_ok(&cfg, "[log]\naccess = \"-\"\n[cors]\norigins = [\"*\"]\n");
+    assert_string_equal(cfg.server.access_log, "-");
+    assert_string_equal(cfg.server.cors_origins[0], "*");
+    folio_config_clear(&cfg);
+    load_ok(&cfg, "[log]\naccess = \"\"\n[cors]\norigins = []\n[rate_limit]\n"
+                  "trusted_proxies = []\n");
+    assert_string_equal(cfg.server.access_log, "");
+    assert_int_equal(cfg.server.ncors_origins, 0);
+    assert_int_equal(cfg.server.ntrusted_proxies, 0);
+    folio_config_clear(&cfg);
+}
+
+static void test_burst_defaults_to_the_rate_rounded_up(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        unsigned burst;
+    } cases[] = {
+        {"[rate_limit]\nrate = 2.5\n", 3},  {"[rate_limit]\nrate = 0.2\n", 1},
+        {"[rate_limit]\nrate = 7\n", 7},    {"[rate_limit]\nrate = 0\n", 0},
+        {"[rate_limit]\nclients = 9\n", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct folio_config cfg;
+        load_ok(&cfg, cases[i].text);
+        assert_int_equal(cfg.server.burst, cases[i].burst);
+        assert_false(cfg.burst_given);
+        folio_config_clear(&cfg);
+    }
+    assert_int_equal(folio_config_default_burst(0.001), 1);
+    assert_int_equal(folio_config_default_burst(100000), 100000);
+}
+
+static void test_rate_limit_errors_name_the_key(void **state)
+{
+    (void)state;
+    expect_error("[rate_limit]\nrate = \"5\"\n",
+                 "folio.toml:2:8: [rate_limit] rate: expected a number, got a string");
+    expect_error("[rate_limit]\nrate = -1\n",
+                 "folio.toml:2:8: [rate_limit] rate: must be from 0 to 100000, got -1");
+    expect_error("[rate_limit]\nrate = 1e6\n",
+                 "folio.toml:2:8: [rate_limit] rate: must be from 0 to 100000, got 1e+06");
+    expect_error("[rate_limit]\nrate = inf\n",
+                 "folio.toml:2:8: [rate_limit] rate: must be a finite number");
+    expect_error("[rate_limit]\nrate = nan\n",
+                 "folio.toml:2:8: [rate_limit] rate: must be a finite number");
+    expect_error("[rate_limit]\nrate = 5\nburst = 0\n",
+                 "folio.toml:3:9: [rate_limit] burst: must be from 1 to 1000000, got 0");
+    expect_error("[rate_limit]\nrate = 5\nburst = 2.5\n",
+                 "folio.toml:3:9: [rate_limit] burst: expected an integer, got a float");
+    expect_error("[rate_limit]\nburst = 3\n",
+                 "folio.toml:2:9: [rate_limit] burst: has no effect while rate is 0 (no "
+                 "limit); set rate too");
+    expect_error("[rate_limit]\nclients = 0\n",
+                 "folio.toml:2:11: [rate_limit] clients: must be from 1 to 16777216, got 0");
+    expect_error("[rate_limit]\nrates = 3\n",
+                 "folio.toml:2:1: [rate_limit] rates: unknown key (did you mean 'rate'?)");
+    expect_error("[rate_limit]\ntrusted_proxies = \"127.0.0.1\"\n",
+                 "folio.toml:2:19: [rate_limit] trusted_proxies: expected an array of strings, "
+                 "got a string");
+    expect_error("[rate_limit]\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+                 "folio.toml:2:20: [rate_limit] trusted_proxies: '10.0.0.0/8' is not an IP "
+                 "address (write e.g. \"127.0.0.1\" or \"::1\"; networks are not supported)");
+    expect_error("[rate_limit]\ntrusted_proxies = [\"localhost\"]\n",
+                 "folio.toml:2:20: [rate_limit] trusted_proxies: 'localhost' is not an IP "
+                 "address (write e.g. \"127.0.0.1\" or \"::1\"; networks are not supported)");
+    expect_error("[rate_limit]\ntrusted_proxies = [\"::1\", \"0::1\"]\n",
+                 "folio.toml:2:27: [rate_limit] trusted_proxies: '0::1' is the same address "
+                 "as '::1'");
+    expect_error("[rate_limit]\ntrusted_proxies = [\"::1\", \"::1\"]\n",
+                 "folio.toml:2:27: [rate_limit] trusted_proxies: '::1' is listed twice");
+    char text[1024] = "[rate_limit]\ntrusted_proxies = [";
+    for (int i = 1; i <= 17; i++)
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s\"10.0.0.%d\"",
+                 i > 1 ? ", " : "", i);
+    strcat(text, "]\n");
+    expect_error(text, "folio.toml:2:19: [rate_limit] trusted_proxies: lists 17 addresses; at "
+                       "most 16");
+}
+
+static void test_cors_origins_must_be_origins_as_browsers_send_them(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *origin, *why;
+    } bad[] = {
+        {"https://app.example/", "must be only \"scheme://host[:port]\" (no path, query or "
+                                 "trailing '/')"},
+        {"https://app.example/x", "must be only \"scheme://host[:port]\" (no path, query or "
+                                  "trailing '/')"},
+        {"app.example", "must start with a scheme such as \"https://\""},
+        {"https:/app.example", "must start with a scheme such as \"https://\""},
+        {"https://App.example", "must be lowercase, as browsers send it"},
+        {"https://", "has no host"},
+        {"https://a.example:0", "must have a port from 1 to 65535 after ':'"},
+        {"https://a.example:65536", "must have a port from 1 to 65535 after ':'"},
+        {"https://a.example:", "must have a port from 1 to 65535 after ':'"},
+        {"https://a example", "must not contain spaces or control characters"},
+        {"http://[::1", "has an unclosed '[' in its host"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256], want[512];
+        snprintf(text, sizeof text, "[cors]\norigins = [\"%s\"]\n", bad[i].origin);
+        snprintf(want, sizeof want,
+                 "folio.toml:2:12: [cors] origins: \"%s\" %s (an origin is "
+                 "\"scheme://host[:port]\", e.g. \"https://app.example\")",
+                 bad[i].origin, bad[i].why);
+        expect_error(text, want);
+        assert_non_null(folio_config_origin_problem(bad[i].origin));
+    }
+    assert_null(folio_config_origin_problem("*"));
+    assert_null(folio_config_origin_problem("https://app.example:8443"));
+    assert_null(folio_config_origin_problem("chrome-extension://abcdef"));
+    expect_error("[cors]\norigins = [\"*\", \"https://a.example\"]\n",
+                 "folio.toml:2:12: [cors] origins: \"*\" allows every origin: list it alone");
+    expect_error("[cors]\norigins = \"*\"\n",
+                 "folio.toml:2:11: [cors] origins: expected an array of strings, got a string");
+    expect_error("[cors]\norigins = [\"https://a.example\", \"https://a.example\"]\n",
+                 "folio.toml:2:33: [cors] origins: 'https://a.example' is listed twice");
+    expect_error("[cors]\norigin = []\n",
+                 "folio.toml:2:1: [cors] origin: unknown key (did you mean 'origins'?)");
+}
+
+static void test_access_log_is_off_stderr_or_a_file_in_an_existing_directory(void **state)
+{
+    (void)state;
+    expect_error_with("[log]\naccess = \"files\"\n", "folio.toml:2:10: [log] access: ",
+                      "/files is a directory");
+    expect_error_with("[log]\naccess = \"nowhere/access.log\"\n",
+                      "folio.toml:2:10: [log] access: cannot create ",
+                      "/nowhere/access.log: its directory does not exist");
+    expect_error_with("[log]\naccess = \"a.key/access.log\"\n",
+                      "folio.toml:2:10: [log] access: cannot ", "a.key/access.log");
+    expect_error("[log]\naccess = false\n",
+                 "folio.toml:2:10: [log] access: expected a string, got a boolean");
+    expect_error("[log]\nerror = \"-\"\n", "folio.toml:2:1: [log] error: unknown key");
+    struct folio_config cfg;
+    load_ok(&cfg, "[log]\naccess = \"/dev/null\"\n"); /* not a regular file, but writable */
+    assert_string_equal(cfg.server.access_log, "/dev/null");
+    folio_config_clear(&cfg);
+}
+
+static void test_prefetch_errors_name_the_key(void **state)
+{
+    (void)state;
+    expect_error("[prefetch]\nenabled = \"yes\"\n",
+                 "folio.toml:2:11: [prefetch] enabled: expected true or false, got a string");
+    expect_error("[prefetch]\nthreads = 0\n",
+                 "folio.toml:2:11: [prefetch] threads: must be from 1 to 64, got 0");
+    expect_error("[prefetch]\nqueue = 0\n",
+                 "folio.toml:2:9: [prefetch] queue: must be from 1 to 65536, got 0");
+    expect_error("[prefetch]\ncache_bytes = 1024\n",
+                 "folio.toml:2:15: [prefetch] cache_bytes: must be from 65536 to "
+                 "1099511627776, got 1024");
+    expect_error("[prefetch]\nttl = 0\n",
+                 "folio.toml:2:7: [prefetch] ttl: must be from 1 to 86400, got 0");
+    expect_error("[prefetch]\nttl = 1.5\n",
+                 "folio.toml:2:7: [prefetch] ttl: expected an integer, got a float");
+    expect_error("[prefetch]\nthread = 2\n",
+                 "folio.toml:2:1: [prefetch] thread: unknown key (did you mean 'threads'?)");
+    expect_error("prefetch = true\n",
+                 "folio.toml:1:12: [prefetch]: expected a table, got a value");
+}
+
+static void test_endpoint_prefetch_rate_and_burst(void **state)
+{
+    (void)state;
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\nprefetch = 1\n",
+                 "folio.toml:4:12: [[endpoint]] prefetch: expected true or false, got an "
+                 "integer");
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\nrate = -0.5\n",
+                 "folio.toml:4:8: [[endpoint]] rate: must be from 0 to 100000, got -0.5");
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\nrate = 1\nburst = 0\n",
+                 "folio.toml:5:9: [[endpoint]] burst: must be from 1 to 1000000, got 0");
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\nburst = 5\n",
+                 "folio.toml:4:9: [[endpoint]] burst: has no effect without the endpoint's "
+                 "own rate (the [rate_limit] burst goes with the [rate_limit] rate)");
+
+    struct folio_config cfg;
+    load_ok(&cfg, "[prefetch]\nenabled = false\n"
+                  "[[endpoint]]\npath = \"/a\"\ntable = \"items\"\n"
+                  "[[endpoint]]\npath = \"/b\"\ntable = \"items\"\nprefetch = true\n"
+                  "rate = 0.5\n"
+                  "[[endpoint]]\npath = \"/c\"\ntable = \"tags\"\nrate = 20\nburst = 40\n");
+    folio_db *db = open_db();
+    struct folio_endpoint *eps = NULL;
+    size_t n = 0;
+    struct folio_config_error err;
+    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_int_equal(n, 3);
+    assert_false(eps[0].prefetch); /* [prefetch] enabled is the default */
+    assert_true(eps[0].rate == 0);
+    assert_int_equal(eps[0].burst, 0);
+    assert_true(eps[1].prefetch);
+    assert_true(eps[1].rate == 0.5);
+    assert_int_equal(eps[1].burst, 1);
+    assert_false(eps[2].prefetch);
+    assert_true(eps[2].rate == 20);
+    assert_int_equal(eps[2].burst, 40);
+    free_endpoints(eps, n);
+    folio_config_clear(&cfg);
+    load_ok(&cfg, "[[endpoint]]\npath = \"/a\"\ntable = \"items\"\n");
+    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_true(eps[0].prefetch); /* on by default */
+    free_endpoints(eps, n);
+    folio_config_clear(&cfg);
+    folio_db_close(db);
 }
 
 /* --- cursor keys ---------------------------------------------------------------------- */
@@ -733,7 +999,13 @@ static const char FULL[] = "[server]\nlisten = \"127.0.0.2:8181\"\nthreads = 3\n
                            "[[cursor.keys]]\nid = 2\nsecret_file = \"b.key\"\n"
                            "[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n"
                            "[files]\nroot = \"files\"\n"
+                           "[rate_limit]\nrate = 0.1\nclients = 100\n"
+                           "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n"
+                           "[cors]\norigins = [\"https://app.example\"]\n"
+                           "[log]\naccess = \"access.log\"\n"
+                           "[prefetch]\nenabled = false\nttl = 2\n"
                            "[[endpoint]]\npath = \"/products\"\ntable = \"items\"\n"
+                           "prefetch = true\nrate = 2.5\n"
                            "columns = [\"id\", \"name\", \"price\"]\nsortable = [\"price\"]\n"
                            "filterable = [\"name\"]\ndefault_sort = \"-price\"\n"
                            "name = \"a \\\"quoted\\\" name\"\n"
@@ -769,6 +1041,14 @@ static void test_effective_settings_reload_to_the_same_settings(void **state)
     assert_non_null(strstr(first, "filterable = []\n"));
     assert_non_null(strstr(first, "name = \"a \\\"quoted\\\" name\"\n"));
     assert_non_null(strstr(first, "auto = false\n"));
+    assert_non_null(strstr(first, "[rate_limit]\nrate = 0.1\nburst = 1\nclients = 100\n"
+                                  "trusted_proxies = [\"127.0.0.1\", \"::1\"]\n"));
+    assert_non_null(strstr(first, "origins = [\"https://app.example\"]\n"));
+    assert_non_null(strstr(first, "/access.log\"\n"));
+    assert_non_null(strstr(first, "enabled = false\nthreads = 1\nqueue = 64\n"
+                                  "cache_bytes = 33554432\nttl = 2\n"));
+    assert_non_null(strstr(first, "prefetch = true\nrate = 2.5\nburst = 3\n"));
+    assert_non_null(strstr(first, "prefetch = false\n# rate, burst: not set"));
     assert_null(strstr(first, KEY_A)); /* secrets are never written */
     assert_null(strstr(first, KEY_B));
 
@@ -902,6 +1182,13 @@ int main(void)
         cmocka_unit_test(test_toml_syntax_errors_keep_their_position),
         cmocka_unit_test(test_files_root_must_be_an_existing_directory),
         cmocka_unit_test(test_endpoint_paths_are_checked_on_load),
+        cmocka_unit_test(test_operational_sections_set_their_values),
+        cmocka_unit_test(test_burst_defaults_to_the_rate_rounded_up),
+        cmocka_unit_test(test_rate_limit_errors_name_the_key),
+        cmocka_unit_test(test_cors_origins_must_be_origins_as_browsers_send_them),
+        cmocka_unit_test(test_access_log_is_off_stderr_or_a_file_in_an_existing_directory),
+        cmocka_unit_test(test_prefetch_errors_name_the_key),
+        cmocka_unit_test(test_endpoint_prefetch_rate_and_burst),
         cmocka_unit_test(test_key_files_and_variables_fill_the_keyring_in_order),
         cmocka_unit_test(test_missing_key_file_is_refused),
         cmocka_unit_test(test_world_readable_or_writable_key_file_is_refused_with_chmod_advice),

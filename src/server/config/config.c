@@ -1,6 +1,7 @@
 /* Loading folio.toml: the file, the top level, and the small sections ([server],
  * [database], [pagination], [api], [files]). [cursor] is in config_cursor.c, [[endpoint]]
- * in config_endpoint.c, the effective settings in config_write.c. */
+ * in config_endpoint.c, [rate_limit], [cors], [log] and [prefetch] in config_ops.c, the
+ * effective settings in config_write.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -272,8 +273,9 @@ static folio_status section_files(const struct folio__cfg *c, const struct folio
 
 static folio_status load_root(const struct folio__cfg *c, struct folio_config *cfg)
 {
-    static const char *const known[] = {"server", "database", "pagination", "cursor",
-                                        "api",    "files",    "endpoint",   NULL};
+    static const char *const known[] = {"server",     "database", "pagination", "cursor",
+                                        "api",        "files",    "rate_limit", "cors",
+                                        "log",        "prefetch", "endpoint",   NULL};
     const struct folio_toml_value *root = folio_toml_root(cfg->doc);
     for (size_t i = 0; i < folio_toml_table_count(root); i++) {
         const char *k = folio__cfg_key(root, i);
@@ -294,7 +296,8 @@ static folio_status load_root(const struct folio__cfg *c, struct folio_config *c
         if (!is_known && folio_toml_type(v) == FOLIO_TOML_TABLE)
             return folio__cfg_fail(c, line, col, section, NULL,
                                    "unknown section (the sections are [server], [database], "
-                                   "[pagination], [cursor], [api], [files] and [[endpoint]])");
+                                   "[pagination], [cursor], [api], [files], [rate_limit], "
+                                   "[cors], [log], [prefetch] and [[endpoint]])");
         if (!is_known)
             return folio__cfg_fail(c, line, col, k ? k : "", NULL,
                                    "unknown key at the top level (settings belong in a "
@@ -311,6 +314,14 @@ static folio_status load_root(const struct folio__cfg *c, struct folio_config *c
             st = folio__cfg_cursor(c, v, cfg);
         else if (strcmp(k, "api") == 0)
             st = section_api(c, v, cfg);
+        else if (strcmp(k, "rate_limit") == 0)
+            st = folio__cfg_rate_limit(c, v, cfg);
+        else if (strcmp(k, "cors") == 0)
+            st = folio__cfg_cors(c, v, cfg);
+        else if (strcmp(k, "log") == 0)
+            st = folio__cfg_log(c, v, cfg);
+        else if (strcmp(k, "prefetch") == 0)
+            st = folio__cfg_prefetch(c, v, cfg);
         else
             st = section_files(c, v, cfg);
         if (st != FOLIO_OK)

@@ -40,6 +40,8 @@
 #define FOLIO_CONFIG_SECRET_MAX 4096 /* longest cursor secret accepted, in bytes */
 #define FOLIO_CONFIG_SECRET_MIN 16
 #define FOLIO_CONFIG_MAX_TTL 3155760000u /* one hundred years, in seconds */
+#define FOLIO_CONFIG_MAX_RATE 100000.0  /* requests per second per client */
+#define FOLIO_CONFIG_MAX_BURST 1000000
 
 struct folio_config_error {
     folio_status status; /* FOLIO_ECONFIG for a wrong file, or the underlying status */
@@ -66,6 +68,9 @@ struct folio_config_endpoint {
     int default_per_page, max_per_page;
     enum folio_count count;
     enum folio_style style;
+    int prefetch;   /* 1 or 0; -1 = not given: [prefetch] enabled */
+    double rate;    /* requests per second per client; 0 = the [rate_limit] limit applies */
+    unsigned burst; /* 0 = not given: folio_config_default_burst(rate) */
 };
 
 struct folio_config {
@@ -80,6 +85,7 @@ struct folio_config {
     struct folio_config_key keys[FOLIO_KEYRING_MAX];
     struct folio_keyring keyring; /* built from keys[] when nkeys > 0 */
     bool api_auto_given;          /* [api] auto was written (else derived) */
+    bool burst_given;             /* [rate_limit] burst was written (else derived) */
     char *files_root;  /* [files] root, resolved (owned), or NULL; also in server */
     size_t nendpoints;
     struct folio_config_endpoint *endpoints; /* owned array */
@@ -136,6 +142,19 @@ folio_status folio_config_endpoints(const struct folio_config *cfg, const folio_
 folio_status folio_config_write(const struct folio_config *cfg, const folio_db *db,
                                 const struct folio_endpoint *eps, size_t neps,
                                 struct folio_buf *out);
+
+/* The canonical text of an IPv4 or IPv6 address, as inet_ntop() writes it (which is how
+ * the server compares peer addresses with trusted proxies); false when `text` is not an
+ * address. Thread-safe. */
+#define FOLIO_CONFIG_ADDRESS_MAX 64
+bool folio_config_address(const char *text, char out[FOLIO_CONFIG_ADDRESS_MAX]);
+
+/* NULL when `origin` may be listed as a CORS origin: "*" or a browser origin
+ * "scheme://host[:port]" (no path, no trailing '/'); otherwise what is wrong with it. */
+const char *folio_config_origin_problem(const char *origin);
+
+/* The burst used when none is given: max(1, ceil(rate)), 0 for rate 0 (no limit). */
+unsigned folio_config_default_burst(double rate);
 
 /* Names of the enumerations, as written in the file. */
 const char *folio_config_count_name(enum folio_count count);

@@ -54,6 +54,7 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
                                         "columns",      "sortable",   "filterable",
                                         "default_sort", "modes",      "default_per_page",
                                         "max_per_page", "count",      "style",
+                                        "prefetch",     "rate",       "burst",
                                         NULL};
     folio_status st = folio__cfg_table(c, t, E, NULL);
     if (st != FOLIO_OK)
@@ -64,6 +65,7 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
     ep->modes = FOLIO_ALLOW_OFFSET | FOLIO_ALLOW_KEYSET;
     ep->count = FOLIO_COUNT_DEFAULT;
     ep->style = FOLIO_STYLE_FOLIO;
+    ep->prefetch = -1;
     const struct folio_toml_value *path_at = NULL;
     for (size_t i = 0; st == FOLIO_OK && i < folio_toml_table_count(t); i++) {
         const char *k = folio__cfg_key(t, i);
@@ -110,6 +112,15 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
         } else if (strcmp(k, "style") == 0) {
             if ((st = folio__cfg_enum(c, v, E, k, folio__cfg_style_names, 4, &e)) == FOLIO_OK)
                 ep->style = (enum folio_style)e;
+        } else if (strcmp(k, "prefetch") == 0) {
+            bool b = false;
+            if ((st = folio__cfg_bool(c, v, E, k, &b)) == FOLIO_OK)
+                ep->prefetch = b;
+        } else if (strcmp(k, "rate") == 0) {
+            st = folio__cfg_number(c, v, E, k, 0, FOLIO_CONFIG_MAX_RATE, &ep->rate);
+        } else if (strcmp(k, "burst") == 0) {
+            if ((st = folio__cfg_int(c, v, E, k, 1, FOLIO_CONFIG_MAX_BURST, &n)) == FOLIO_OK)
+                ep->burst = (unsigned)n;
         } else {
             st = folio__cfg_unknown_key(c, t, i, E, known);
         }
@@ -121,6 +132,10 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
                                                    "\"/products\")");
     if (ep->table == NULL)
         return folio__cfg_fail_at(c, t, E, "table", "missing (the table to serve)");
+    if (ep->burst > 0 && ep->rate == 0)
+        return folio__cfg_fail_at(c, folio_toml_table_get(t, "burst"), E, "burst",
+                                  "has no effect without the endpoint's own rate (the "
+                                  "[rate_limit] burst goes with the [rate_limit] rate)");
     const char *why = path_problem(ep->path);
     if (why != NULL)
         return folio__cfg_fail_at(c, path_at, E, "path", "\"%.64s\" %s", ep->path, why);
@@ -336,6 +351,9 @@ static folio_status build_one(const struct folio__cfg *c, const struct folio_con
     ep->max_per_page = ce->max_per_page ? ce->max_per_page : cfg->server.max_per_page;
     ep->default_count = ce->count != FOLIO_COUNT_DEFAULT ? ce->count : cfg->server.default_count;
     ep->style = ce->style;
+    ep->prefetch = ce->prefetch >= 0 ? ce->prefetch == 1 : cfg->server.prefetch;
+    ep->rate = ce->rate;
+    ep->burst = ce->burst ? ce->burst : folio_config_default_burst(ce->rate);
     return FOLIO_OK;
 }
 

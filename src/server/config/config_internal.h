@@ -40,6 +40,10 @@ folio_status folio__cfg_unknown_key(const struct folio__cfg *c, const struct fol
 folio_status folio__cfg_int(const struct folio__cfg *c, const struct folio_toml_value *v,
                             const char *section, const char *key, int64_t min, int64_t max,
                             int64_t *out);
+/* An integer or a float, finite, within [min, max]. */
+folio_status folio__cfg_number(const struct folio__cfg *c, const struct folio_toml_value *v,
+                               const char *section, const char *key, double min, double max,
+                               double *out);
 folio_status folio__cfg_bool(const struct folio__cfg *c, const struct folio_toml_value *v,
                              const char *section, const char *key, bool *out);
 /* A string without NUL bytes; empty only when `allow_empty`. */
@@ -67,6 +71,15 @@ folio_status folio__cfg_cursor(const struct folio__cfg *c, const struct folio_to
 folio_status folio__cfg_endpoint_list(const struct folio__cfg *c,
                                       const struct folio_toml_value *v,
                                       struct folio_config *cfg);
+/* [rate_limit], [cors], [log], [prefetch] (config_ops.c). */
+folio_status folio__cfg_rate_limit(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                   struct folio_config *cfg);
+folio_status folio__cfg_cors(const struct folio__cfg *c, const struct folio_toml_value *t,
+                             struct folio_config *cfg);
+folio_status folio__cfg_log(const struct folio__cfg *c, const struct folio_toml_value *t,
+                            struct folio_config *cfg);
+folio_status folio__cfg_prefetch(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                 struct folio_config *cfg);
 /* Per-page limits of every endpoint against [pagination] (after all sections). */
 folio_status folio__cfg_endpoint_limits(const struct folio__cfg *c,
                                         const struct folio_config *cfg);

@@ -1,5 +1,6 @@
 /* Typed readers and messages for the config file: see config_internal.h. */
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +144,25 @@ folio_status folio__cfg_int(const struct folio__cfg *c, const struct folio_toml_
         return folio__cfg_fail_at(c, v, section, key, "must be from %lld to %lld, got %lld",
                                   (long long)min, (long long)max, (long long)n);
     *out = n;
+    return FOLIO_OK;
+}
+
+folio_status folio__cfg_number(const struct folio__cfg *c, const struct folio_toml_value *v,
+                               const char *section, const char *key, double min, double max,
+                               double *out)
+{
+    int64_t n;
+    double d;
+    if (folio_toml_int(v, &n) == FOLIO_OK)
+        d = (double)n;
+    else if (folio_toml_float(v, &d) != FOLIO_OK)
+        return wrong_type(c, v, section, key, "a number");
+    if (!isfinite(d))
+        return folio__cfg_fail_at(c, v, section, key, "must be a finite number");
+    if (d < min || d > max)
+        return folio__cfg_fail_at(c, v, section, key, "must be from %g to %g, got %g", min, max,
+                                  d);
+    *out = d;
     return FOLIO_OK;
 }
 

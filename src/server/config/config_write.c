@@ -2,6 +2,7 @@
  * will use, defaults included, in a document folio_config_load() accepts again. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/config/config_internal.h"
@@ -95,6 +96,31 @@ static void put_list_as_written(struct out *o, const char *key,
     emit(o, "%s", "]\n");
 }
 
+/* key = a float that reads back as the same double: the shortest of %.15g..%.17g, with
+ * ".0" when that looks like an integer. */
+static void put_number(struct out *o, const char *key, double d)
+{
+    char text[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(text, sizeof text, "%.*g", prec, d);
+        if (strtod(text, NULL) == d)
+            break;
+    }
+    emit(o, "%s = %s%s\n", key, text, strpbrk(text, ".e") ? "" : ".0");
+}
+
+/* key = [...] from n strings stored `stride` bytes apart (a char[n][stride] array). */
+static void put_string_array(struct out *o, const char *key, const char *first, size_t stride,
+                             size_t n)
+{
+    emit(o, "%s = [", key);
+    for (size_t i = 0; i < n; i++) {
+        emit(o, "%s", i ? ", " : "");
+        put_string(o, first + i * stride);
+    }
+    emit(o, "%s", "]\n");
+}
+
 static void put_modes(struct out *o, unsigned modes)
 {
     emit(o, "%s", "modes = [");
@@ -143,6 +169,14 @@ static void put_endpoint(struct out *o, const struct folio_config *cfg,
                                                ? ce->count
                                                : cfg->server.default_count));
     put_key_string(o, "style", folio_config_style_name(ce->style));
+    emit(o, "prefetch = %s\n",
+         (ce->prefetch >= 0 ? ce->prefetch == 1 : cfg->server.prefetch) ? "true" : "false");
+    if (ce->rate > 0) {
+        put_number(o, "rate", ce->rate);
+        emit(o, "burst = %u\n", ce->burst ? ce->burst : folio_config_default_burst(ce->rate));
+    } else {
+        emit(o, "%s", "# rate, burst: not set, the [rate_limit] limit applies\n");
+    }
 }
 
 folio_status folio_config_write(const struct folio_config *cfg, const folio_db *db,
@@ -215,6 +249,30 @@ folio_status folio_config_write(const struct folio_config *cfg, const folio_db *
         put_key_string(o, "root", cfg->files_root);
     else
         emit(o, "%s", "# root is not set\n");
+
+    emit(o, "%s", "\n[rate_limit]\n");
+    put_number(o, "rate", s->rate);
+    if (s->rate > 0)
+        emit(o, "burst = %u\n", s->burst);
+    else
+        emit(o, "%s", "# burst: only with a rate above 0\n");
+    emit(o, "clients = %zu\n", s->rate_clients);
+    put_string_array(o, "trusted_proxies", s->trusted_proxies[0], sizeof s->trusted_proxies[0],
+                     s->ntrusted_proxies);
+
+    emit(o, "%s", "\n[cors]\n");
+    put_string_array(o, "origins", s->cors_origins[0], sizeof s->cors_origins[0],
+                     s->ncors_origins);
+
+    emit(o, "%s", "\n[log]\n");
+    put_key_string(o, "access", s->access_log);
+
+    emit(o, "%s", "\n[prefetch]\n");
+    emit(o, "enabled = %s\n", s->prefetch ? "true" : "false");
+    emit(o, "threads = %u\n", s->prefetch_threads);
+    emit(o, "queue = %u\n", s->prefetch_queue);
+    emit(o, "cache_bytes = %zu\n", s->cache_bytes);
+    emit(o, "ttl = %u\n", s->cache_ttl_ms / 1000u);
 
     for (size_t i = 0; i < cfg->nendpoints; i++)
         put_endpoint(o, cfg, &cfg->endpoints[i], eps != NULL && i < neps ? &eps[i] : NULL);
