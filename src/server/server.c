@@ -219,8 +219,11 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
 static void route_cached(struct folio_http *h)
 {
     struct folio_prefetch *p = h->srv->prefetch;
+    /* The key is the URL alone: a request whose answer also depends on a header (Prefer:
+     * count=...) neither reads nor fills the cache. */
     bool cacheable = p != NULL && h->route >= 0 && h->srv->endpoints[h->route].prefetch &&
-                     strcmp(h->method, "GET") == 0;
+                     strcmp(h->method, "GET") == 0 &&
+                     folio_http_request_header(h, "Prefer") == NULL;
     if (!cacheable) {
         folio_route(h);
         return;
