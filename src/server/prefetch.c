@@ -45,6 +45,13 @@ struct folio_prefetch {
     struct folio_server *srv;
     struct folio_prefetch_config cfg;
     atomic_uint_fast64_t epoch;
+    /* One connection watches the data version for every thread: versions of different
+     * connections cannot be compared, so per-worker checks had to treat a worker's first
+     * check as a change, and every new thread emptied the cache (and broke single flight
+     * on a cold server). */
+    pthread_mutex_t watch_lock;
+    folio_db_conn *watch;   /* NULL: cannot tell, nothing cached is ever served */
+    uint64_t watch_version;
     pthread_mutex_t lock;
     pthread_cond_t filled; /* an entry left IN_FLIGHT */
     pthread_cond_t work;   /* a job was queued, or stop */
@@ -170,16 +177,15 @@ static struct entry *insert_in_flight(struct folio_prefetch *p, const char *key,
 
 uint64_t folio_prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w)
 {
-    uint64_t v;
-    if (folio_db_data_version(w->conn, &v) != FOLIO_OK) {
-        /* Cannot tell: move the epoch so nothing cached is trusted. */
-        return atomic_fetch_add(&p->epoch, 1) + 1;
-    }
-    if (v != w->last_version) {
-        w->last_version = v;
-        return atomic_fetch_add(&p->epoch, 1) + 1;
-    }
-    return atomic_load(&p->epoch);
+    (void)w;
+    uint64_t v = 0;
+    pthread_mutex_lock(&p->watch_lock);
+    bool changed = p->watch == NULL || folio_db_data_version(p->watch, &v) != FOLIO_OK ||
+                   v != p->watch_version; /* cannot tell counts as a change */
+    p->watch_version = v;
+    uint64_t epoch = changed ? atomic_fetch_add(&p->epoch, 1) + 1 : atomic_load(&p->epoch);
+    pthread_mutex_unlock(&p->watch_lock);
+    return epoch;
 }
 
 /* --- keys -------------------------------------------------------------------------- */
@@ -522,6 +528,13 @@ folio_status folio_prefetch_new(struct folio_prefetch **out, struct folio_server
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->filled, NULL);
     pthread_cond_init(&p->work, NULL);
+    pthread_mutex_init(&p->watch_lock, NULL);
+    struct folio_error err = {0};
+    if (folio_db_connect(srv->db, &p->watch, &err) != FOLIO_OK ||
+        folio_db_data_version(p->watch, &p->watch_version) != FOLIO_OK) {
+        folio_db_disconnect(p->watch);
+        p->watch = NULL;
+    }
     for (unsigned i = 0; i < cfg->threads; i++)
         if (pthread_create(&p->threads[p->nthreads], NULL, fetcher, p) == 0)
             p->nthreads++;
@@ -545,6 +558,8 @@ void folio_prefetch_free(struct folio_prefetch *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->filled);
     pthread_cond_destroy(&p->work);
+    folio_db_disconnect(p->watch);
+    pthread_mutex_destroy(&p->watch_lock);
     folio_free(p->jobs);
     folio_free(p->threads);
     folio_free(p);

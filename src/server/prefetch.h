@@ -5,11 +5,12 @@
  * (bytes, TTL, LRU). The same cache gives single-flight: while a page is being fetched,
  * requests for it wait for that fetch instead of querying again.
  *
- * Staleness: a global change epoch moves whenever any folio connection notices that the
- * database's data version changed. Every cache read first checks its own connection (so
- * every commit before that moment has moved the epoch) and serves an entry only when the
- * entry was fetched in the current epoch. An entry's epoch is read after its fetcher's
- * own check and before its query, so it never claims to be newer than its data. */
+ * Staleness: a change epoch moves whenever the database's data version, read on one
+ * watcher connection shared by all threads (versions of different connections cannot be
+ * compared), has changed since the last check. Every cache read checks first (so every
+ * commit before that moment has moved the epoch) and serves an entry only when the entry
+ * was fetched in the current epoch. An entry's epoch is read before its query, so it
+ * never claims to be newer than its data. */
 #ifndef FOLIO_SERVER_PREFETCH_H
 #define FOLIO_SERVER_PREFETCH_H
 
@@ -50,7 +51,8 @@ void folio_prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
 /* Queue a background fetch of the relative URL `url` (a `next` link). */
 void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url);
 
-/* Check this worker's connection for a change and return the current epoch. */
+/* Check the database for a change and return the current epoch. `w` is unused (the check
+ * runs on the watcher connection, under its own lock). */
 uint64_t folio_prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w);
 
 #endif
