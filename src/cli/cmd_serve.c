@@ -1,14 +1,24 @@
 /* folio serve DB_PATH [options], folio serve --config folio.toml [DB_PATH]: serve a
- * database as a paginated JSON HTTP API. */
+ * database as a paginated JSON HTTP API until SIGINT or SIGTERM.
+ *
+ * SIGHUP reloads the config file without dropping a connection: a new server (a
+ * "generation": its config, database handle and endpoints) starts on the same listening
+ * socket, then the old one is quiesced. It accepts nothing more, finishes what is in
+ * flight, answers keep-alive clients with "Connection: close" so they reconnect to the
+ * new one, and is stopped once its last connection is gone (or idle past the connection
+ * timeout). A config that fails to load leaves the running generation as it is. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -23,13 +33,35 @@ static void usage(FILE *to)
             "       folio serve --config FILE [DB_PATH] [options]\n\n"
             "  --config FILE         settings, endpoints and cursor keys from a TOML file\n"
             "                        (see docs/config.md; check it with folio check-config);\n"
-            "                        the options below override the file\n"
+            "                        the options below override the file; SIGHUP reloads it\n"
             "  --listen HOST:PORT    address to listen on (default 127.0.0.1:8080)\n"
             "  --threads N           worker threads, each with its own connection (default 2)\n"
             "  --secret-file F       cursor signing secret (at least 16 bytes); without it a\n"
             "                        key is generated once and kept beside the database\n"
             "  --cursor-ttl SECONDS  cursor lifetime, 0 = never expire (default 86400)\n"
-            "  --debug-plan          send each page query's plan in X-Folio-Plan\n");
+            "  --debug-plan          send each page query's plan in X-Folio-Plan\n\n"
+            "pagination:\n"
+            "  --count MODE          totals when a request does not ask: none (default),\n"
+            "                        exact or estimate\n"
+            "  --max-offset N        deeper offsets get 400 and a cursor link (default 0 = no\n"
+            "                        limit)\n"
+            "  --no-hybrid           no sparse boundary index for deep offset pages\n"
+            "  --no-prefetch         do not fetch next pages in the background (nor cache\n"
+            "                        pages)\n"
+            "  --files-root DIR      serve paged listings of DIR at /files/...\n\n"
+            "operations:\n"
+            "  --rate R              requests per second per client, 0 = no limit (default)\n"
+            "  --burst N             requests a client may make at once (default: the file's\n"
+            "                        burst, else R rounded up)\n"
+            "  --trust-proxy ADDR    believe X-Forwarded-For from this peer address;\n"
+            "                        repeatable (replaces the file's trusted_proxies)\n"
+            "  --cors-origin ORIGIN  let browser pages from ORIGIN (\"https://app.example\",\n"
+            "                        or \"*\") read responses; repeatable (replaces the\n"
+            "                        file's origins)\n"
+            "  --access-log FILE     one line per request, appended to FILE; \"-\" = stderr,\n"
+            "                        \"\" = off (default)\n\n"
+            "signals: SIGINT, SIGTERM stop; SIGHUP reloads --config without dropping\n"
+            "connections (a file that fails to load keeps the running settings).\n");
 }
 
 static int parse_listen(const char *s, struct folio_server_config *cfg)
@@ -109,51 +141,131 @@ static int default_secret(const char *db_path, char *path_out, size_t path_size,
 
 /* Command-line values; each given one overrides the config file. */
 struct overrides {
-    const char *config, *db_path, *secret_file, *listen;
-    int64_t threads, cursor_ttl; /* -1 = not given */
-    bool debug_plan;
+    const char *config, *db_path, *secret_file, *listen, *access_log, *files_root;
+    int64_t threads, cursor_ttl, burst, max_offset; /* -1 = not given */
+    double rate;                                    /* -1 = not given */
+    int count;                                      /* -1 = not given, else enum folio_count */
+    bool debug_plan, no_prefetch, no_hybrid;
+    size_t ntrust, ncors;
+    char trust[16][FOLIO_CONFIG_ADDRESS_MAX];
+    const char *cors[16];
 };
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Say what is wrong with the command line; returns the usage exit status. */
+static int bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "folio serve: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* The options that take a value. Returns -1 when `a` is none of them, else 0 or 2. */
+static int parse_value(const char *a, const char *v, struct overrides *o)
+{
+    static const struct folio_server_config limits; /* for the sizes of its paths */
+    int64_t n;
+    if (strcmp(a, "--config") == 0) {
+        o->config = v;
+    } else if (strcmp(a, "--listen") == 0) {
+        struct folio_server_config probe;
+        if (parse_listen(v, &probe) != 0)
+            return bad("--listen wants HOST:PORT, got '%s'", v);
+        o->listen = v;
+    } else if (strcmp(a, "--threads") == 0) {
+        if (folio_parse_int64(v, false, &n) != FOLIO_OK || n < 1 || n > 256)
+            return bad("--threads must be from 1 to 256");
+        o->threads = n;
+    } else if (strcmp(a, "--secret-file") == 0) {
+        o->secret_file = v;
+    } else if (strcmp(a, "--cursor-ttl") == 0) {
+        if (folio_parse_int64(v, false, &n) != FOLIO_OK)
+            return bad("--cursor-ttl must be a number of seconds");
+        o->cursor_ttl = n;
+    } else if (strcmp(a, "--rate") == 0) {
+        char *end = NULL;
+        double d = strtod(v, &end);
+        if (end == v || *end != '\0' || !isfinite(d) || d < 0 || d > FOLIO_CONFIG_MAX_RATE)
+            return bad("--rate must be a number of requests per second from 0 to 100000, got "
+                       "'%s'",
+                       v);
+        o->rate = d;
+    } else if (strcmp(a, "--burst") == 0) {
+        if (folio_parse_int64(v, false, &n) != FOLIO_OK || n < 1 || n > FOLIO_CONFIG_MAX_BURST)
+            return bad("--burst must be from 1 to 1000000, got '%s'", v);
+        o->burst = n;
+    } else if (strcmp(a, "--trust-proxy") == 0) {
+        char canon[FOLIO_CONFIG_ADDRESS_MAX];
+        if (!folio_config_address(v, canon))
+            return bad("--trust-proxy wants an IP address (e.g. 127.0.0.1 or ::1), got '%s'",
+                       v);
+        if (o->ntrust == sizeof o->trust / sizeof o->trust[0])
+            return bad("--trust-proxy may be given at most 16 times");
+        memcpy(o->trust[o->ntrust++], canon, sizeof canon);
+    } else if (strcmp(a, "--cors-origin") == 0) {
+        const char *why = folio_config_origin_problem(v);
+        if (why != NULL)
+            return bad("--cors-origin '%s' %s (an origin is scheme://host[:port], e.g. "
+                       "https://app.example)",
+                       v, why);
+        if (o->ncors == sizeof o->cors / sizeof o->cors[0])
+            return bad("--cors-origin may be given at most 16 times");
+        o->cors[o->ncors++] = v;
+    } else if (strcmp(a, "--access-log") == 0) {
+        if (strlen(v) >= sizeof limits.access_log)
+            return bad("--access-log: the path is too long");
+        o->access_log = v;
+    } else if (strcmp(a, "--max-offset") == 0) {
+        if (folio_parse_int64(v, false, &n) != FOLIO_OK || n > (INT64_C(1) << 50))
+            return bad("--max-offset must be a number of rows from 0 to 2^50, got '%s'", v);
+        o->max_offset = n;
+    } else if (strcmp(a, "--count") == 0) {
+        if (strcmp(v, "none") == 0)
+            o->count = FOLIO_COUNT_NONE;
+        else if (strcmp(v, "exact") == 0)
+            o->count = FOLIO_COUNT_EXACT;
+        else if (strcmp(v, "estimate") == 0)
+            o->count = FOLIO_COUNT_ESTIMATE;
+        else
+            return bad("--count must be none, exact or estimate, got '%s'", v);
+    } else if (strcmp(a, "--files-root") == 0) {
+        if (v[0] == '\0' || strlen(v) >= sizeof limits.files_root)
+            return bad("--files-root wants a directory");
+        o->files_root = v;
+    } else {
+        return -1;
+    }
+    return 0;
+}
 
 static int parse_args(int argc, char **argv, struct overrides *o)
 {
-    *o = (struct overrides){.threads = -1, .cursor_ttl = -1};
-    struct folio_server_config probe;
+    memset(o, 0, sizeof *o);
+    o->threads = o->cursor_ttl = o->burst = o->max_offset = -1;
+    o->rate = -1;
+    o->count = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int64_t n;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        int rc = v != NULL ? parse_value(a, v, o) : -1;
+        if (rc == 2)
+            return 2;
+        if (rc == 0) {
+            i++;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if (strcmp(a, "--config") == 0 && v) {
-            o->config = v;
-            i++;
-        } else if (strcmp(a, "--listen") == 0 && v) {
-            if (parse_listen(v, &probe) != 0) {
-                fprintf(stderr, "folio serve: --listen wants HOST:PORT, got '%s'\n", v);
-                return 2;
-            }
-            o->listen = v;
-            i++;
-        } else if (strcmp(a, "--threads") == 0 && v) {
-            if (folio_parse_int64(v, false, &n) != FOLIO_OK || n < 1 || n > 256) {
-                fprintf(stderr, "folio serve: --threads must be from 1 to 256\n");
-                return 2;
-            }
-            o->threads = n;
-            i++;
-        } else if (strcmp(a, "--secret-file") == 0 && v) {
-            o->secret_file = v;
-            i++;
-        } else if (strcmp(a, "--cursor-ttl") == 0 && v) {
-            if (folio_parse_int64(v, false, &n) != FOLIO_OK) {
-                fprintf(stderr, "folio serve: --cursor-ttl must be a number of seconds\n");
-                return 2;
-            }
-            o->cursor_ttl = n;
-            i++;
         } else if (strcmp(a, "--debug-plan") == 0) {
             o->debug_plan = true;
+        } else if (strcmp(a, "--no-prefetch") == 0) {
+            o->no_prefetch = true;
+        } else if (strcmp(a, "--no-hybrid") == 0) {
+            o->no_hybrid = true;
         } else if (a[0] == '-' || o->db_path != NULL) {
             fprintf(stderr, "folio serve: unexpected argument '%s'\n", a);
             usage(stderr);
@@ -162,11 +274,62 @@ static int parse_args(int argc, char **argv, struct overrides *o)
             o->db_path = a;
         }
     }
+    for (size_t i = 0; i < o->ncors; i++)
+        if (strcmp(o->cors[i], "*") == 0 && o->ncors > 1)
+            return bad("--cors-origin '*' allows every origin: give it alone");
     if (o->db_path == NULL && o->config == NULL) {
         usage(stderr);
         return 2;
     }
     return -1;
+}
+
+/* Apply the command line over the file's settings, before the endpoints are built (they
+ * take their defaults from here). Returns 0, or 2 after saying what is wrong. */
+static int apply_overrides(struct folio_config *config, const struct overrides *o)
+{
+    struct folio_server_config *s = &config->server;
+    if (o->listen != NULL)
+        parse_listen(o->listen, s);
+    if (o->threads >= 0)
+        s->threads = (unsigned)o->threads;
+    if (o->cursor_ttl >= 0)
+        s->cursor_ttl = (uint64_t)o->cursor_ttl;
+    if (o->debug_plan)
+        s->debug_plan = true;
+    if (o->rate >= 0) {
+        s->rate = o->rate;
+        if (!config->burst_given)
+            s->burst = folio_config_default_burst(o->rate);
+    }
+    if (o->burst >= 0) {
+        if (s->rate == 0)
+            return bad("--burst needs a rate (--rate, or [rate_limit] rate in the "
+                       "config)");
+        s->burst = (unsigned)o->burst;
+    }
+    if (o->ntrust > 0) {
+        memcpy(s->trusted_proxies, o->trust, sizeof o->trust);
+        s->ntrusted_proxies = o->ntrust;
+    }
+    if (o->ncors > 0) {
+        for (size_t i = 0; i < o->ncors; i++)
+            snprintf(s->cors_origins[i], sizeof s->cors_origins[i], "%s", o->cors[i]);
+        s->ncors_origins = o->ncors;
+    }
+    if (o->access_log != NULL)
+        snprintf(s->access_log, sizeof s->access_log, "%s", o->access_log);
+    if (o->no_prefetch)
+        s->prefetch = false;
+    if (o->no_hybrid)
+        s->hybrid = false;
+    if (o->max_offset >= 0)
+        s->max_offset = o->max_offset;
+    if (o->count >= 0)
+        s->default_count = (enum folio_count)o->count;
+    if (o->files_root != NULL)
+        snprintf(s->files_root, sizeof s->files_root, "%s", o->files_root);
+    return 0;
 }
 
 /* The cursor keys: --secret-file, else the config's [[cursor.keys]], else the key
@@ -196,6 +359,256 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
     return 0;
 }
 
+/* One running server and everything it borrows. A reload starts a new generation on the
+ * running one's listening socket and drains the old one. */
+struct generation {
+    struct folio_server srv;
+    folio_db *db;
+    struct folio_config config;
+    uint64_t deadline_ms;         /* when draining: stop it by then even if clients stay */
+    struct folio_metrics carried; /* its counters when they were copied to its successor */
+};
+
+/* Load the settings, open the database, build the endpoints and start serving: on the
+ * listening socket `listen_fd` (taken over) when it is >= 0, else on the configured
+ * address. On failure everything is released, the reason is on stderr, and the exit
+ * status is returned: 2 for a configuration error, 1 otherwise. */
+static int generation_start(struct generation *g, const struct overrides *o, int listen_fd,
+                            const struct folio_server_config *running)
+{
+    struct folio_config_error cerr = {0};
+    g->db = NULL;
+    if (o->config == NULL) {
+        folio_config_init(&g->config);
+    } else if (folio_config_load(&g->config, o->config, &cerr) != FOLIO_OK) {
+        fprintf(stderr, "%s\n", cerr.message);
+        if (listen_fd >= 0)
+            close(listen_fd);
+        return 2;
+    }
+    int rc = apply_overrides(&g->config, o);
+    const char *db_path = o->db_path ? o->db_path : g->config.db_path;
+    if (rc == 0 && db_path == NULL) {
+        fprintf(stderr, "%s: [database] path: missing; set it or give the database on the "
+                        "command line\n", o->config);
+        rc = 2;
+    }
+    struct folio_keyring kr;
+    if (rc == 0 && make_keyring(o, &g->config, db_path, &kr) != 0)
+        rc = 1;
+    if (rc == 0 && folio_config_open_db(&g->config, o->db_path, &g->db, &cerr) != FOLIO_OK) {
+        fprintf(stderr, "folio serve: %s\n", cerr.message);
+        folio_keyring_clear(&kr);
+        g->db = NULL;
+        rc = 1;
+    }
+    struct folio_endpoint *eps = NULL;
+    size_t neps = 0;
+    if (rc == 0 && folio_config_endpoints(&g->config, g->db, &eps, &neps, &cerr) != FOLIO_OK) {
+        fprintf(stderr, "%s\n", cerr.message);
+        folio_keyring_clear(&kr);
+        rc = 2;
+    }
+    if (rc != 0) {
+        folio_db_close(g->db);
+        folio_config_clear(&g->config);
+        if (listen_fd >= 0)
+            close(listen_fd);
+        return rc;
+    }
+    for (size_t i = 0; o->no_prefetch && i < neps; i++)
+        eps[i].prefetch = false;
+    struct folio_server_config cfg = g->config.server;
+    cfg.listen_fd = listen_fd;
+    if (running != NULL && (strcmp(cfg.listen_host, running->listen_host) != 0 ||
+                            cfg.listen_port != running->listen_port)) {
+        fprintf(stderr, "folio: listen %s:%u takes a restart; still listening on %s:%u\n",
+                cfg.listen_host, cfg.listen_port, running->listen_host, running->listen_port);
+        memcpy(cfg.listen_host, running->listen_host, sizeof cfg.listen_host);
+        cfg.listen_port = running->listen_port;
+    }
+    struct folio_error err = {0};
+    folio_status st = folio_server_start(&g->srv, &cfg, g->db, &kr, eps, neps, &err);
+    folio_keyring_clear(&kr);
+    if (st != FOLIO_OK) {
+        fprintf(stderr, "folio serve: %s\n", err.detail);
+        folio_server_stop(&g->srv);
+        folio_db_close(g->db);
+        folio_config_clear(&g->config);
+        return 1;
+    }
+    return 0;
+}
+
+static void generation_free(struct generation *g)
+{
+    folio_server_stop(&g->srv);
+    folio_db_close(g->db);
+    folio_config_clear(&g->config);
+    free(g);
+}
+
+/* --- counters across a reload ----------------------------------------------------------
+ * A reload must not look like a restart to Prometheus: the new generation starts with
+ * the old one's counters, and what the old one counts while draining is added when it
+ * stops. Requests move to the route with the same path (else "other"). */
+
+static uint64_t load(atomic_uint_fast64_t *a)
+{
+    return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static void add(atomic_uint_fast64_t *to, atomic_uint_fast64_t *from,
+                atomic_uint_fast64_t *base)
+{
+    uint64_t d = load(from) - (base ? load(base) : 0);
+    if (d != 0)
+        atomic_fetch_add_explicit(to, d, memory_order_relaxed);
+}
+
+/* Where each route of `from` is counted in `to`: the route with the same path, else
+ * "other". */
+static void route_map(const struct folio_server *to, const struct folio_server *from,
+                      int map[FOLIO_METRICS_MAX_ROUTES + 1])
+{
+    for (size_t r = 0; r <= FOLIO_METRICS_MAX_ROUTES; r++) {
+        int found = r < from->nendpoints && r < FOLIO_METRICS_MAX_ROUTES
+                        ? folio_route_find(to, from->endpoints[r].path)
+                        : -1;
+        map[r] = found >= 0 && found < FOLIO_METRICS_MAX_ROUTES ? found
+                                                                : FOLIO_METRICS_MAX_ROUTES;
+    }
+}
+
+/* Add the counters of `f`, less those in `base` (NULL: none), to `t`. */
+static void metrics_carry(struct folio_metrics *t, struct folio_metrics *f,
+                          struct folio_metrics *base, const int map[FOLIO_METRICS_MAX_ROUTES + 1])
+{
+    for (size_t r = 0; r <= FOLIO_METRICS_MAX_ROUTES; r++)
+        for (size_t c = 0; c < FOLIO_SC_COUNT; c++)
+            add(&t->requests[map[r]][c], &f->requests[r][c],
+                base ? &base->requests[r][c] : NULL);
+    for (size_t b = 0; b <= FOLIO_METRICS_BUCKETS; b++)
+        add(&t->latency_bucket[b], &f->latency_bucket[b],
+            base ? &base->latency_bucket[b] : NULL);
+#define CARRY(field) add(&t->field, &f->field, base ? &base->field : NULL)
+    CARRY(latency_sum_us);
+    CARRY(latency_count);
+    CARRY(rows_served);
+    CARRY(prefetch_hits);
+    CARRY(prefetch_misses);
+    CARRY(prefetch_started);
+    CARRY(prefetch_skipped);
+    CARRY(rate_limited);
+    CARRY(log_dropped);
+#undef CARRY
+}
+
+static void metrics_copy(struct folio_metrics *to, struct folio_metrics *from)
+{
+    atomic_uint_fast64_t *t = &to->requests[0][0], *f = &from->requests[0][0];
+    for (size_t i = 0; i < (FOLIO_METRICS_MAX_ROUTES + 1) * FOLIO_SC_COUNT; i++)
+        atomic_store_explicit(&t[i], load(&f[i]), memory_order_relaxed);
+    for (size_t b = 0; b <= FOLIO_METRICS_BUCKETS; b++)
+        atomic_store_explicit(&to->latency_bucket[b], load(&from->latency_bucket[b]),
+                              memory_order_relaxed);
+#define COPY(field) atomic_store_explicit(&to->field, load(&from->field), memory_order_relaxed)
+    COPY(latency_sum_us);
+    COPY(latency_count);
+    COPY(rows_served);
+    COPY(prefetch_hits);
+    COPY(prefetch_misses);
+    COPY(prefetch_started);
+    COPY(prefetch_skipped);
+    COPY(rate_limited);
+    COPY(log_dropped);
+#undef COPY
+}
+
+/* --- the signal loop ------------------------------------------------------------------ */
+
+#define MAX_DRAINING 8
+
+struct serve_state {
+    const struct overrides *o;
+    struct generation *current;
+    struct generation *draining[MAX_DRAINING];
+    size_t ndraining;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Stop draining generation `i`: its requests are done, or its time is up. */
+static void retire(struct serve_state *ss, size_t i)
+{
+    struct generation *g = ss->draining[i];
+    int64_t open = atomic_load(&g->srv.metrics.open_connections);
+    if (open > 0)
+        fprintf(stderr, "folio: closing %lld idle connection%s of the previous settings\n",
+                (long long)open, open == 1 ? "" : "s");
+    int map[FOLIO_METRICS_MAX_ROUTES + 1];
+    route_map(&ss->current->srv, &g->srv, map); /* before stopping frees the endpoints */
+    folio_server_stop(&g->srv);
+    metrics_carry(&ss->current->srv.metrics, &g->srv.metrics, &g->carried, map);
+    generation_free(g);
+    ss->draining[i] = ss->draining[--ss->ndraining];
+}
+
+static void reap(struct serve_state *ss)
+{
+    uint64_t now = now_ms();
+    for (size_t i = ss->ndraining; i-- > 0;) {
+        struct generation *g = ss->draining[i];
+        if (atomic_load(&g->srv.metrics.open_connections) <= 0 || now >= g->deadline_ms)
+            retire(ss, i);
+    }
+}
+
+static void reload(struct serve_state *ss)
+{
+    const struct overrides *o = ss->o;
+    if (o->config == NULL) {
+        fprintf(stderr, "folio: SIGHUP: serving without --config, nothing to reload\n");
+        return;
+    }
+    fprintf(stderr, "folio: SIGHUP: reloading %s\n", o->config);
+    struct generation *old = ss->current;
+    int fd = fcntl(folio_server_listen_fd(&old->srv), F_DUPFD_CLOEXEC, 0);
+    struct generation *next = calloc(1, sizeof *next);
+    if (fd < 0 || next == NULL) {
+        fprintf(stderr, "folio: reload failed (%s); still serving the previous settings\n",
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(next);
+        return;
+    }
+    if (generation_start(next, o, fd, &old->srv.cfg) != 0) {
+        free(next);
+        fprintf(stderr, "folio: reload failed; still serving the previous settings\n");
+        return;
+    }
+    if (ss->ndraining == MAX_DRAINING)
+        retire(ss, 0);
+    int map[FOLIO_METRICS_MAX_ROUTES + 1];
+    route_map(&next->srv, &old->srv, map);
+    metrics_copy(&old->carried, &old->srv.metrics);
+    metrics_carry(&next->srv.metrics, &old->carried, NULL, map);
+    folio_server_quiesce(&old->srv);
+    unsigned timeout = old->srv.cfg.connection_timeout ? old->srv.cfg.connection_timeout : 30;
+    old->deadline_ms = now_ms() + timeout * 1000u + 1000u;
+    ss->draining[ss->ndraining++] = old;
+    ss->current = next;
+    fprintf(stderr, "folio: reloaded %s: %zu endpoints, %u threads; the previous settings "
+                    "finish their requests\n",
+            o->config, next->srv.nendpoints, next->srv.cfg.threads);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     struct overrides o;
@@ -206,84 +619,51 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "folio serve: libsodium failed to initialise\n");
         return 1;
     }
-
-    /* Without --config: the defaults, exactly as before config files existed. */
-    struct folio_config config;
-    struct folio_config_error cerr = {0};
-    if (o.config == NULL) {
-        folio_config_init(&config);
-    } else if (folio_config_load(&config, o.config, &cerr) != FOLIO_OK) {
-        fprintf(stderr, "%s\n", cerr.message);
-        return 2;
-    }
-    struct folio_server_config cfg = config.server;
-    if (o.listen != NULL)
-        parse_listen(o.listen, &cfg);
-    if (o.threads >= 0)
-        cfg.threads = (unsigned)o.threads;
-    if (o.cursor_ttl >= 0)
-        cfg.cursor_ttl = (uint64_t)o.cursor_ttl;
-    if (o.debug_plan)
-        cfg.debug_plan = true;
-    const char *db_path = o.db_path ? o.db_path : config.db_path;
-    if (db_path == NULL) {
-        fprintf(stderr, "%s: [database] path: missing; set it or give the database on the "
-                        "command line\n", o.config);
-        folio_config_clear(&config);
-        return 2;
-    }
-
-    struct folio_keyring kr;
-    if (make_keyring(&o, &config, db_path, &kr) != 0) {
-        folio_config_clear(&config);
-        return 1;
-    }
-
-    struct folio_error err = {0};
-    folio_db *db;
-    if (folio_config_open_db(&config, o.db_path, &db, &cerr) != FOLIO_OK) {
-        fprintf(stderr, "folio serve: %s\n", cerr.message);
-        folio_keyring_clear(&kr);
-        folio_config_clear(&config);
-        return 1;
-    }
-    struct folio_endpoint *eps = NULL;
-    size_t neps = 0;
-    if (folio_config_endpoints(&config, db, &eps, &neps, &cerr) != FOLIO_OK) {
-        fprintf(stderr, "%s\n", cerr.message);
-        folio_keyring_clear(&kr);
-        folio_config_clear(&config);
-        folio_db_close(db);
-        return 2;
-    }
-    /* Block the stop signals in every thread; this one waits for them. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* Block the stop and reload signals in every thread (threads inherit the mask); this
+     * one waits for them. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct folio_server srv;
-    if (folio_server_start(&srv, &cfg, db, &kr, eps, neps, &err) != FOLIO_OK) {
-        fprintf(stderr, "folio serve: %s\n", err.detail);
-        folio_server_stop(&srv);
-        folio_keyring_clear(&kr);
-        folio_db_close(db);
-        folio_config_clear(&config);
+    struct serve_state ss = {.o = &o};
+    ss.current = calloc(1, sizeof *ss.current);
+    if (ss.current == NULL) {
+        fprintf(stderr, "folio serve: out of memory\n");
         return 1;
     }
-    folio_keyring_clear(&kr);
+    rc = generation_start(ss.current, &o, -1, NULL);
+    if (rc != 0) {
+        free(ss.current);
+        return rc;
+    }
+    const struct folio_server *srv = &ss.current->srv;
     fprintf(stderr, "folio: serving %s (%zu tables, %zu endpoints) on http://%s:%u/ with %u "
                     "threads\n",
-            db_path, folio_db_schema(db)->ntables, srv.nendpoints, cfg.listen_host,
-            cfg.listen_port, cfg.threads);
+            o.db_path ? o.db_path : ss.current->config.db_path,
+            folio_db_schema(ss.current->db)->ntables,
+            srv->nendpoints, srv->cfg.listen_host, srv->cfg.listen_port, srv->cfg.threads);
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    for (;;) {
+        if (ss.ndraining > 0) {
+            struct timespec tick = {0, 100 * 1000 * 1000};
+            sig = sigtimedwait(&sigs, NULL, &tick);
+            reap(&ss);
+        } else if (sigwait(&sigs, &sig) != 0) {
+            sig = -1;
+        }
+        if (sig == SIGHUP)
+            reload(&ss);
+        else if (sig == SIGINT || sig == SIGTERM)
+            break;
+    }
     fprintf(stderr, "folio: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    folio_server_stop(&srv);
-    folio_db_close(db);
-    folio_config_clear(&config);
+    while (ss.ndraining > 0)
+        retire(&ss, ss.ndraining - 1);
+    generation_free(ss.current);
     return 0;
 }
