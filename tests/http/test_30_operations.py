@@ -398,8 +398,11 @@ def test_rows_served_counts_the_rows_returned_without_prefetch(spawn, ops_db):
 def test_rows_served_counts_the_rows_returned_with_prefetch(spawn, ops_db):
     srv = spawn(ops_db)
     before = metric(srv, "folio_rows_served_total")
+    started = metric(srv, "folio_prefetch_started_total")
     bodies = walk(srv, "/api/items?per_page=7", 5, delay=0.1)
-    time.sleep(0.3)
+    wait_for(lambda: metric(srv, "folio_prefetch_started_total") - started >= 5,
+             what="the prefetches of pages 2 to 6")
+    time.sleep(0.5)  # and their queries
     rows = sum(len(b["data"]) for b in bodies)
     assert metric(srv, "folio_rows_served_total") - before == rows
 
@@ -590,6 +593,21 @@ def test_repeated_reloads_keep_counting_and_stop_cleanly(spawn, ops_db, tmp_path
     assert metric(srv, ok) - base >= made
     assert srv.stderr_text().count("reloaded") == 4
     srv.stop()
+
+
+def test_sighup_reopens_a_rotated_access_log(spawn, ops_db, tmp_path):
+    cfg = tmp_path / "folio.toml"
+    cfg.write_text('[log]\naccess = "access.log"\n')  # beside the config file
+    log, rotated = tmp_path / "access.log", tmp_path / "access.log.1"
+    srv = spawn(ops_db, extra_args=["--config", cfg])
+    fetch(srv, "/api/items?before-rotation")
+    wait_for(lambda: log.exists() and "before-rotation" in log.read_text(), what="a line")
+    log.rename(rotated)
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_stderr(srv, "reloaded")
+    fetch(srv, "/api/items?after-rotation")
+    wait_for(lambda: log.exists() and "after-rotation" in log.read_text(), what="a new file")
+    assert "after-rotation" not in rotated.read_text()
 
 
 def test_sighup_without_a_config_file_changes_nothing(spawn, ops_db):
