@@ -52,6 +52,7 @@ struct folio_http {
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
     int route;           /* endpoint index, or -1 */
     const char *next_url; /* the response's `next` link, for prefetch (or NULL) */
+    int rows;             /* rows in the response, counted when it goes out */
     uint64_t cursor_expires; /* expiry of the request's cursor (unix s, 0 = none): a cached
                                 response must not outlive it */
     uint64_t start_us;   /* monotonic clock when the request was first seen */

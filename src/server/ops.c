@@ -159,6 +159,9 @@ void folio_ops_after(struct folio_http *h)
     uint64_t us = folio_now_us() - h->start_us;
     size_t route = h->route >= 0 ? (size_t)h->route : FOLIO_METRICS_MAX_ROUTES;
     folio_metrics_request(&srv->metrics, route, h->status, us);
+    if (h->rows > 0)
+        atomic_fetch_add_explicit(&srv->metrics.rows_served, (uint64_t)h->rows,
+                                  memory_order_relaxed);
     if (srv->accesslog == NULL)
         return;
     char line[2048];

@@ -27,6 +27,7 @@ struct entry {
     uint64_t born_ms;
     uint64_t cursor_expires;        /* unix seconds; the response is invalid from then on */
     int status;
+    int rows;
     const char *content_type;       /* static strings only */
     char *body;
     size_t body_len;
@@ -221,6 +222,7 @@ static void fill_response(struct folio_http *h, const struct entry *e)
         s = value + strlen(value) + 1;
     }
     h->status = e->status;
+    h->rows = e->rows;
     h->content_type = e->content_type;
     h->next_url = NULL;
     if (e->next_url != NULL) {
@@ -333,6 +335,7 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
                 e->headers_len = hl;
                 e->nheaders = nh;
                 e->status = h->status;
+                e->rows = h->rows;
                 e->content_type = h->content_type;
                 e->epoch = epoch;
                 e->born_ms = now_ms();

@@ -392,9 +392,6 @@ def test_rows_served_counts_the_rows_returned_without_prefetch(spawn, ops_db):
     assert metric(srv, "folio_rows_served_total") - before == rows
 
 
-@pytest.mark.xfail(strict=True, reason="rows are counted by the page handler: pages fetched in "
-                   "the background count when fetched, cache hits never (handler files are "
-                   "outside this change)")
 def test_rows_served_counts_the_rows_returned_with_prefetch(spawn, ops_db):
     srv = spawn(ops_db)
     before = metric(srv, "folio_rows_served_total")

@@ -330,8 +330,7 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         return;
     }
     folio_json_array_end(&j);
-    atomic_fetch_add_explicit(&srv->metrics.rows_served, (uint64_t)res.shown,
-                              memory_order_relaxed);
+    h->rows = res.shown;
     bool exact = total.kind == FOLIO_TOTAL_EXACT;
     int64_t pages = exact ? (total.value + rq.per_page - 1) / rq.per_page : 0;
     if (exact && pages == 0)

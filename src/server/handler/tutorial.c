@@ -227,8 +227,7 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
         return;
     }
     folio_json_array_end(&j);
-    atomic_fetch_add_explicit(&h->srv->metrics.rows_served, (uint64_t)res.shown,
-                              memory_order_relaxed);
+    h->rows = res.shown;
     if (offset) {
         folio_json_key(&j, "count");
         folio_json_int(&j, res.shown);
