@@ -229,17 +229,19 @@ static folio_status sq_data_version(folio_db_conn *base, uint64_t *out)
     return st;
 }
 
+/* BEGIN and COMMIT go through the statement cache: they run on most requests. */
 static folio_status sq_begin_read(folio_db_conn *base)
 {
-    struct sqlite_conn *c = (struct sqlite_conn *)base;
-    return sqlite3_exec(c->h, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ? FOLIO_OK : FOLIO_EDB;
+    static const char sql[] = "BEGIN";
+    return sq_query(base, sql, sizeof sql - 1, NULL, 0, NULL, NULL, NULL);
 }
 
 static void sq_end_read(folio_db_conn *base)
 {
+    static const char sql[] = "COMMIT";
     struct sqlite_conn *c = (struct sqlite_conn *)base;
     if (!sqlite3_get_autocommit(c->h))
-        sqlite3_exec(c->h, "COMMIT", NULL, NULL, NULL);
+        (void)sq_query(base, sql, sizeof sql - 1, NULL, 0, NULL, NULL, NULL);
 }
 
 static folio_status sq_explain(folio_db_conn *base, const char *sql, size_t sql_len,

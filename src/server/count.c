@@ -22,6 +22,11 @@ struct count_entry {
 static _Thread_local struct count_entry cache[COUNT_SLOTS];
 static _Thread_local uint64_t clock_;
 
+void folio_count_thread_clear(void)
+{
+    memset(cache, 0, sizeof cache);
+}
+
 static int count_row(void *ctx, const struct folio_db_row *row)
 {
     struct folio_value v;
@@ -157,7 +162,9 @@ folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec
     const struct folio_server_config *cfg = &h->srv->cfg;
     bool hybrid = cfg->hybrid && spec->mode == FOLIO_MODE_OFFSET &&
                   spec->offset >= FOLIO_HYBRID_STRIDE;
-    bool txn = hybrid || mode == FOLIO_COUNT_EXACT || mode == FOLIO_COUNT_ESTIMATE;
+    /* One read transaction for everything: the page, its probes and its total see one
+     * snapshot, and SQLite takes its file lock once instead of once per statement. */
+    bool txn = true;
     uint64_t version = 0;
     folio_status st = FOLIO_OK;
     *total = (struct folio_total){FOLIO_TOTAL_NONE, 0};

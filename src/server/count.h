@@ -5,6 +5,10 @@
 
 #include "server/page.h"
 
+/* Forget the calling thread's cached totals (its connection is going away: data versions
+ * of another connection are not comparable). */
+void folio_count_thread_clear(void);
+
 /* The exact number of rows matching spec's table and filters. Call it inside the same
  * read transaction as the page query to get the page's snapshot. */
 folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spec *spec,

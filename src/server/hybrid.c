@@ -182,6 +182,10 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
     if (st == FOLIO_OK)
         st = folio_keyset_order_by(sql, &spec->sort, colsql, false);
     int64_t base = have_from ? (int64_t)(x->n - 1) * FOLIO_HYBRID_STRIDE : 0;
+    /* An absurd offset must not overflow the limit: past INT64_MAX / STRIDE boundaries the
+     * scan simply runs to the last row (and then knows the total). */
+    if (want > (size_t)(INT64_MAX / FOLIO_HYBRID_STRIDE) - 2)
+        want = (size_t)(INT64_MAX / FOLIO_HYBRID_STRIDE) - 2;
     int64_t limit = ((int64_t)want + 1) * FOLIO_HYBRID_STRIDE - base + 1;
     params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = limit};
     if (st == FOLIO_OK)

@@ -15,8 +15,9 @@
 
 /* For spec (mode OFFSET), set spec->seek to the nearest boundary at or below the offset,
  * extending the index as needed. Must run inside a read transaction, with `version` the
- * connection's data version in it. Leaves spec->seek NULL when the offset is small or the
- * offset lies past the end of the rows. */
+ * connection's data version in it. Leaves spec->seek NULL when the offset is below one
+ * stride (plain OFFSET is as cheap); past the last row it seeks to the last boundary with
+ * the remainder in seek_offset, which yields the empty page. */
 folio_status folio_hybrid_seek(struct folio_http *h, struct folio_page_spec *spec,
                                uint64_t version, struct folio_error *err);
 
