@@ -574,10 +574,13 @@ def test_batch_killed_at_random_moments_finishes_with_nothing_lost(folio_exe, tm
     cmd = [folio_exe, "batch", str(d), "--size", str(size)]
     kills = mid_run = 0
     done = False
-    for round_no in range(200):
+    for round_no in range(41):
         at_top = top_level_files(d)
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        if round_no % 2 == 0:
+        if round_no == 40:
+            # Enough kills: however slow the machine, the last run is left to finish.
+            proc.wait(timeout=600)
+        elif round_no % 2 == 0:
             # Any moment from the start: start-up, planning or moving.
             time.sleep(rng.uniform(0, 0.4))
         else:
@@ -601,7 +604,7 @@ def test_batch_killed_at_random_moments_finishes_with_nothing_lost(folio_exe, tm
             assert mark not in err
         done = True
         break
-    assert done, "folio batch never finished within 200 rounds"
+    assert done, "folio batch did not finish"
     print(f"{kills} kills, {mid_run} in the middle of moving")
     assert mid_run >= 1, "no kill landed while files were being moved; the test proved nothing"
     # Run again to completion (it must find nothing left to do) and check the result.
