@@ -73,6 +73,25 @@ folio_status folio_buf_putc(struct folio_buf *b, char c)
 folio_status folio_buf_printf(struct folio_buf *b, const char *fmt, ...)
 {
     va_list ap;
+    /* One pass when the text fits in the room already there (the usual case), two
+     * otherwise. */
+    if (b->data != NULL && b->cap > b->len + 1) {
+        size_t room = b->cap - b->len;
+        if (room > b->max - b->len + 1)
+            room = b->max - b->len + 1;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->data + b->len, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->data[b->len] = '\0';
+            return FOLIO_EINVAL;
+        }
+        if ((size_t)n < room) {
+            b->len += (size_t)n;
+            return FOLIO_OK;
+        }
+        b->data[b->len] = '\0'; /* undo the partial write */
+    }
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);

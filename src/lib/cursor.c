@@ -42,8 +42,23 @@ folio_status folio_keyring_add(struct folio_keyring *kr, uint8_t id, const void 
                        (const unsigned char *)mac_label, sizeof mac_label - 1);
     crypto_generichash(k->enc_key, sizeof k->enc_key, secret, len,
                        (const unsigned char *)enc_label, sizeof enc_label - 1);
+    _Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof k->mac_state,
+                   "mac_state too small");
+    crypto_auth_hmacsha256_init((crypto_auth_hmacsha256_state *)(void *)k->mac_state,
+                                k->mac_key, sizeof k->mac_key);
     kr->n++;
     return FOLIO_OK;
+}
+
+/* HMAC-SHA256 of `p` with the key's precomputed state. */
+static void mac(const struct folio_cursor_key *k, const unsigned char *p, size_t n,
+                unsigned char out[crypto_auth_hmacsha256_BYTES])
+{
+    crypto_auth_hmacsha256_state st;
+    memcpy(&st, k->mac_state, sizeof st);
+    crypto_auth_hmacsha256_update(&st, p, n);
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof st);
 }
 
 void folio_cursor_fingerprint(const void *query, size_t len,
@@ -240,15 +255,16 @@ folio_status folio_cursor_encode(const struct folio_keyring *kr, const struct fo
     } else {
         raw[0] = VERSION_SIGNED;
         memcpy(raw + 2, body, bw.len);
-        unsigned char mac[crypto_auth_hmacsha256_BYTES];
-        crypto_auth_hmacsha256(mac, raw, 2 + bw.len, k->mac_key);
-        memcpy(raw + 2 + bw.len, mac, MAC_BYTES);
+        unsigned char tag[crypto_auth_hmacsha256_BYTES];
+        mac(k, raw, 2 + bw.len, tag);
+        memcpy(raw + 2 + bw.len, tag, MAC_BYTES);
         n = 2 + bw.len + MAC_BYTES;
     }
     size_t need = sodium_base64_encoded_len(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     if (need > out_size)
         return FOLIO_ETOOBIG;
-    sodium_bin2base64(out, out_size, raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    /* libsodium clears the whole output buffer first: give it only what it needs. */
+    sodium_bin2base64(out, need, raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     if (out_len != NULL)
         *out_len = need - 1;
     sodium_memzero(body, sizeof body);
@@ -298,9 +314,9 @@ folio_status folio_cursor_decode(const struct folio_keyring *kr, const char *tok
         if (n < 2 + MAC_BYTES)
             return invalid(err);
         body_len = n - 2 - MAC_BYTES;
-        unsigned char mac[crypto_auth_hmacsha256_BYTES];
-        crypto_auth_hmacsha256(mac, raw, 2 + body_len, k->mac_key);
-        if (sodium_memcmp(mac, raw + 2 + body_len, MAC_BYTES) != 0)
+        unsigned char tag[crypto_auth_hmacsha256_BYTES];
+        mac(k, raw, 2 + body_len, tag);
+        if (sodium_memcmp(tag, raw + 2 + body_len, MAC_BYTES) != 0)
             return invalid(err);
         memcpy(out->storage, raw + 2, body_len);
     } else if (raw[0] == VERSION_ENCRYPTED && kr->encrypt) {

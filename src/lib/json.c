@@ -125,6 +125,19 @@ folio_status folio_json_double(struct folio_json *w, double v)
 
 static const char hex[] = "0123456789abcdef";
 
+/* Bytes copied as they are: printable ASCII except '"' and '\\'. */
+static const unsigned char plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20..0x2f, '"' = 0x22 */
+    R16(1), R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50..0x5f, '\\' = 0x5c */
+    R16(1),
+    R16(1),                                         /* 0x70..0x7f (DEL is legal in JSON) */
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
+#undef R16
+};
+
 /* Escape `s` into `out`. With `surrogates`, bytes of invalid sequences become \udcXX;
  * without, each invalid sequence becomes one U+FFFD. */
 static folio_status escape(struct folio_buf *out, const char *s, size_t len, bool surrogates)
@@ -135,7 +148,7 @@ static folio_status escape(struct folio_buf *out, const char *s, size_t len, boo
         return st;
     while (p < end) {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        while (p < end && plain[*p])
             p++;
         if (p > run && (st = folio_buf_append(out, run, (size_t)(p - run))) != FOLIO_OK)
             return st;

@@ -34,8 +34,15 @@ folio_status folio_link_header_write(struct folio_buf *out, const struct folio_l
     for (size_t i = 0; i < n && st == FOLIO_OK; i++) {
         if (links[i].url == NULL)
             continue;
-        st = folio_buf_printf(out, "%s<%s>; rel=\"%s\"", first ? "" : ", ", links[i].url,
-                              links[i].rel);
+        st = folio_buf_puts(out, first ? "<" : ", <");
+        if (st == FOLIO_OK)
+            st = folio_buf_puts(out, links[i].url);
+        if (st == FOLIO_OK)
+            st = folio_buf_puts(out, ">; rel=\"");
+        if (st == FOLIO_OK)
+            st = folio_buf_puts(out, links[i].rel);
+        if (st == FOLIO_OK)
+            st = folio_buf_putc(out, '"');
         first = false;
     }
     return st;

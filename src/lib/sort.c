@@ -199,8 +199,12 @@ folio_status folio_keyset_order_by(struct folio_buf *out, const struct folio_sor
     folio_status st = FOLIO_OK;
     for (size_t k = 0; k < sort->n && st == FOLIO_OK; k++) {
         bool desc = sort->keys[k].desc != backward;
-        st = folio_buf_printf(out, "%s%s %s", k ? ", " : "", columns[sort->keys[k].column],
-                              desc ? "DESC" : "ASC");
+        if (k)
+            st = folio_buf_append(out, ", ", 2);
+        if (st == FOLIO_OK)
+            st = folio_buf_puts(out, columns[sort->keys[k].column]);
+        if (st == FOLIO_OK)
+            st = folio_buf_puts(out, desc ? " DESC" : " ASC");
     }
     return st;
 }

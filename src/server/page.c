@@ -366,7 +366,11 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         folio_buf_reset(sql);
         folio_buf_puts(sql, "SELECT ");
         for (size_t f = 0; f < spec->nfields; f++)
-            folio_buf_printf(sql, "%s%s", f ? ", " : "", ci.sql[spec->fields[f]]);
+        {
+            if (f)
+                folio_buf_append(sql, ", ", 2);
+            folio_buf_puts(sql, ci.sql[spec->fields[f]]);
+        }
         r.nsel = spec->nfields;
         for (size_t k = 0; k < spec->sort.n; k++) {
             int col = spec->sort.keys[k].column;
@@ -375,11 +379,14 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
                 if (spec->fields[f] == col)
                     r.key_pos[k] = (int)f;
             if (r.key_pos[k] < 0) {
-                folio_buf_printf(sql, "%s%s", r.nsel ? ", " : "", ci.sql[col]);
+                if (r.nsel)
+                    folio_buf_append(sql, ", ", 2);
+                folio_buf_puts(sql, ci.sql[col]);
                 r.key_pos[k] = (int)r.nsel++;
             }
         }
-        folio_buf_printf(sql, " FROM %s", t->sql);
+        folio_buf_puts(sql, " FROM ");
+        folio_buf_puts(sql, t->sql);
         struct folio_value params[MAX_PARAMS];
         int next;
         st = where(sql, spec, &ci, style, from, backward, incl, split, phase, params, &next);

@@ -86,7 +86,7 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->connection_timeout = 30;
     /* libmicrohttpd clears a connection's whole memory pool between keep-alive requests, so
      * the pool size is paid on every request: keep it near libmicrohttpd's default. */
-    cfg->max_request_bytes = 16 * 1024;
+    cfg->max_request_bytes = 12 * 1024;
     cfg->max_url_bytes = 8 * 1024;
     cfg->max_response_bytes = 16 * 1024 * 1024;
     cfg->default_per_page = 20;
@@ -414,7 +414,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         flags, cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, where,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes + 16384,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes + 4096,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);

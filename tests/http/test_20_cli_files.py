@@ -580,14 +580,15 @@ def test_batch_killed_at_random_moments_finishes_with_nothing_lost(folio_exe, tm
         if round_no == 40:
             # Enough kills: however slow the machine, the last run is left to finish.
             proc.wait(timeout=600)
-        elif round_no % 2 == 0:
+        elif round_no % 2 == 0 and round_no > 0:
             # Any moment from the start: start-up, planning or moving.
             time.sleep(rng.uniform(0, 0.4))
         else:
-            # A moment shortly after moving has begun.
+            # A moment shortly after moving has begun (the first round: at once, so that
+            # at least one kill lands mid-move however fast the machine is).
             while proc.poll() is None and top_level_files(d) >= at_top:
                 time.sleep(0.002)
-            time.sleep(rng.uniform(0, 0.1))
+            time.sleep(rng.uniform(0, 0.1) if round_no else 0)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
