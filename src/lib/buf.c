@@ -50,6 +50,13 @@ folio_status folio_buf_reserve(struct folio_buf *b, size_t extra)
 
 folio_status folio_buf_append(struct folio_buf *b, const void *p, size_t n)
 {
+    /* Fast path: it fits (cap <= max + 1, so the maximum holds too). */
+    if (b->data != NULL && n < b->cap - b->len) {
+        memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return FOLIO_OK;
+    }
     folio_status st = folio_buf_reserve(b, n);
     if (st != FOLIO_OK)
         return st;
@@ -67,6 +74,11 @@ folio_status folio_buf_puts(struct folio_buf *b, const char *s)
 
 folio_status folio_buf_putc(struct folio_buf *b, char c)
 {
+    if (b->data != NULL && b->cap - b->len > 1) {
+        b->data[b->len++] = c;
+        b->data[b->len] = '\0';
+        return FOLIO_OK;
+    }
     return folio_buf_append(b, &c, 1);
 }
 
