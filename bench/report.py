@@ -69,11 +69,11 @@ def ratio(a, b, digits=2):
 
 
 def load_runs(d, tick_us):
-    """(scenario, server, method) -> list of runs."""
+    """(scenario, server, mode) -> list of runs."""
     runs = {}
     with open(os.path.join(d, "raw.tsv")) as f:
         for line in f:
-            (rnd, scen, server, method, ticks, user, busy, total, steal,
+            (rnd, scen, server, mode, ticks, user, busy, total, steal,
              out) = line.rstrip("\n").split("\t")
             ticks, user, busy, total, steal = map(int, (ticks, user, busy, total, steal))
             w = parse_wrk(out)
@@ -84,7 +84,7 @@ def load_runs(d, tick_us):
             # processes of the machine (and interrupts), plus hypervisor steal.
             w["other"] = max(0, busy - ticks) / total if total else None
             w["steal"] = steal / total if total else None
-            runs.setdefault((scen, server, method), []).append(w)
+            runs.setdefault((scen, server, mode), []).append(w)
     return runs
 
 
@@ -173,7 +173,7 @@ def main():
       f"(max {pct(max((r['other'] or 0) for r in all_runs) if all_runs else None)}) of the "
       f"servers' CPU, steal {pct(med([r['steal'] for r in all_runs]))}")
     p(f"- folio {meta.get('commit')}, binary {meta.get('binary')}; `serve --threads 1 "
-      f"--cursor-ttl 0` (all other settings default); {meta.get('pinning')}")
+      f"--cursor-ttl 0`, with `{meta.get('nocache')}` unless stated; {meta.get('pinning')}")
     p(f"- load: {meta.get('wrk')}; nginx {meta.get('nginx')} (1 worker, same CPU as folio, "
       f"static file with folio's response bytes); SQLite {meta.get('sqlite')}; "
       f"libmicrohttpd {meta.get('mhd')}")
@@ -183,8 +183,8 @@ def main():
       f"columns are medians of the rounds.")
     p("")
 
-    def table(title, intro, names, method, nginx_of):
-        rows = [n for n in names if (n, "folio", method) in runs]
+    def table(title, intro, names, mode, nginx_of):
+        rows = [n for n in names if (n, "folio", mode) in runs]
         if not rows:
             return
         p(f"## {title}")
@@ -196,7 +196,7 @@ def main():
           "CPU ÷ nginx |")
         p("|---|--:|---|--:|--:|---|--:|--:|---|--:|--:|")
         for name in rows:
-            f = summary(runs, (name, "folio", method))
+            f = summary(runs, (name, "folio", mode))
             nkey, mark = nginx_of(name)
             n = summary(runs, nkey) if nkey else None
             if n is None:
@@ -211,33 +211,34 @@ def main():
 
     names = [n for n, _, _ in scen]
 
-    def nginx_get(name):
-        if (name, "nginx", "GET") in runs:
-            return (name, "nginx", "GET"), ""
-        return ("keyset_shallow", "nginx", "GET"), " ¹"
+    def nginx_of(name):
+        if (name, "nginx", "static") in runs:
+            return (name, "nginx", "static"), ""
+        return ("keyset_shallow", "nginx", "static"), " ¹"
 
-    head_ceiling = ("headers_only", "nginx", "GET") if ("headers_only", "nginx", "GET") in runs \
-        else None
-    table("GET: folio as configured by default",
-          "Each scenario repeats one URL, so after the first request folio answers from its "
-          "page cache (next-page prefetch, on by default): these rows measure the cached "
-          "path. The `walk` row is the realistic one for the cache: each page is fetched "
-          "once, by the prefetcher, and then served.",
-          [n for n in names if not n.startswith("tut_")], "GET", nginx_get)
-    if any(k[0] == "walk" for k in runs):
-        p("¹ the walk's responses change with every request; compared with nginx serving "
-          "the keyset_shallow page (the same shape and size).")
+    walk_note = ("¹ the walk's responses change with every request; compared with nginx "
+                 "serving the keyset_shallow page (the same shape and size).")
+    table("Uncached: what a page costs to make",
+          f"folio with `{meta.get('nocache')}`: no page cache, so every request runs the "
+          "whole handler (cursor check, queries, JSON, links). nginx serves each "
+          "scenario's response bytes as a static file, measured in the same rounds.",
+          [n for n in names if not n.startswith("tut_")], "uncached", nginx_of)
+    if ("walk", "folio", "uncached") in runs:
+        p(walk_note)
         p("")
-    table("HEAD: the uncached request path",
-          "folio answers HEAD by running the whole handler (cursor check, query, JSON, "
-          "links) without the page cache and without sending the body: these rows measure "
-          "what a page costs to make. folio's HEAD response is headers only "
-          "(`Content-Length: 0`), so the nginx column is nginx serving an empty file, one "
-          "ceiling for all rows.",
-          names, "HEAD", lambda name: (head_ceiling, ""))
-    table("GET: tutorial endpoints (examples/tutorial/folio.toml)",
-          "A second folio serving the tutorial config (same database and options).",
-          [n for n in names if n.startswith("tut_")], "GET", nginx_get)
+    table("Default configuration: page cache and next-page prefetch on",
+          "A second folio with default settings. A repeated URL is answered from the page "
+          "cache, so `keyset_*` rows here measure the cached path; in the `walk` every page "
+          "is new to the client and was fetched ahead by the prefetcher (its thread's CPU "
+          "is counted).",
+          [n for n in names if not n.startswith("tut_")], "cached", nginx_of)
+    if ("walk", "folio", "cached") in runs:
+        p(walk_note)
+        p("")
+    table("Tutorial endpoints (examples/tutorial/folio.toml)",
+          f"A third folio serving the tutorial config with `{meta.get('nocache')}` (same "
+          "database and options).",
+          [n for n in names if n.startswith("tut_")], "tutorial", nginx_of)
 
     p("Scenarios (20 rows a page unless stated; TOKEN is a signed cursor):")
     p("")
@@ -248,19 +249,23 @@ def main():
 
     p("## Deep vs shallow, and other pairs")
     p("")
-    p("| pair | method | req/s ratio | CPU/req ratio |")
-    p("|---|---|--:|--:|")
+    p("| pair | req/s ratio | CPU/req ratio |")
+    p("|---|--:|--:|")
     pairs = (("keyset_deep", "keyset_shallow"), ("events_deep", "events_shallow"),
              ("offset_deep_warm", "offset_p1"), ("keyset_shallow", "keyset_first"),
              ("events_shallow", "keyset_shallow"), ("events_desc", "events_shallow"),
              ("keyset_100", "keyset_shallow"), ("count_exact", "offset_p1"))
-    for method in ("HEAD", "GET"):
-        for a_name, b_name in pairs:
-            a = summary(runs, (a_name, "folio", method))
-            b = summary(runs, (b_name, "folio", method))
-            if a and b:
-                p(f"| {a_name} ÷ {b_name} | {method} | {ratio(a['rps_med'], b['rps_med'])} | "
-                  f"{ratio(a['cpu'], b['cpu'])} |")
+    pairs = [((a, "uncached"), (b, "uncached")) for a, b in pairs]
+    pairs += [(("keyset_shallow", "cached"), ("keyset_shallow", "uncached")),
+              (("keyset_100", "cached"), ("keyset_100", "uncached")),
+              (("walk", "cached"), ("walk", "uncached"))]
+    for (a_name, a_mode), (b_name, b_mode) in pairs:
+        a = summary(runs, (a_name, "folio", a_mode))
+        b = summary(runs, (b_name, "folio", b_mode))
+        if a and b:
+            label = (f"{a_name} ÷ {b_name}" if a_mode == b_mode
+                     else f"{a_name}: {a_mode} ÷ {b_mode}")
+            p(f"| {label} | {ratio(a['rps_med'], b['rps_med'])} | {ratio(a['cpu'], b['cpu'])} |")
     p("")
 
     p("## Target check (reported, not asserted)")
@@ -275,29 +280,29 @@ def main():
         p("")
     p("Target: folio CPU/req ≤ 1.25 × (nginx CPU/req + db µs/query).")
     p("")
-    for name, after in (("keyset_shallow", 20), ("keyset_deep", 900000)):
-        for method, nkey in (("GET", (name, "nginx", "GET")), ("HEAD", head_ceiling)):
-            if nkey is None:
-                continue
-            f = summary(runs, (name, "folio", method))
-            n = summary(runs, nkey) if nkey else None
-            if f is None or n is None or after not in db or f["cpu"] is None:
-                continue
-            if n["cpu"] is None:
-                continue
-            budget = 1.25 * (n["cpu"] + db[after]["us_per_query"])
-            verdict = "within" if f["cpu"] <= budget else "OVER"
-            p(f"- `{name}` {method}: folio {f['cpu']:.1f} µs/req vs 1.25 × (nginx {method} "
-              f"{n['cpu']:.1f} + db {db[after]['us_per_query']:.2f}) = {budget:.1f} µs → "
-              f"**{verdict}** ({f['cpu'] / budget:.2f} × the budget)")
+    for name, mode, after in (("keyset_shallow", "uncached", 20),
+                              ("keyset_deep", "uncached", 900000),
+                              ("keyset_shallow", "cached", 20)):
+        f = summary(runs, (name, "folio", mode))
+        n = summary(runs, (name, "nginx", "static"))
+        if f is None or n is None or after not in db or None in (f["cpu"], n["cpu"]):
+            continue
+        budget = 1.25 * (n["cpu"] + db[after]["us_per_query"])
+        verdict = "within" if f["cpu"] <= budget else "OVER"
+        p(f"- `{name}` {mode}: folio {f['cpu']:.1f} µs/req vs 1.25 × (nginx {n['cpu']:.1f} + "
+          f"db {db[after]['us_per_query']:.2f}) = {budget:.1f} µs → **{verdict}** "
+          f"({f['cpu'] / budget:.2f} × the budget)")
     p("")
 
     p("## Memory")
     p("")
     kb = lambda k: int(meta.get(k, 0) or 0) / 1024  # noqa: E731
     p(f"- folio peak RSS (VmHWM after all wrk runs): {kb('folio_vmhwm_kb'):.1f} MiB "
-      f"(VmRSS {kb('folio_vmrss_kb'):.1f} MiB, {meta.get('folio_threads', '?')} threads); "
-      f"nginx worker VmHWM {kb('nginx_worker_vmhwm_kb'):.1f} MiB")
+      f"uncached (VmRSS {kb('folio_vmrss_kb'):.1f} MiB, {meta.get('folio_threads', '?')} "
+      f"threads)" + (f"; {kb('cached_vmhwm_kb'):.1f} MiB with the defaults "
+                     f"({meta.get('cached_threads', '?')} threads, the page cache holds up "
+                     f"to 32 MiB)" if "cached_vmhwm_kb" in meta else "") +
+      f"; nginx worker VmHWM {kb('nginx_worker_vmhwm_kb'):.1f} MiB")
     p("")
 
     cold = os.path.join(d, "cold.tsv")
@@ -323,60 +328,50 @@ def main():
           "`--threads N` each thread builds its own on its first deep request.")
         p("")
 
-    base = os.path.join(d, "callgrind.base.out")
-    if os.path.exists(base):
-        nreq = int(meta.get("cg_requests", "1000"))
+    base, main_ = (os.path.join(d, f"callgrind.{t}.out") for t in ("base", "main"))
+    if os.path.exists(base) and os.path.exists(main_):
+        nreq = int(meta.get("cg_requests", "2000"))
         nbase = int(meta.get("cg_base", "10"))
-        tb = callgrind_total(base)
-        p("## Instructions per request (callgrind, keyset_shallow)")
+        tb, tm = callgrind_total(base), callgrind_total(main_)
+        per_req = (tm - tb) / nreq
+        per_fn = {}
+        for kind in ("self", "incl"):
+            fb = callgrind_functions(os.path.join(d, f"callgrind.base.{kind}.txt"))
+            fm = callgrind_functions(os.path.join(d, f"callgrind.main.{kind}.txt"))
+            per_fn[kind] = {k: (v - fb.get(k, 0)) / nreq for k, v in fm.items()}
+        fill = sum(v for k, v in per_fn["self"].items() if k.startswith("__memset"))
+        p(f"## Instructions per request (callgrind, keyset_shallow, `{meta.get('nocache')}`)")
         p("")
-        p(f"Base run: {nbase} GET + {nbase} HEAD ({fmt(tb)} Ir: start-up, first requests, "
-          f"shutdown). Each other run does the same and then {nreq} more requests; "
-          f"(its Ir − base Ir) ÷ {nreq} is one request. callgrind counts all threads, so "
-          f"the prefetcher's work is included. glibc's memset clears large blocks with "
-          f"`rep stosb`, which callgrind counts as one instruction per byte: memset's share "
-          f"of instructions is far larger than its share of time, so totals are also given "
-          f"without it.")
+        p(f"- {fmt(tm)} Ir for {nbase + nreq} requests, {fmt(tb)} Ir for {nbase} (start-up, "
+          f"first requests, shutdown); the difference ÷ {nreq} = **{fmt(per_req)} "
+          f"instructions/request** (all threads)")
+        p(f"- of which memset: {fmt(fill)} ({100 * fill / per_req:.0f}%); without it "
+          f"{fmt(per_req - fill)}. glibc clears large blocks with `rep stosb`, which "
+          f"callgrind counts as one instruction per byte, so memset's share of instructions "
+          f"is far larger than its share of time.")
         p("")
-        p("| run | Ir/request | of which memset | without memset |")
-        p("|---|--:|--:|--:|")
-        tables = {}
-        for tag in ("get", "head"):
-            path = os.path.join(d, f"callgrind.{tag}.out")
-            if not os.path.exists(path):
-                continue
-            per_req = (callgrind_total(path) - tb) / nreq
-            per_fn = {}
-            for kind in ("self", "incl"):
-                fb = callgrind_functions(os.path.join(d, f"callgrind.base.{kind}.txt"))
-                fm = callgrind_functions(os.path.join(d, f"callgrind.{tag}.{kind}.txt"))
-                per_fn[kind] = {k: (v - fb.get(k, 0)) / nreq for k, v in fm.items()}
-            fill = sum(v for k, v in per_fn["self"].items() if k.startswith("__memset"))
-            tables[tag] = (per_req, per_fn)
-            p(f"| {tag.upper()} | {fmt(per_req)} | {fmt(fill)} | {fmt(per_req - fill)} |")
-        p("")
-        for tag, (per_req, per_fn) in tables.items():
-            for kind, label in (("self", "self (exclusive)"), ("incl", "inclusive")):
-                items = per_fn[kind].items()
-                if kind == "incl":  # the thread's outer frames say nothing: 100% each
-                    items = [kv for kv in items if kv[1] < 0.99 * per_req]
-                top = sorted(items, key=lambda kv: -kv[1])[:15]
-                p(f"Top 15 functions by {label} cost, {tag.upper()}, instructions per request "
-                  f"(library in brackets; unnamed addresses are static functions of "
-                  f"stripped libraries{'; frames above 99% left out' if kind == 'incl' else ''}):")
-                p("")
-                p("| Ir/req | % | function |")
-                p("|--:|--:|---|")
-                for name, v in top:
-                    p(f"| {fmt(v)} | {100 * v / per_req:.1f} | `{name}` |")
-                p("")
+        for kind, label in (("self", "self (exclusive)"), ("incl", "inclusive")):
+            items = per_fn[kind].items()
+            if kind == "incl":  # the thread's outer frames say nothing: 100% each
+                items = [kv for kv in items if kv[1] < 0.99 * per_req]
+            top = sorted(items, key=lambda kv: -kv[1])[:15]
+            p(f"Top 15 functions by {label} cost, instructions per request (library in "
+              f"brackets; unnamed addresses are static functions of stripped libraries"
+              f"{'; frames above 99% left out' if kind == 'incl' else ''}):")
+            p("")
+            p("| Ir/req | % | function |")
+            p("|--:|--:|---|")
+            for name, v in top:
+                p(f"| {fmt(v)} | {100 * v / per_req:.1f} | `{name}` |")
+            p("")
 
-    walk = summary(runs, ("walk", "folio", "GET"))
-    if walk and walk["walk"]:
+    walks = [(m, summary(runs, ("walk", "folio", m))) for m in ("uncached", "cached")]
+    if any(w and w["walk"] for _, w in walks):
         p("## Walk check (bench/walk.lua, per round)")
         p("")
-        for w in walk["walk"]:
-            p(f"- {w}")
+        for m, w in walks:
+            for line in (w["walk"] if w else []):
+                p(f"- {m}: {line}")
         p("")
 
     p("## Anomalies")

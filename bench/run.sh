@@ -5,15 +5,14 @@
 # scenarios with wrk against folio (one worker thread, pinned to one CPU; wrk pinned to
 # another), each next to two ceilings: nginx serving the same response bytes as a static
 # file (the HTTP ceiling) and bench/dbceiling.c running folio's page query alone (the
-# database ceiling). Every scenario runs twice: as GET (folio as configured by default, so
-# a repeated URL is answered from its page cache) and as HEAD (which folio answers by
-# running the whole handler, query and JSON included, without the cache). Adds a cold-ish
-# deep-offset measurement and callgrind counts of instructions per request. Prints a
-# markdown report and keeps it, with every raw output, under bench/results/ (git-ignored).
-# See bench/README.md.
+# database ceiling). The scenarios run against `folio serve --no-prefetch` (no page cache:
+# every request makes its page), and a few again against folio with its defaults (page
+# cache and next-page prefetch on). Adds a cold-ish deep-offset measurement and a callgrind
+# count of instructions per request. Prints a markdown report and keeps it, with every raw
+# output, under bench/results/ (git-ignored). See bench/README.md.
 #
 # Knobs (environment): BENCH_DURATION (s per run, 5), BENCH_WARMUP (s, 1), BENCH_ROUNDS (3),
-# BENCH_CONNECTIONS (16), BENCH_CALLGRIND_REQUESTS (1000), BENCH_SKIP_CALLGRIND (0),
+# BENCH_CONNECTIONS (16), BENCH_CALLGRIND_REQUESTS (2000), BENCH_SKIP_CALLGRIND (0),
 # BENCH_SCENARIOS (space-separated subset of scenario names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +21,7 @@ DURATION=${BENCH_DURATION:-5}
 WARMUP=${BENCH_WARMUP:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNECTIONS:-16}
-CG_REQUESTS=${BENCH_CALLGRIND_REQUESTS:-1000}
+CG_REQUESTS=${BENCH_CALLGRIND_REQUESTS:-2000}
 CG_BASE=10
 ROWS=1000000
 RESULTS=bench/results
@@ -200,21 +199,28 @@ declare -A SPATH SROWS SFIRST STOTAL SDESC SSERVER
 sc() { # name path rows first-id total description [server]
     SPATH[$1]=$2 SROWS[$1]=$3 SFIRST[$1]=$4 STOTAL[$1]=$5 SDESC[$1]=$6 SSERVER[$1]=${7:-MAIN}
 }
-# GET runs (with an nginx ceiling each, except the walk), HEAD runs, tutorial GET runs.
-GET_SCENARIOS=(keyset_first keyset_shallow keyset_deep events_shallow events_deep offset_p1
-               offset_deep_warm keyset_100 count_exact walk)
-HEAD_SCENARIOS=(keyset_first keyset_shallow keyset_deep events_shallow events_deep events_desc
-                offset_p1 offset_deep_warm keyset_100 count_exact)
+# Uncached runs (folio --no-prefetch; an nginx ceiling each, except the walk), runs with
+# folio's defaults (page cache), tutorial runs (uncached).
+UNCACHED_SCENARIOS=(keyset_first keyset_shallow keyset_deep events_shallow events_deep
+                    events_desc offset_p1 offset_deep_warm keyset_100 count_exact walk)
+CACHED_SCENARIOS=(keyset_shallow keyset_100 walk)
 TUT_SCENARIOS=(tut_users tut_messages_deep tut_items)
 if [ -n "${BENCH_SCENARIOS:-}" ]; then
     pick() { local s out=(); for s in "$@"; do [[ " $BENCH_SCENARIOS " == *" $s "* ]] && out+=("$s"); done; echo "${out[*]}"; }
-    read -r -a GET_SCENARIOS <<<"$(pick "${GET_SCENARIOS[@]}")"
-    read -r -a HEAD_SCENARIOS <<<"$(pick "${HEAD_SCENARIOS[@]}")"
+    read -r -a UNCACHED_SCENARIOS <<<"$(pick "${UNCACHED_SCENARIOS[@]}")"
+    read -r -a CACHED_SCENARIOS <<<"$(pick "${CACHED_SCENARIOS[@]}")"
     read -r -a TUT_SCENARIOS <<<"$(pick "${TUT_SCENARIOS[@]}")"
 fi
 
-start_folio MAIN || die "folio did not start"
-log "folio pid $MAIN_PID on port $MAIN_PORT ($PINNING)"
+# The main server runs without the page cache, so that a repeated URL still makes its page.
+NOCACHE=(--no-prefetch)
+if ! "$FOLIO" serve --help 2>&1 | grep -q -- --no-prefetch; then
+    note "this folio has no --no-prefetch: the 'uncached' runs use its defaults"
+    NOCACHE=()
+fi
+meta nocache "${NOCACHE[*]:-none}"
+start_folio MAIN "${NOCACHE[@]+"${NOCACHE[@]}"}" || die "folio did not start"
+log "folio (${NOCACHE[*]:-defaults}) pid $MAIN_PID on port $MAIN_PORT ($PINNING)"
 
 # An offset page's links.next is another offset page, so the deep cursors come from a
 # walk: 9,000 pages of 100 rows following links.next (cursors never expire with
@@ -271,7 +277,7 @@ sc walk "/api/messages?per_page=20" 20 1 - \
 # (same database, options), started only now so it is idle while the first is measured.
 TUT_PID=""
 if [ ${#TUT_SCENARIOS[@]} -gt 0 ] && [ -f "$TUTORIAL_CONFIG" ]; then
-    if start_folio TUT --config "$TUTORIAL_CONFIG"; then
+    if start_folio TUT "${NOCACHE[@]+"${NOCACHE[@]}"}" --config "$TUTORIAL_CONFIG"; then
         fetch "$TUT_PORT" "/items?per_page=20" "$OUT/c_i0.json"
         ITEM_CURSOR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["next_cursor"])' \
             "$OUT/c_i0.json")
@@ -288,24 +294,11 @@ else
     TUT_SCENARIOS=()
 fi
 port_of() { if [ "${SSERVER[$1]}" = TUT ]; then echo "$TUT_PORT"; else echo "$MAIN_PORT"; fi; }
-pid_of() { if [ "${SSERVER[$1]}" = TUT ]; then echo "$TUT_PID"; else echo "$MAIN_PID"; fi; }
-
-# HEAD mode works with wrk only because folio answers HEAD with "Content-Length: 0": wrk
-# does not know a HEAD response has no body, so against a server that sends the GET's
-# length (as nginx does) it waits for a body forever. If folio changes that, skip the mode.
-if [ ${#HEAD_SCENARIOS[@]} -gt 0 ]; then
-    head_len=$(curl -s -I "http://$HOST:$MAIN_PORT${SPATH[keyset_first]}" |
-        tr -d '\r' | awk -F': ' 'tolower($1) == "content-length" {print $2}')
-    if [ "$head_len" != 0 ]; then
-        note "folio's HEAD answer has Content-Length '$head_len', not 0: wrk cannot measure HEAD, so the uncached (HEAD) runs are skipped"
-        HEAD_SCENARIOS=()
-    fi
-fi
 
 # Check every response once and keep the bodies for nginx.
 mkdir -p "$OUT/www"
 : >"$OUT/scenarios.tsv"
-mapfile -t ALL < <(printf '%s\n' "${GET_SCENARIOS[@]}" "${HEAD_SCENARIOS[@]}" \
+mapfile -t ALL < <(printf '%s\n' "${UNCACHED_SCENARIOS[@]}" "${CACHED_SCENARIOS[@]}" \
     "${TUT_SCENARIOS[@]+"${TUT_SCENARIOS[@]}"}" | awk 'NF && !seen[$0]++')
 for s in "${ALL[@]}"; do
     fetch "$(port_of "$s")" "${SPATH[$s]}" "$OUT/www/$s.json"
@@ -317,11 +310,24 @@ for s in "${ALL[@]}"; do
         >>"$OUT/scenarios.tsv"
 done
 
+# folio with its defaults: page cache and next-page prefetch. Its pages must be the same
+# bytes as the uncached server's, also when they come from the cache (second request).
+CACHED_PID=""
+if [ ${#CACHED_SCENARIOS[@]} -gt 0 ]; then
+    start_folio CACHED || die "folio (defaults) did not start"
+    for s in "${CACHED_SCENARIOS[@]}"; do
+        for i in 1 2; do
+            fetch "$CACHED_PORT" "${SPATH[$s]}" "$OUT/cached.$s.$i.json"
+            cmp -s "$OUT/cached.$s.$i.json" "$OUT/www/$s.json" ||
+                note "folio with its page cache answers GET ${SPATH[$s]} differently (request $i; see $OUT/cached.$s.$i.json)"
+        done
+    done
+fi
+
 # --- nginx, the HTTP ceiling --------------------------------------------------------------
 NGINX_DIR=$(mktemp -d /tmp/folio-bench-nginx.XXXXXX)
 mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/www"
 cp "$OUT"/www/*.json "$NGINX_DIR/www/"
-: >"$NGINX_DIR/www/headers_only.json" # the HEAD ceiling: a response that is headers only
 NGINX_PORT=$(python3 bench/check.py free-port)
 cat >"$NGINX_DIR/nginx.conf" <<EOF
 # written by bench/run.sh: one worker serving folio's saved responses as static files
@@ -367,12 +373,15 @@ done
 log "nginx pids ${NGINX_PIDS[*]} on port $NGINX_PORT"
 
 # --- the wrk runs -------------------------------------------------------------------------
-# run_wrk SERVER SCENARIO METHOD ROUND URL [SCRIPT [SCRIPT ARGS...]]: a warm-up, then the
-# measured run with the server's CPU time and its CPU's /proc/stat read around it. Appends
-# a line to raw.tsv: round, scenario, server, method, server ticks, server user ticks, CPU
-# busy ticks, CPU total ticks, CPU steal ticks, wrk output file.
+# run_wrk WHICH MODE SCENARIO ROUND URL [SCRIPT [SCRIPT ARGS...]]: a warm-up, then the
+# measured run with the server's CPU time and its CPU's /proc/stat read around it. WHICH
+# is the server (MAIN, CACHED, TUT or NGINX), MODE the table it belongs to (uncached,
+# cached, tutorial, static). Appends a line to raw.tsv: round, scenario, server, mode,
+# server ticks, server user ticks, CPU busy ticks, CPU total ticks, CPU steal ticks, wrk
+# output file.
 run_wrk() {
-    local server=$1 s=$2 method=$3 round=$4 url=$5 out c0 c1 u0 u1 b0 b1 t0 t1 st0 st1 rps
+    local which=$1 method=$2 s=$3 round=$4 url=$5 server=folio pid_var
+    local out c0 c1 u0 u1 b0 b1 t0 t1 st0 st1 rps
     shift 5
     local pids target=("$url")
     if [ $# -gt 0 ]; then
@@ -380,7 +389,13 @@ run_wrk() {
         shift
         if [ $# -gt 0 ]; then target+=(-- "$@"); fi
     fi
-    if [ "$server" = folio ]; then pids=("$(pid_of "$s")"); else pids=("${NGINX_PIDS[@]}"); fi
+    if [ "$which" = NGINX ]; then
+        server=nginx
+        pids=("${NGINX_PIDS[@]}")
+    else
+        pid_var=${which}_PID
+        pids=("${!pid_var}")
+    fi
     out="$OUT/wrk.$s.$server.$method.$round.txt"
     "${PIN_CLI[@]}" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "${target[@]}" >/dev/null 2>&1 || true
     read -r c0 u0 <<<"$(cpu_ticks "${pids[@]}")"
@@ -398,7 +413,7 @@ run_wrk() {
         note "$server $method $s round $round (${url#http://*/}): $(grep -e 'Non-2xx' -e 'Socket errors' "$out" | tr -s ' ' | tr '\n' ';')"
     fi
     if [ "$server" = folio ] && ! kill -0 "${pids[0]}" 2>/dev/null; then
-        note "folio died during $s $method round $round (${SPATH[$s]}); log: $(tail -3 "$OUT/folio.${SSERVER[$s]}.log" | tr '\n' ' ')"
+        note "folio ($which) died during $s round $round (${SPATH[$s]}); log: $(tail -3 "$OUT/folio.$which.log" | tr '\n' ' ')"
         die "folio crashed under load"
     fi
 }
@@ -409,23 +424,24 @@ fetch "$MAIN_PORT" "/api/messages?per_page=20&page=45000" /dev/null
 fetch "$MAIN_PORT" "/api/messages?per_page=20&page=1&count=exact" /dev/null
 meta loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
-    for s in "${GET_SCENARIOS[@]}"; do
+    for s in "${UNCACHED_SCENARIOS[@]}"; do
         if [ "$s" = walk ]; then
-            run_wrk folio "$s" GET "$round" "http://$HOST:$MAIN_PORT" bench/walk.lua "${SPATH[$s]}"
+            run_wrk MAIN uncached "$s" "$round" "http://$HOST:$MAIN_PORT" bench/walk.lua "${SPATH[$s]}"
         else
-            run_wrk folio "$s" GET "$round" "http://$HOST:$MAIN_PORT${SPATH[$s]}"
-            run_wrk nginx "$s" GET "$round" "http://$HOST:$NGINX_PORT/$s.json"
+            run_wrk MAIN uncached "$s" "$round" "http://$HOST:$MAIN_PORT${SPATH[$s]}"
+            run_wrk NGINX static "$s" "$round" "http://$HOST:$NGINX_PORT/$s.json"
         fi
     done
-    for s in "${HEAD_SCENARIOS[@]}"; do
-        run_wrk folio "$s" HEAD "$round" "http://$HOST:$MAIN_PORT${SPATH[$s]}" bench/head.lua
+    for s in "${CACHED_SCENARIOS[@]}"; do
+        if [ "$s" = walk ]; then
+            run_wrk CACHED cached "$s" "$round" "http://$HOST:$CACHED_PORT" bench/walk.lua "${SPATH[$s]}"
+        else
+            run_wrk CACHED cached "$s" "$round" "http://$HOST:$CACHED_PORT${SPATH[$s]}"
+        fi
     done
-    if [ ${#HEAD_SCENARIOS[@]} -gt 0 ]; then # one ceiling serves all HEAD rows
-        run_wrk nginx headers_only GET "$round" "http://$HOST:$NGINX_PORT/headers_only.json"
-    fi
     for s in "${TUT_SCENARIOS[@]+"${TUT_SCENARIOS[@]}"}"; do
-        run_wrk folio "$s" GET "$round" "http://$HOST:$TUT_PORT${SPATH[$s]}"
-        run_wrk nginx "$s" GET "$round" "http://$HOST:$NGINX_PORT/$s.json"
+        run_wrk TUT tutorial "$s" "$round" "http://$HOST:$TUT_PORT${SPATH[$s]}"
+        run_wrk NGINX static "$s" "$round" "http://$HOST:$NGINX_PORT/$s.json"
     done
 done
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -437,12 +453,23 @@ for s in "${ALL[@]}"; do
     cmp -s "$OUT/after.$s.json" "$OUT/www/$s.json" ||
         note "GET ${SPATH[$s]} answered differently after the load than before (see $OUT/after.$s.json)"
 done
+for s in "${CACHED_SCENARIOS[@]}"; do
+    [ "$s" = walk ] && continue
+    fetch "$CACHED_PORT" "${SPATH[$s]}" "$OUT/after.cached.$s.json"
+    cmp -s "$OUT/after.cached.$s.json" "$OUT/www/$s.json" ||
+        note "folio with its page cache answered GET ${SPATH[$s]} differently after the load (see $OUT/after.cached.$s.json)"
+done
 meta folio_vmhwm_kb "$(proc_kb "$MAIN_PID" VmHWM)"
 meta folio_vmrss_kb "$(proc_kb "$MAIN_PID" VmRSS)"
 meta folio_threads "$(proc_kb "$MAIN_PID" Threads)"
+if [ -n "$CACHED_PID" ]; then
+    meta cached_vmhwm_kb "$(proc_kb "$CACHED_PID" VmHWM)"
+    meta cached_threads "$(proc_kb "$CACHED_PID" Threads)"
+fi
 meta nginx_worker_vmhwm_kb "$(proc_kb "${NGINX_PIDS[-1]}" VmHWM)"
 stop_pid "$NGINX_PID"
 stop_pid "$MAIN_PID"
+if [ -n "$CACHED_PID" ]; then stop_pid "$CACHED_PID"; fi
 if [ -n "$TUT_PID" ]; then stop_pid "$TUT_PID"; fi
 
 # --- the database ceiling -----------------------------------------------------------------
@@ -459,7 +486,7 @@ log "cold-ish deep offset (3 fresh starts)"
 : >"$OUT/cold.tsv"
 deep="/api/messages?per_page=20&page=45000"
 for i in $(seq 3); do
-    start_folio COLD || die "folio did not start"
+    start_folio COLD "${NOCACHE[@]+"${NOCACHE[@]}"}" || die "folio did not start"
     rss0=$(proc_kb "$COLD_PID" VmRSS)
     read -r c0 _ <<<"$(cpu_ticks "$COLD_PID")"
     t1=$(curl -s -o "$OUT/cold.$i.json" -w '%{http_code} %{time_total}' "http://$HOST:$COLD_PORT$deep")
@@ -476,16 +503,16 @@ for i in $(seq 3); do
 done
 
 # --- callgrind: instructions per request for the keyset scenario --------------------------
-# Three runs under callgrind of the same request sequence prefix: "base" answers CG_BASE
-# GETs and CG_BASE HEADs; "get" then CG_REQUESTS more GETs, "head" CG_REQUESTS more HEADs.
-# (Ir of get or head − Ir of base) ÷ CG_REQUESTS is the cost of one request of that kind,
-# with start-up, first-request work (statement preparation, page cache fill) and shutdown
-# cancelled out.
+# Two runs of the uncached server under callgrind: "base" answers CG_BASE requests of
+# keyset_shallow, "main" CG_BASE + CG_REQUESTS. (Ir of main − Ir of base) ÷ CG_REQUESTS is
+# the cost of one request, with start-up, first-request work (statement preparation, SQLite
+# page cache fill) and shutdown cancelled out.
 callgrind_run() { # callgrind_run TAG PHASES...
     local tag=$1 port pid f=$OUT/callgrind.$1.out
     shift
     port=$(python3 bench/check.py free-port)
-    valgrind --tool=callgrind --callgrind-out-file="$f" "$FOLIO" serve "$DB" \
+    valgrind --tool=callgrind --callgrind-out-file="$f" "$FOLIO" serve \
+        "${NOCACHE[@]+"${NOCACHE[@]}"}" "$DB" \
         --listen "$HOST:$port" --threads 1 --secret-file "$SECRET" --cursor-ttl 0 \
         >>"$OUT/callgrind.log" 2>&1 &
     pid=$!
@@ -493,17 +520,15 @@ callgrind_run() { # callgrind_run TAG PHASES...
     wait_http "$port" / "$pid" || { tail -5 "$OUT/callgrind.log" >&2; die "folio under callgrind did not start"; }
     python3 bench/reqloop.py "$HOST" "$port" "${SPATH[keyset_shallow]}" "$@" >>"$OUT/callgrind.log" ||
         note "callgrind run $tag: a request failed (see $OUT/callgrind.log)"
-    sleep 0.5 # let the prefetcher finish what the last request queued
     stop_pid "$pid"
     [ -s "$f" ] || die "callgrind wrote no profile for run $tag"
     callgrind_annotate --inclusive=yes --threshold=100 "$f" >"$OUT/callgrind.$tag.incl.txt" 2>/dev/null
     callgrind_annotate --threshold=100 "$f" >"$OUT/callgrind.$tag.self.txt" 2>/dev/null
 }
 if [ "${BENCH_SKIP_CALLGRIND:-0}" != 1 ]; then
-    log "callgrind: keyset_shallow, base $CG_BASE GET + $CG_BASE HEAD, then $CG_REQUESTS GET / $CG_REQUESTS HEAD"
-    callgrind_run base "GET:$CG_BASE" "HEAD:$CG_BASE"
-    callgrind_run get "GET:$CG_BASE" "HEAD:$CG_BASE" "GET:$CG_REQUESTS"
-    callgrind_run head "GET:$CG_BASE" "HEAD:$CG_BASE" "HEAD:$CG_REQUESTS"
+    log "callgrind: keyset_shallow, $CG_BASE and $((CG_BASE + CG_REQUESTS)) requests"
+    callgrind_run base "GET:$CG_BASE"
+    callgrind_run main "GET:$((CG_BASE + CG_REQUESTS))"
 fi
 
 # --- report -------------------------------------------------------------------------------
