@@ -198,9 +198,9 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
 {
     struct folio_worker *w = h->w;
     const char *body = w ? w->body.data : NULL;
+    /* HEAD keeps the body's length: libmicrohttpd sends the headers (Content-Length
+     * included, as RFC 9110 asks) and leaves the body out itself. */
     size_t len = w ? w->body.len : 0;
-    if (h->method != NULL && strcmp(h->method, "HEAD") == 0)
-        len = 0;
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
