@@ -389,20 +389,17 @@ static bool unescape(char *s)
     return true;
 }
 
-static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url)
+/* Split a relative URL (in place) into its decoded path (left in `url`) and parameters,
+ * as libmicrohttpd would for a request. False on a NUL byte or a bad escape. */
+static bool parse_url(char *url, struct folio_param *params, size_t *out_n)
 {
-    static _Thread_local struct folio_http h;
-    memset(&h, 0, sizeof h);
-    h.w = w;
-    h.srv = p->srv;
-    h.method = "GET";
+    size_t n = 0;
     char *q = strchr(url, '?');
     if (q != NULL)
         *q++ = '\0';
     if (!unescape(url))
-        return;
-    h.path = url;
-    while (q != NULL && *q && h.nparams < FOLIO_HTTP_MAX_PARAMS) {
+        return false;
+    while (q != NULL && *q && n < FOLIO_HTTP_MAX_PARAMS) {
         char *amp = strchr(q, '&');
         if (amp)
             *amp = '\0';
@@ -410,10 +407,24 @@ static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url)
         if (eq)
             *eq++ = '\0';
         if (!unescape(q) || (eq && !unescape(eq)))
-            return;
-        h.params[h.nparams++] = (struct folio_param){q, eq};
+            return false;
+        params[n++] = (struct folio_param){q, eq};
         q = amp ? amp + 1 : NULL;
     }
+    *out_n = n;
+    return true;
+}
+
+static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url)
+{
+    static _Thread_local struct folio_http h;
+    memset(&h, 0, sizeof h);
+    h.w = w;
+    h.srv = p->srv;
+    h.method = "GET";
+    if (!parse_url(url, h.params, &h.nparams))
+        return;
+    h.path = url;
     h.route = folio_route_find(p->srv, h.path);
     if (h.route < 0)
         return;
@@ -470,23 +481,8 @@ void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url)
     memcpy(copy, url, len + 1);
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
     size_t n = 0;
-    char *q = strchr(copy, '?');
-    if (q != NULL)
-        *q++ = '\0';
-    if (!unescape(copy))
+    if (!parse_url(copy, params, &n))
         return;
-    while (q != NULL && *q && n < FOLIO_HTTP_MAX_PARAMS) {
-        char *amp = strchr(q, '&');
-        if (amp)
-            *amp = '\0';
-        char *eq = strchr(q, '=');
-        if (eq)
-            *eq++ = '\0';
-        if (!unescape(q) || (eq && !unescape(eq)))
-            return;
-        params[n++] = (struct folio_param){q, eq};
-        q = amp ? amp + 1 : NULL;
-    }
     struct folio_buf key;
     folio_buf_init(&key, MAX_URL * 3);
     if (folio_prefetch_key(&key, copy, params, n) != FOLIO_OK || key.data == NULL) {
