@@ -3,6 +3,21 @@
 
 #include <string.h>
 
+static folio_status index_columns(struct folio_table *t)
+{
+    t->names = folio_calloc(t->ncols_all + 1, sizeof *t->names);
+    t->sqls = folio_calloc(t->ncols_all + 1, sizeof *t->sqls);
+    t->not_null = folio_calloc(t->ncols_all + 1, sizeof *t->not_null);
+    if (t->names == NULL || t->sqls == NULL || t->not_null == NULL)
+        return FOLIO_ENOMEM;
+    for (size_t c = 0; c < t->ncols_all; c++) {
+        t->names[c] = t->cols[c].name;
+        t->sqls[c] = t->cols[c].sql;
+        t->not_null[c] = t->cols[c].not_null;
+    }
+    return FOLIO_OK;
+}
+
 folio_status folio_db_open(folio_db **out, const char *target, struct folio_error *err)
 {
     folio_db *db = folio_calloc(1, sizeof *db);
@@ -26,6 +41,9 @@ folio_status folio_db_open(folio_db **out, const char *target, struct folio_erro
         st = db->ops->load_schema(c, &db->schema, err);
         folio_db_disconnect(c);
     }
+    for (size_t t = 0; st == FOLIO_OK && t < db->schema.ntables; t++)
+        if (index_columns(&db->schema.tables[t]) != FOLIO_OK)
+            st = folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
     if (st != FOLIO_OK) {
         folio_db_close(db);
         return st;
@@ -116,6 +134,9 @@ void folio_schema_clear(struct folio_schema *s)
             folio_free(tb->cols[i].decl_type);
         }
         folio_free(tb->cols);
+        folio_free(tb->names);
+        folio_free(tb->sqls);
+        folio_free(tb->not_null);
         folio_free(tb->name);
         folio_free(tb->sql);
     }

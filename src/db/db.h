@@ -41,6 +41,11 @@ struct folio_table {
     int pk[FOLIO_SORT_MAX];  /* the unique tiebreaker columns, appended to every sort */
     size_t npk_declared;
     int pk_declared[FOLIO_SORT_MAX]; /* the declared PRIMARY KEY: the default sort */
+    /* The columns again as parallel arrays (ncols_all each), the shape the SQL builders
+     * take; filled once when the schema is loaded. */
+    const char **names;
+    const char **sqls;
+    bool *not_null;
 };
 
 struct folio_schema {

@@ -69,9 +69,6 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
             victim = e;
     }
 
-    const char *colsql[FOLIO_PAGE_MAX_SELECT + 1];
-    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
-        colsql[c] = t->cols[c].sql;
     struct folio_value params[FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4];
     int next = 1;
     folio_buf_reset(sql);
@@ -79,7 +76,7 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
     if (st == FOLIO_OK && spec->filters && spec->filters->n > 0) {
         st = folio_buf_puts(sql, " WHERE ");
         if (st == FOLIO_OK)
-            st = folio_filter_where(sql, spec->filters, colsql,
+            st = folio_filter_where(sql, spec->filters, t->sqls,
                                     folio_db_param_style(h->srv->db), &next, params,
                                     sizeof params / sizeof params[0]);
     }
@@ -126,16 +123,13 @@ folio_status folio_count_estimate(struct folio_http *h, const struct folio_page_
         *out = (struct folio_total){FOLIO_TOTAL_ESTIMATE, v.type == FOLIO_VALUE_INT ? v.i : 0};
         return FOLIO_OK;
     }
-    const char *colsql[FOLIO_PAGE_MAX_SELECT + 1];
-    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
-        colsql[c] = t->cols[c].sql;
     struct folio_value params[FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4];
     int next = 1;
     st = folio_buf_printf(sql, "SELECT count(*) FROM (SELECT 1 FROM %s", t->sql);
     if (st == FOLIO_OK && filtered) {
         st = folio_buf_puts(sql, " WHERE ");
         if (st == FOLIO_OK)
-            st = folio_filter_where(sql, spec->filters, colsql, folio_db_param_style(h->srv->db),
+            st = folio_filter_where(sql, spec->filters, t->sqls, folio_db_param_style(h->srv->db),
                                     &next, params, sizeof params / sizeof params[0] - 1);
     }
     params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = limit + 1};

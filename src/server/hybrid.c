@@ -145,12 +145,6 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
         if (from[k].type == FOLIO_VALUE_TEXT || from[k].type == FOLIO_VALUE_BLOB)
             from[k].s = hold.data + from[k].i;
 
-    const char *colsql[FOLIO_PAGE_MAX_SELECT + 1];
-    bool not_null[FOLIO_PAGE_MAX_SELECT + 1];
-    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++) {
-        colsql[c] = t->cols[c].sql;
-        not_null[c] = t->cols[c].not_null;
-    }
     enum folio_param_style style = folio_db_param_style(h->srv->db);
     struct folio_value params[FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 2];
     memset(params, 0, sizeof params);
@@ -161,26 +155,26 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
     folio_buf_reset(sql);
     folio_buf_puts(sql, "SELECT ");
     for (size_t k = 0; k < spec->sort.n; k++)
-        folio_buf_printf(sql, "%s%s", k ? ", " : "", colsql[spec->sort.keys[k].column]);
+        folio_buf_printf(sql, "%s%s", k ? ", " : "", t->sqls[spec->sort.keys[k].column]);
     folio_buf_printf(sql, " FROM %s", t->sql);
     bool filtered = spec->filters && spec->filters->n > 0;
     folio_status st = FOLIO_OK;
     if (filtered || have_from)
         st = folio_buf_puts(sql, " WHERE ");
     if (st == FOLIO_OK && filtered)
-        st = folio_filter_where(sql, spec->filters, colsql, style, &next, params,
+        st = folio_filter_where(sql, spec->filters, t->sqls, style, &next, params,
                                 sizeof params / sizeof params[0] - 1);
     if (st == FOLIO_OK && filtered && have_from)
         st = folio_buf_puts(sql, " AND ");
     if (st == FOLIO_OK && have_from) {
-        struct folio_keyset_spec ks = {&spec->sort, colsql, not_null, from, false, true, 1,
+        struct folio_keyset_spec ks = {&spec->sort, t->sqls, t->not_null, from, false, true, 1,
                                        style};
         st = folio_keyset_where(sql, &ks);
     }
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " ORDER BY ");
     if (st == FOLIO_OK)
-        st = folio_keyset_order_by(sql, &spec->sort, colsql, false);
+        st = folio_keyset_order_by(sql, &spec->sort, t->sqls, false);
     int64_t base = have_from ? (int64_t)(x->n - 1) * FOLIO_HYBRID_STRIDE : 0;
     /* An absurd offset must not overflow the limit: past INT64_MAX / STRIDE boundaries the
      * scan simply runs to the last row (and then knows the total). */

@@ -36,12 +36,9 @@ folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_en
     /* Fingerprint: table, canonical sort, canonical filters. */
     struct folio_buf b;
     folio_buf_init(&b, 128 * 1024);
-    const char *all[FOLIO_PAGE_MAX_SELECT + 1];
-    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
-        all[c] = t->cols[c].name;
     folio_status st = folio_buf_append(&b, t->name, strlen(t->name) + 1);
     if (st == FOLIO_OK)
-        st = folio_sort_format(&b, &spec->sort, all);
+        st = folio_sort_format(&b, &spec->sort, t->names);
     if (st == FOLIO_OK)
         st = folio_buf_append(&b, "", 1);
     if (st == FOLIO_OK && filters != NULL)
@@ -206,20 +203,6 @@ static int one_row(void *ctx, const struct folio_db_row *row)
     return 1;
 }
 
-/* Column SQL by table index, for the builders. */
-struct colinfo {
-    const char *sql[FOLIO_PAGE_MAX_SELECT + 1];
-    bool not_null[FOLIO_PAGE_MAX_SELECT + 1];
-};
-
-static void colinfo_fill(struct colinfo *ci, const struct folio_table *t)
-{
-    for (size_t c = 0; c < t->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++) {
-        ci->sql[c] = t->cols[c].sql;
-        ci->not_null[c] = t->cols[c].not_null;
-    }
-}
-
 #define MAX_PARAMS (FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4)
 
 /* A leading sort key on a nullable column splits the rows into a NULL run and a non-NULL
@@ -230,13 +213,13 @@ static void colinfo_fill(struct colinfo *ci, const struct folio_table *t)
  * walk from a NULL value (phase 1: the rest of the NULL run, phase 2: non-NULL rows). */
 enum split { SPLIT_NONE, SPLIT_DESC, SPLIT_NULL };
 
-static enum split split_of(const struct folio_page_spec *spec, const struct colinfo *ci,
+static enum split split_of(const struct folio_page_spec *spec, const struct folio_table *tb,
                            const struct folio_value *keys, bool backward)
 {
     if (keys == NULL || spec->sort.n < 2)
         return SPLIT_NONE;
     const struct folio_sort_key *k0 = &spec->sort.keys[0];
-    if (ci->not_null[k0->column])
+    if (tb->not_null[k0->column])
         return SPLIT_NONE;
     bool desc = k0->desc != backward;
     bool null_v = keys[0].type == FOLIO_VALUE_NULL;
@@ -250,7 +233,7 @@ static enum split split_of(const struct folio_page_spec *spec, const struct coli
 /* " WHERE filters AND keyset" (either part optional); params[0..sort.n) are the keys.
  * `phase` is 1 or 2 for a split read (see split_of), else 0. */
 static folio_status where(struct folio_buf *sql, const struct folio_page_spec *spec,
-                          const struct colinfo *ci, enum folio_param_style style,
+                          const struct folio_table *tb, enum folio_param_style style,
                           const struct folio_value *keys, bool backward, bool inclusive,
                           enum split split, int phase, struct folio_value *params,
                           int *io_param)
@@ -265,20 +248,23 @@ static folio_status where(struct folio_buf *sql, const struct folio_page_spec *s
         return FOLIO_OK;
     st = folio_buf_puts(sql, " WHERE ");
     if (st == FOLIO_OK && have_filters)
-        st = folio_filter_where(sql, spec->filters, ci->sql, style, io_param, params,
+        st = folio_filter_where(sql, spec->filters, tb->sqls, style, io_param, params,
                                 MAX_PARAMS - 2);
     if (st == FOLIO_OK && have_filters && keys != NULL)
         st = folio_buf_puts(sql, " AND ");
     if (st != FOLIO_OK || keys == NULL)
         return st;
-    const char *c0 = ci->sql[spec->sort.keys[0].column];
-    struct folio_keyset_spec ks = {&spec->sort, ci->sql, ci->not_null, keys, backward,
+    const char *c0 = tb->sqls[spec->sort.keys[0].column];
+    struct folio_keyset_spec ks = {&spec->sort, tb->sqls, tb->not_null, keys, backward,
                                    inclusive, 1, style};
-    bool nn[FOLIO_PAGE_MAX_SELECT + 1];
+    bool *nn = NULL;
     struct folio_sort suffix;
     if (split == SPLIT_DESC && phase == 1) {
-        /* Only non-NULL values: the plain range form. */
-        memcpy(nn, ci->not_null, sizeof nn);
+        /* Only non-NULL values: the plain range form, as if the column were NOT NULL. */
+        nn = folio_malloc(tb->ncols_all + 1);
+        if (nn == NULL)
+            return FOLIO_ENOMEM;
+        memcpy(nn, tb->not_null, tb->ncols_all);
         nn[spec->sort.keys[0].column] = true;
         ks.not_null = nn;
     } else if (split == SPLIT_DESC && phase == 2) {
@@ -296,12 +282,13 @@ static folio_status where(struct folio_buf *sql, const struct folio_page_spec *s
     }
     if (st == FOLIO_OK)
         st = folio_keyset_where(sql, &ks);
+    folio_free(nn);
     return st;
 }
 
 /* Does a row lie on the given side of the boundary (or anywhere, with keys == NULL)? */
 static folio_status probe(struct folio_http *h, const struct folio_page_spec *spec,
-                          const struct colinfo *ci, const struct folio_value *keys,
+                          const struct folio_table *tb, const struct folio_value *keys,
                           bool backward, bool inclusive, bool *out)
 {
     struct folio_buf *sql = &h->w->sql;
@@ -310,7 +297,7 @@ static folio_status probe(struct folio_http *h, const struct folio_page_spec *sp
     folio_buf_reset(sql);
     folio_status st = folio_buf_printf(sql, "SELECT 1 FROM %s", spec->ep->table->sql);
     if (st == FOLIO_OK)
-        st = where(sql, spec, ci, folio_db_param_style(h->srv->db), keys, backward, inclusive,
+        st = where(sql, spec, tb, folio_db_param_style(h->srv->db), keys, backward, inclusive,
                    SPLIT_NONE, 0, params, &next);
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " LIMIT 1");
@@ -326,14 +313,12 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
                             struct folio_error *err)
 {
     static _Thread_local struct run r;
-    static _Thread_local struct colinfo ci;
     const struct folio_table *t = spec->ep->table;
     enum folio_param_style style = folio_db_param_style(h->srv->db);
     const char *pfx = style == FOLIO_PARAM_DOLLAR ? "$" : "?";
     bool keyset = spec->mode == FOLIO_MODE_AFTER || spec->mode == FOLIO_MODE_BEFORE;
     bool backward = spec->mode == FOLIO_MODE_BEFORE;
     bool incl = keyset && (spec->cursor.flags & FOLIO_CURSOR_INCLUSIVE) != 0;
-    colinfo_fill(&ci, t);
 
     memset(&r, 0, offsetof(struct run, row_end));
     r.spec = spec;
@@ -345,7 +330,7 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
     const struct folio_value *from = keyset ? spec->cursor.keys : spec->seek;
     if (spec->seek != NULL && !keyset)
         incl = true;
-    enum split split = keyset ? split_of(spec, &ci, from, backward) : SPLIT_NONE;
+    enum split split = keyset ? split_of(spec, t, from, backward) : SPLIT_NONE;
 
     /* Rows go straight into the response, or to scratch to be reversed. */
     struct folio_json back;
@@ -369,7 +354,7 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         {
             if (f)
                 folio_buf_append(sql, ", ", 2);
-            folio_buf_puts(sql, ci.sql[spec->fields[f]]);
+            folio_buf_puts(sql, t->sqls[spec->fields[f]]);
         }
         r.nsel = spec->nfields;
         for (size_t k = 0; k < spec->sort.n; k++) {
@@ -381,7 +366,7 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
             if (r.key_pos[k] < 0) {
                 if (r.nsel)
                     folio_buf_append(sql, ", ", 2);
-                folio_buf_puts(sql, ci.sql[col]);
+                folio_buf_puts(sql, t->sqls[col]);
                 r.key_pos[k] = (int)r.nsel++;
             }
         }
@@ -389,11 +374,11 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         folio_buf_puts(sql, t->sql);
         struct folio_value params[MAX_PARAMS];
         int next;
-        st = where(sql, spec, &ci, style, from, backward, incl, split, phase, params, &next);
+        st = where(sql, spec, t, style, from, backward, incl, split, phase, params, &next);
         if (st == FOLIO_OK)
             st = folio_buf_puts(sql, " ORDER BY ");
         if (st == FOLIO_OK)
-            st = folio_keyset_order_by(sql, &spec->sort, ci.sql, backward);
+            st = folio_keyset_order_by(sql, &spec->sort, t->sqls, backward);
         params[next - 1] =
             (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->per_page + 1 - r.nrows};
         if (st == FOLIO_OK)
@@ -460,15 +445,15 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         res->has_more = extra;
         res->has_prev = spec->offset > 0 && shown > 0;
         if (spec->offset > 0 && shown == 0)
-            st = probe(h, spec, &ci, NULL, false, false, &res->has_prev);
+            st = probe(h, spec, t, NULL, false, false, &res->has_prev);
         break;
     case FOLIO_MODE_AFTER:
         res->has_more = extra;
-        st = probe(h, spec, &ci, spec->cursor.keys, true, !incl, &res->has_prev);
+        st = probe(h, spec, t, spec->cursor.keys, true, !incl, &res->has_prev);
         break;
     case FOLIO_MODE_BEFORE:
         res->has_prev = extra;
-        st = probe(h, spec, &ci, spec->cursor.keys, false, !incl, &res->has_more);
+        st = probe(h, spec, t, spec->cursor.keys, false, !incl, &res->has_more);
         break;
     }
     if (st != FOLIO_OK)

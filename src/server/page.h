@@ -8,7 +8,7 @@
 #include "server/endpoint.h"
 #include "server/http.h"
 
-#define FOLIO_PAGE_MAX_SELECT 256
+#define FOLIO_PAGE_MAX_SELECT 2000 /* SQLite's own column limit: no table is cut short */
 #define FOLIO_MAX_PER_PAGE 1000 /* the largest max_per_page a config may set */
 
 /* Write a typed value as JSON (BLOB as base64). */

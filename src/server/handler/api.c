@@ -45,9 +45,6 @@ static void link_base(struct folio_buf *b, struct folio_http *h,
     folio_buf_puts(b, ep->url);
     folio_buf_printf(b, "?per_page=%d", spec->per_page);
     if (spec->sort_given) {
-        const char *names[FOLIO_PAGE_MAX_SELECT + 1];
-        for (size_t c = 0; c < ep->table->ncols_all && c <= FOLIO_PAGE_MAX_SELECT; c++)
-            names[c] = ep->table->cols[c].name;
         struct folio_buf s;
         folio_buf_init(&s, 16 * 1024);
         /* The hidden rowid tiebreaker is implied, and not a name clients may send. */
@@ -55,7 +52,7 @@ static void link_base(struct folio_buf *b, struct folio_http *h,
         for (size_t k = 0; k < spec->sort.n; k++)
             if ((size_t)spec->sort.keys[k].column < ep->table->ncols)
                 shown.keys[shown.n++] = spec->sort.keys[k];
-        folio_sort_format(&s, &shown, names);
+        folio_sort_format(&s, &shown, ep->table->names);
         folio_buf_puts(b, "&sort=");
         if (s.data)
             folio_url_encode(b, s.data, s.len);
