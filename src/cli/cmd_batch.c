@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "fs/batch.h"
 
@@ -50,20 +51,6 @@ struct batch_args {
     bool dry_run;
 };
 
-static bool parse_size(const char *s, uint64_t *out, bool *out_negative)
-{
-    const char *digits = (*s == '-' || *s == '+') ? s + 1 : s;
-    *out_negative = *s == '-';
-    if (*digits == '\0')
-        return false;
-    for (const char *p = digits; *p != '\0'; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    errno = 0;
-    unsigned long long v = strtoull(digits, NULL, 10);
-    *out = errno == ERANGE ? UINT64_MAX : v;
-    return true;
-}
 
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct batch_args *a)
@@ -85,12 +72,14 @@ static int parse_args(int argc, char **argv, struct batch_args *a)
                     fprintf(stderr, "folio batch: --size needs a value\n");
                     return 2;
                 }
-                bool negative;
-                if (!parse_size(val, &a->size, &negative)) {
+                int64_t v;
+                bool overflow;
+                if (!cli_parse_int(val, &v, &overflow)) {
                     fprintf(stderr, "folio batch: --size must be an integer, got '%s'\n", val);
                     return 2;
                 }
-                if (negative || a->size < 1) {
+                a->size = v < 0 ? 0 : (uint64_t)v;
+                if (a->size < 1) {
                     fprintf(stderr, "folio batch: --size must be at least 1, got '%s'\n", val);
                     return 2;
                 }

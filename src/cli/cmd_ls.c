@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "folio/buf.h"
 #include "folio/json.h"
@@ -45,22 +46,6 @@ static void usage(FILE *to)
           to);
 }
 
-/* A whole decimal integer with an optional sign and nothing else. On overflow *out is
- * saturated and *out_overflow set. */
-static bool parse_int(const char *s, int64_t *out, bool *out_overflow)
-{
-    const char *digits = (*s == '-' || *s == '+') ? s + 1 : s;
-    if (*digits == '\0')
-        return false;
-    for (const char *p = digits; *p != '\0'; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    errno = 0;
-    long long v = strtoll(s, NULL, 10);
-    *out_overflow = errno == ERANGE;
-    *out = v;
-    return true;
-}
 
 struct ls_args {
     const char *dir;
@@ -109,7 +94,7 @@ static int parse_args(int argc, char **argv, struct ls_args *a)
             }
             int64_t v;
             bool overflow;
-            if (!parse_int(val, &v, &overflow)) {
+            if (!cli_parse_int(val, &v, &overflow)) {
                 fprintf(stderr, "folio ls: %s must be an integer, got '%s'\n", opt, val);
                 return 2;
             }
