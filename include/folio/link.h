@@ -24,4 +24,9 @@ folio_status folio_link_header_write(struct folio_buf *out, const struct folio_l
  * ',' stay as they are). */
 folio_status folio_url_encode(struct folio_buf *out, const char *s, size_t len);
 
+/* Percent-decode `s` in place (the inverse of folio_url_encode; '+' stays '+'). Returns
+ * FOLIO_EINVAL, leaving `s` unspecified, for a malformed escape or an encoded NUL byte.
+ * Reentrant. */
+folio_status folio_url_decode(char *s) FOLIO_MUST_CHECK;
+
 #endif

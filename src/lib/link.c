@@ -21,6 +21,35 @@ folio_status folio_url_encode(struct folio_buf *out, const char *s, size_t len)
     return st;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+folio_status folio_url_decode(char *s)
+{
+    char *o = s;
+    for (char *i = s; *i; i++) {
+        if (*i != '%') {
+            *o++ = *i;
+            continue;
+        }
+        int a = hexval(i[1]), b = a >= 0 ? hexval(i[2]) : -1;
+        if (a < 0 || b < 0 || (a == 0 && b == 0))
+            return FOLIO_EINVAL;
+        *o++ = (char)(a * 16 + b);
+        i += 2;
+    }
+    *o = '\0';
+    return FOLIO_OK;
+}
+
 folio_status folio_link_header_write(struct folio_buf *out, const struct folio_link *links,
                                      size_t n)
 {

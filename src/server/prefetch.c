@@ -359,36 +359,6 @@ void folio_prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
 
 /* --- background fetchers ----------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decode in place; returns false on a NUL byte or bad escape. */
-static bool unescape(char *s)
-{
-    char *o = s;
-    for (char *i = s; *i; i++) {
-        if (*i == '%') {
-            int a = hexval(i[1]), b = a >= 0 ? hexval(i[2]) : -1;
-            if (a < 0 || b < 0 || (a == 0 && b == 0))
-                return false;
-            *o++ = (char)(a * 16 + b);
-            i += 2;
-        } else {
-            *o++ = *i;
-        }
-    }
-    *o = '\0';
-    return true;
-}
-
 /* Split a relative URL (in place) into its decoded path (left in `url`) and parameters,
  * as libmicrohttpd would for a request. False on a NUL byte or a bad escape. */
 static bool parse_url(char *url, struct folio_param *params, size_t *out_n)
@@ -397,7 +367,7 @@ static bool parse_url(char *url, struct folio_param *params, size_t *out_n)
     char *q = strchr(url, '?');
     if (q != NULL)
         *q++ = '\0';
-    if (!unescape(url))
+    if (folio_url_decode(url) != FOLIO_OK)
         return false;
     while (q != NULL && *q && n < FOLIO_HTTP_MAX_PARAMS) {
         char *amp = strchr(q, '&');
@@ -406,7 +376,7 @@ static bool parse_url(char *url, struct folio_param *params, size_t *out_n)
         char *eq = strchr(q, '=');
         if (eq)
             *eq++ = '\0';
-        if (!unescape(q) || (eq && !unescape(eq)))
+        if (folio_url_decode(q) != FOLIO_OK || (eq && folio_url_decode(eq) != FOLIO_OK))
             return false;
         params[n++] = (struct folio_param){q, eq};
         q = amp ? amp + 1 : NULL;

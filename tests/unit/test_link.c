@@ -304,6 +304,40 @@ static void test_url_encode_appends_and_respects_the_maximum(void **state)
     folio_buf_clear(&b);
 }
 
+/* folio_url_decode undoes folio_url_encode for every byte string without NUL, and refuses
+ * malformed escapes and encoded NUL bytes. */
+static void test_url_decode_inverts_encode_and_refuses_bad_escapes(void **state)
+{
+    (void)state;
+    unsigned seed = 12345;
+    for (int round = 0; round < 2000; round++) {
+        char raw[64];
+        size_t n = (size_t)(round % 63);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            raw[i] = (char)(1 + (seed >> 16) % 255); /* 1..255: no NUL */
+        }
+        raw[n] = '\0';
+        struct folio_buf b;
+        folio_buf_init(&b, 4096);
+        assert_int_equal(folio_url_encode(&b, raw, n), FOLIO_OK);
+        assert_int_equal(folio_buf_append(&b, "", 0), FOLIO_OK);
+        assert_int_equal(folio_url_decode(b.data), FOLIO_OK);
+        assert_int_equal(strlen(b.data), n);
+        assert_memory_equal(b.data, raw, n);
+        folio_buf_clear(&b);
+    }
+    const char *bad[] = {"%", "%4", "%zz", "a%0", "%00", "x%00y", "%g1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char copy[16];
+        strcpy(copy, bad[i]);
+        assert_int_equal(folio_url_decode(copy), FOLIO_EINVAL);
+    }
+    char plus[] = "a+b%2Bc";
+    assert_int_equal(folio_url_decode(plus), FOLIO_OK);
+    assert_string_equal(plus, "a+b+c");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_url_encode_of_empty_text_leaves_a_terminated_buffer),
         cmocka_unit_test(test_url_encoded_text_decodes_back_and_is_accepted_in_links),
         cmocka_unit_test(test_url_encode_appends_and_respects_the_maximum),
+        cmocka_unit_test(test_url_decode_inverts_encode_and_refuses_bad_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
