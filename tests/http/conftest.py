@@ -12,7 +12,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 # Hypothesis caches (e.g. its character map) go to /tmp, not into the source tree.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), f"folio-hypothesis-{os.getuid()}"))
 
-from folio_server import FolioServer, connect_db, folio_bin, make_demo, make_secret
+from folio_server import FolioServer, db_fixture, folio_bin, make_demo, make_secret
 
 DEMO_ROWS = 3000
 
@@ -35,9 +35,7 @@ def demo_db(folio, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_con(demo_db):
-    con = connect_db(demo_db)
-    yield con
-    con.close()
+    yield from db_fixture(demo_db)
 
 
 @pytest.fixture(scope="session")

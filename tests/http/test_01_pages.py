@@ -39,6 +39,7 @@ def test_rows_carry_every_column_in_table_order(demo_server, demo_con):
     for table in DEMO_TABLES:
         body = assert_page(demo_server.get(api(table, per_page=3)), table)
         names = [c for c, _ in table_columns(demo_con, table)]
+        assert len(body["data"]) == 3, f"{table}: {len(body['data'])} rows, want 3"
         for row in body["data"]:
             assert list(row) == names, f"{table}: row keys {list(row)} != columns {names}"
 

@@ -3,7 +3,6 @@ order SQLite's ORDER BY gives (NULLs first ascending, last descending, pk tiebre
 
 import random
 import threading
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,7 +10,8 @@ import pytest
 
 from folio_api import (api, assert_link_sort, assert_page, assert_rows, expected_rows, param,
                        primary_key)
-from folio_server import FolioServer, connect_db, make_db
+from folio_server import FolioServer, connect_db, db_fixture, make_db
+from folio_writer import LIVE_INSERT, WriterThread, live_row, make_live_db
 
 WALK_SETTINGS = settings(deadline=None, max_examples=25, derandomize=True, database=None,
                          suppress_health_check=[HealthCheck.too_slow])
@@ -138,9 +138,7 @@ def walk_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def walk_con(walk_db):
-    con = connect_db(walk_db)
-    yield con
-    con.close()
+    yield from db_fixture(walk_db)
 
 
 @pytest.fixture
@@ -198,6 +196,8 @@ def test_parallel_clients_see_the_same_pages(walk_server, walk_db):
         t.start()
     for t in threads:
         t.join(timeout=120)
+    hung = [sort for sort, t in zip(sorts, threads) if t.is_alive()]
+    assert not hung, f"walkers still running after 120 s: {hung}"
     assert not errors, "\n".join(errors)
 
 
@@ -248,9 +248,7 @@ def keys_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def keys_con(keys_db):
-    con = connect_db(keys_db)
-    yield con
-    con.close()
+    yield from db_fixture(keys_db)
 
 
 @pytest.fixture(scope="module")
@@ -275,52 +273,31 @@ def test_without_rowid_table_walks(keys_server, keys_con, sort):
 
 # --- a walk during concurrent writes ----------------------------------------------------
 
-class Writer(threading.Thread):
+class Writer(WriterThread):
     """Inserts and deletes rows (never updates) on its own WAL connection until stopped."""
 
     def __init__(self, path, original_ids):
-        super().__init__(daemon=True)
-        self.path = path
+        super().__init__(path, seed=99, pause=0.002)
         self.alive_ids = list(original_ids)
         self.deleted = set()
-        self.ops = 0
-        self.error = None
-        self.halt = threading.Event()
 
-    def run(self):
-        rng = random.Random(99)
-        try:
-            con = connect_db(self.path)
-            con.execute("PRAGMA busy_timeout = 10000")
-            while not self.halt.is_set():
-                with con:
-                    for _ in range(rng.randint(1, 3)):
-                        cur = con.execute("INSERT INTO live(grp, label) VALUES (?, ?)",
-                                          (rng.randint(0, 9), rng.choice("abcdef")))
-                        self.alive_ids.append(cur.lastrowid)
-                    victim = self.alive_ids.pop(rng.randrange(len(self.alive_ids)))
-                    con.execute("DELETE FROM live WHERE id = ?", (victim,))
-                # counted only after the commit, so `deleted` never misses a gone row
-                self.deleted.add(victim)
-                self.ops += 1
-                time.sleep(0.002)
-            con.close()
-        except Exception as e:  # surfaced by the test
-            self.error = e
+    def step(self, con, rng):
+        with con:
+            for _ in range(rng.randint(1, 3)):
+                cur = con.execute(LIVE_INSERT, live_row(rng))
+                self.alive_ids.append(cur.lastrowid)
+            victim = self.alive_ids.pop(rng.randrange(len(self.alive_ids)))
+            con.execute("DELETE FROM live WHERE id = ?", (victim,))
+        # recorded only after the commit (and before ops counts it), so `deleted` never
+        # misses a gone row
+        self.deleted.add(victim)
 
 
 @pytest.fixture
 def live_db(tmp_path):
-    path = make_db(tmp_path / "live.db",
-                   "CREATE TABLE live(id INTEGER PRIMARY KEY AUTOINCREMENT, grp INTEGER NOT NULL, "
-                   "label TEXT);")
-    rng = random.Random(3)
-    con = connect_db(path)
-    con.executemany("INSERT INTO live(grp, label) VALUES (?, ?)",
-                    [(rng.randint(0, 9), rng.choice("abcdef")) for _ in range(600)])
-    con.commit()
-    con.close()
-    return path
+    return make_live_db(tmp_path / "live.db",
+                        "CREATE TABLE live(id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                        "grp INTEGER NOT NULL, label TEXT);", rows=600, seed=3)
 
 
 def ids_of(pages):
@@ -334,25 +311,16 @@ def test_walk_during_writes_returns_every_surviving_row_once(spawn, live_db, sor
     writer = Writer(str(live_db), original)
     writer.start()
     try:
-        while writer.ops < 5 and writer.error is None:
-            time.sleep(0.01)
+        writer.wait_for_ops(5)
         ops_before = writer.ops
-
-        def let_writer_act():
-            """Interleave for certain: wait (briefly) until the writer commits again."""
-            seen = writer.ops
-            deadline = time.monotonic() + 2.0
-            while writer.ops == seen and writer.error is None and time.monotonic() < deadline:
-                time.sleep(0.001)
-
+        let_writer_act = writer.wait_for_next_commit
         forward = walk_next(server, api("live", sort=sort, per_page=17), 500, let_writer_act)
         last = forward[-1]
         backward = ([last] + walk_prev(server, last["links"]["prev"], 500, let_writer_act)
                     if last["links"]["prev"] else [last])
         ops_during = writer.ops - ops_before
     finally:
-        writer.halt.set()
-        writer.join(timeout=10)
+        writer.stop()
     assert writer.error is None, f"writer failed: {writer.error!r}"
     assert ops_during > 0, "the writer made no change during the walk; the test proves nothing"
     survivors = set(original) - writer.deleted

@@ -19,27 +19,18 @@ import time
 
 import pytest
 
+from folio_server import sanitizer_env
+
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehavior")
 
 
 @pytest.fixture(scope="module")
-def folio_exe():
-    path = os.environ.get("FOLIO_BIN")
-    if not path:
-        pytest.fail("FOLIO_BIN is not set: point it at the folio binary")
-    path = os.path.abspath(path)
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"FOLIO_BIN={path} is not executable")
-    return path
+def folio_exe(folio):
+    """The binary under test (conftest's `folio`: fails when FOLIO_BIN is unusable)."""
+    return folio
 
 
-def child_env(extra=None):
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
-    env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-    if extra:
-        env.update(extra)
-    return env
+child_env = sanitizer_env  # ASAN/UBSAN options set unless the caller set them
 
 
 def run(exe, *args, env=None, prefix=(), timeout=300):

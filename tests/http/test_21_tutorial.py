@@ -132,10 +132,8 @@ def client(tutorial):
 
 
 @pytest.fixture(scope="module")
-def con(demo_db):
-    c = connect_db(demo_db)
-    yield c
-    c.close()
+def con(demo_con):
+    return demo_con
 
 
 def sql(con, query, args=()):

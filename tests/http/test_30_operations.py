@@ -520,6 +520,9 @@ class KeepAliveClients:
         self.stop_event.set()
         for t in self.threads:
             t.join(30)
+        if exc[0] is None:
+            assert not any(t.is_alive() for t in self.threads), \
+                "a keep-alive client did not stop within 30 s"
 
 
 def test_sighup_reloads_settings_and_endpoints_without_a_failed_request(spawn, ops_db,
@@ -586,6 +589,7 @@ def test_repeated_reloads_keep_counting_and_stop_cleanly(spawn, ops_db, tmp_path
             wait_for(lambda n=n: per_page(srv) == n, what=f"default_per_page {n}")
             made += 1  # the request that saw the change
     assert clients.failures == []
+    assert clients.statuses and set(clients.statuses) == {200}, clients.statuses[:20]
     # Counters continue across reloads (the polls that saw the old value count too).
     assert metric(srv, ok) - base >= made
     assert srv.stderr_text().count("reloaded") == 4

@@ -94,6 +94,16 @@ def connect_db(path):
     return con
 
 
+def db_fixture(path):
+    """Body of a connection fixture: `yield from db_fixture(path)` yields connect_db(path)
+    and closes it at teardown."""
+    con = connect_db(path)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def check_sanitizer_output(text, who="folio"):
     for marker in SANITIZER_MARKERS:
         assert marker not in text, f"{who} reported {marker!r}:\n{text[-20000:]}"
