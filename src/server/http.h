@@ -73,6 +73,10 @@ const char *folio_http_request_header(struct folio_http *h, const char *name);
  * short summary; detail and param come from `err` when given. */
 void folio_problem(struct folio_http *h, int status, const char *slug, const char *title,
                    const char *detail, const char *param);
+/* The same with one extension member `ext_key: "ext_value"` (RFC 9457 section 3.2). */
+void folio_problem_ext(struct folio_http *h, int status, const char *slug, const char *title,
+                       const char *detail, const char *param, const char *ext_key,
+                       const char *ext_value);
 /* The problem for a libfolio status with its folio_error detail. */
 void folio_problem_from_error(struct folio_http *h, const struct folio_error *err);
 

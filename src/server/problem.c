@@ -21,6 +21,13 @@ static const char *title_for(int status)
 void folio_problem(struct folio_http *h, int status, const char *slug, const char *title,
                    const char *detail, const char *param)
 {
+    folio_problem_ext(h, status, slug, title, detail, param, NULL, NULL);
+}
+
+void folio_problem_ext(struct folio_http *h, int status, const char *slug, const char *title,
+                       const char *detail, const char *param, const char *ext_key,
+                       const char *ext_value)
+{
     struct folio_buf *b = &h->w->body;
     folio_buf_reset(b);
     struct folio_json j;
@@ -39,6 +46,10 @@ void folio_problem(struct folio_http *h, int status, const char *slug, const cha
     if (param != NULL && *param) {
         folio_json_key(&j, "param");
         folio_json_string(&j, param);
+    }
+    if (ext_key != NULL) {
+        folio_json_key(&j, ext_key);
+        folio_json_string(&j, ext_value);
     }
     folio_json_object_end(&j);
     h->status = status;

@@ -245,15 +245,12 @@ static void offset_too_deep(struct folio_http *h, struct folio_page_spec *spec,
              "offsets above %lld are not served; %s", (long long)h->srv->cfg.max_offset,
              have ? "continue from this position with the cursor link" : "the offset is past "
                                                                          "the last row");
-    folio_problem(h, 400, "offset-too-deep", "Offset too deep", detail,
-                  rq->page ? "page" : "offset");
-    if (have && lb->data) {
-        /* Add the link to the problem body (an extension member) and as a Link header. */
-        struct folio_buf *b = &h->w->body;
-        b->len--; /* drop the closing brace */
-        folio_buf_puts(b, ",\"cursor\":\"");
-        folio_json_escape(b, lb->data, lb->len);
-        folio_buf_puts(b, "\"}");
+    have = have && lb->data != NULL;
+    /* The link goes into the problem body (an extension member) and a Link header. */
+    folio_problem_ext(h, 400, "offset-too-deep", "Offset too deep", detail,
+                      rq->page ? "page" : "offset", have ? "cursor" : NULL,
+                      have ? lb->data : NULL);
+    if (have) {
         struct folio_buf *s = &h->w->scratch;
         folio_buf_reset(s);
         struct folio_link l = {"next", lb->data};
@@ -305,6 +302,11 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         return;
     }
 
+    if (rq.mode == FOLIO_MODE_OFFSET && srv->cfg.max_offset > 0 &&
+        rq.offset > srv->cfg.max_offset) {
+        offset_too_deep(h, &spec, actx.fields, &rq);
+        return;
+    }
     struct folio_buf *body = &h->w->body;
     folio_buf_reset(body);
     struct folio_json j;
@@ -312,11 +314,6 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     folio_json_object_begin(&j);
     folio_json_key(&j, "data");
     folio_json_array_begin(&j);
-    if (rq.mode == FOLIO_MODE_OFFSET && srv->cfg.max_offset > 0 &&
-        rq.offset > srv->cfg.max_offset) {
-        offset_too_deep(h, &spec, actx.fields, &rq);
-        return;
-    }
     enum folio_count count_mode = rq.count ? rq.count : prefer_count(h);
     if (count_mode == FOLIO_COUNT_DEFAULT)
         count_mode = ep->default_count;
