@@ -89,6 +89,38 @@ static folio_status parse_listen(const struct folio__cfg *c, const struct folio_
     return FOLIO_OK;
 }
 
+static folio_status server_key(const struct folio__cfg *c, const char *S, const char *k,
+                               const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_server_config *s = ctx;
+    folio_status st;
+    int64_t n = 0;
+    if (strcmp(k, "listen") == 0) {
+        st = parse_listen(c, v, s);
+    } else if (strcmp(k, "threads") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, 256, &n)) == FOLIO_OK)
+            s->threads = (unsigned)n;
+    } else if (strcmp(k, "max_connections") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
+            s->max_connections = (unsigned)n;
+    } else if (strcmp(k, "timeout") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 0, 86400, &n)) == FOLIO_OK)
+            s->connection_timeout = (unsigned)n;
+    } else if (strcmp(k, "max_request_bytes") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 4096, 64 << 20, &n)) == FOLIO_OK)
+            s->max_request_bytes = (size_t)n;
+    } else if (strcmp(k, "max_url_bytes") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 256, 1 << 20, &n)) == FOLIO_OK)
+            s->max_url_bytes = (size_t)n;
+    } else if (strcmp(k, "max_response_bytes") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 64 << 10, 1 << 30, &n)) == FOLIO_OK)
+            s->max_response_bytes = (size_t)n;
+    } else { /* debug_plan */
+        st = folio__cfg_bool(c, v, S, k, &s->debug_plan);
+    }
+    return st;
+}
+
 static folio_status section_server(const struct folio__cfg *c,
                                    const struct folio_toml_value *t, struct folio_config *cfg)
 {
@@ -97,41 +129,9 @@ static folio_status section_server(const struct folio__cfg *c,
         "max_request_bytes", "max_url_bytes", "max_response_bytes", "debug_plan", NULL};
     static const char S[] = "[server]";
     struct folio_server_config *s = &cfg->server;
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        folio_status st;
-        int64_t n = 0;
-        if (k == NULL) {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        } else if (strcmp(k, "listen") == 0) {
-            st = parse_listen(c, v, s);
-        } else if (strcmp(k, "threads") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, 256, &n)) == FOLIO_OK)
-                s->threads = (unsigned)n;
-        } else if (strcmp(k, "max_connections") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
-                s->max_connections = (unsigned)n;
-        } else if (strcmp(k, "timeout") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 0, 86400, &n)) == FOLIO_OK)
-                s->connection_timeout = (unsigned)n;
-        } else if (strcmp(k, "max_request_bytes") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 4096, 64 << 20, &n)) == FOLIO_OK)
-                s->max_request_bytes = (size_t)n;
-        } else if (strcmp(k, "max_url_bytes") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 256, 1 << 20, &n)) == FOLIO_OK)
-                s->max_url_bytes = (size_t)n;
-        } else if (strcmp(k, "max_response_bytes") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 64 << 10, 1 << 30, &n)) == FOLIO_OK)
-                s->max_response_bytes = (size_t)n;
-        } else if (strcmp(k, "debug_plan") == 0) {
-            st = folio__cfg_bool(c, v, S, k, &s->debug_plan);
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        }
-        if (st != FOLIO_OK)
-            return st;
-    }
+    folio_status st = folio__cfg_keys(c, t, S, known, server_key, s);
+    if (st != FOLIO_OK)
+        return st;
     const struct folio_toml_value *url = folio_toml_table_get(t, "max_url_bytes");
     if (s->max_url_bytes > s->max_request_bytes)
         return folio__cfg_fail_at(c, url ? url : t, S, "max_url_bytes",
@@ -142,6 +142,7 @@ static folio_status section_server(const struct folio__cfg *c,
 
 /* --- [database] ---------------------------------------------------------------------- */
 
+/* Not through folio__cfg_keys(): `url` is refused at the key's own position. */
 static folio_status section_database(const struct folio__cfg *c,
                                      const struct folio_toml_value *t,
                                      struct folio_config *cfg)
@@ -171,6 +172,34 @@ static folio_status section_database(const struct folio__cfg *c,
 
 /* --- [pagination] -------------------------------------------------------------------- */
 
+static folio_status pagination_key(const struct folio__cfg *c, const char *S, const char *k,
+                                   const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_server_config *s = ctx;
+    folio_status st;
+    int64_t n = 0;
+    int e = 0;
+    if (strcmp(k, "default_per_page") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
+            s->default_per_page = (int)n;
+    } else if (strcmp(k, "max_per_page") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
+            s->max_per_page = (int)n;
+    } else if (strcmp(k, "count") == 0) {
+        if ((st = folio__cfg_enum(c, v, S, k, folio__cfg_count_names, 3, &e)) == FOLIO_OK)
+            s->default_count = folio__cfg_count_values[e];
+    } else if (strcmp(k, "count_limit") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, INT64_C(1) << 40, &n)) == FOLIO_OK)
+            s->count_limit = n;
+    } else if (strcmp(k, "max_offset") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 0, INT64_C(1) << 50, &n)) == FOLIO_OK)
+            s->max_offset = n;
+    } else { /* hybrid */
+        st = folio__cfg_bool(c, v, S, k, &s->hybrid);
+    }
+    return st;
+}
+
 static folio_status section_pagination(const struct folio__cfg *c,
                                        const struct folio_toml_value *t,
                                        struct folio_config *cfg)
@@ -179,37 +208,9 @@ static folio_status section_pagination(const struct folio__cfg *c,
                                         "count_limit",      "max_offset",   "hybrid", NULL};
     static const char S[] = "[pagination]";
     struct folio_server_config *s = &cfg->server;
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        folio_status st;
-        int64_t n = 0;
-        int e = 0;
-        if (k == NULL) {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        } else if (strcmp(k, "default_per_page") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
-                s->default_per_page = (int)n;
-        } else if (strcmp(k, "max_per_page") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
-                s->max_per_page = (int)n;
-        } else if (strcmp(k, "count") == 0) {
-            if ((st = folio__cfg_enum(c, v, S, k, folio__cfg_count_names, 3, &e)) == FOLIO_OK)
-                s->default_count = folio__cfg_count_values[e];
-        } else if (strcmp(k, "count_limit") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, INT64_C(1) << 40, &n)) == FOLIO_OK)
-                s->count_limit = n;
-        } else if (strcmp(k, "max_offset") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 0, INT64_C(1) << 50, &n)) == FOLIO_OK)
-                s->max_offset = n;
-        } else if (strcmp(k, "hybrid") == 0) {
-            st = folio__cfg_bool(c, v, S, k, &s->hybrid);
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        }
-        if (st != FOLIO_OK)
-            return st;
-    }
+    folio_status st = folio__cfg_keys(c, t, S, known, pagination_key, s);
+    if (st != FOLIO_OK)
+        return st;
     if (s->default_per_page > s->max_per_page) {
         const struct folio_toml_value *d = folio_toml_table_get(t, "default_per_page");
         const struct folio_toml_value *m = folio_toml_table_get(t, "max_per_page");
@@ -222,108 +223,91 @@ static folio_status section_pagination(const struct folio__cfg *c,
 
 /* --- [api], [files] ------------------------------------------------------------------ */
 
+static folio_status api_auto(const struct folio__cfg *c, const char *S, const char *k,
+                             const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_config *cfg = ctx;
+    cfg->api_auto_given = true;
+    return folio__cfg_bool(c, v, S, k, &cfg->server.auto_endpoints);
+}
+
+static folio_status files_root(const struct folio__cfg *c, const char *S, const char *k,
+                               const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_config *cfg = ctx;
+    folio_status st = folio__cfg_path(c, v, S, k, &cfg->files_root);
+    if (st != FOLIO_OK)
+        return st;
+    struct stat sb;
+    if (stat(cfg->files_root, &sb) != 0)
+        return folio__cfg_fail_at(c, v, S, k, "cannot use %s: %s", cfg->files_root,
+                                  strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return folio__cfg_fail_at(c, v, S, k, "%s is not a directory", cfg->files_root);
+    size_t len = strlen(cfg->files_root);
+    if (len >= sizeof cfg->server.files_root)
+        return folio__cfg_fail_at(c, v, S, k, "the path is too long");
+    memcpy(cfg->server.files_root, cfg->files_root, len + 1);
+    return FOLIO_OK;
+}
+
 static folio_status section_api(const struct folio__cfg *c, const struct folio_toml_value *t,
                                 struct folio_config *cfg)
 {
     static const char *const known[] = {"auto", NULL};
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        folio_status st;
-        if (k != NULL && strcmp(k, "auto") == 0) {
-            st = folio__cfg_bool(c, folio_toml_table_value(t, i), "[api]", k,
-                                 &cfg->server.auto_endpoints);
-            cfg->api_auto_given = true;
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, "[api]", known);
-        }
-        if (st != FOLIO_OK)
-            return st;
-    }
-    return FOLIO_OK;
+    return folio__cfg_keys(c, t, "[api]", known, api_auto, cfg);
 }
 
 static folio_status section_files(const struct folio__cfg *c, const struct folio_toml_value *t,
                                   struct folio_config *cfg)
 {
     static const char *const known[] = {"root", NULL};
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        if (k == NULL || strcmp(k, "root") != 0)
-            return folio__cfg_unknown_key(c, t, i, "[files]", known);
-        folio_status st = folio__cfg_path(c, v, "[files]", k, &cfg->files_root);
-        if (st != FOLIO_OK)
-            return st;
-        struct stat sb;
-        if (stat(cfg->files_root, &sb) != 0)
-            return folio__cfg_fail_at(c, v, "[files]", k, "cannot use %s: %s",
-                                      cfg->files_root, strerror(errno));
-        if (!S_ISDIR(sb.st_mode))
-            return folio__cfg_fail_at(c, v, "[files]", k, "%s is not a directory",
-                                      cfg->files_root);
-        size_t len = strlen(cfg->files_root);
-        if (len >= sizeof cfg->server.files_root)
-            return folio__cfg_fail_at(c, v, "[files]", k, "the path is too long");
-        memcpy(cfg->server.files_root, cfg->files_root, len + 1);
-    }
-    return FOLIO_OK;
+    return folio__cfg_keys(c, t, "[files]", known, files_root, cfg);
 }
 
 /* --- the document -------------------------------------------------------------------- */
 
+/* The sections, each read by one function; [[endpoint]] is an array of tables. */
+static const struct section {
+    const char *name;
+    folio_status (*read)(const struct folio__cfg *c, const struct folio_toml_value *t,
+                         struct folio_config *cfg);
+} sections[] = {
+    {"server", section_server},         {"database", section_database},
+    {"pagination", section_pagination}, {"cursor", folio__cfg_cursor},
+    {"api", section_api},               {"files", section_files},
+    {"rate_limit", folio__cfg_rate_limit}, {"cors", folio__cfg_cors},
+    {"log", folio__cfg_log},            {"prefetch", folio__cfg_prefetch},
+    {"endpoint", folio__cfg_endpoint_list},
+};
+
 static folio_status load_root(const struct folio__cfg *c, struct folio_config *cfg)
 {
-    static const char *const known[] = {"server",     "database", "pagination", "cursor",
-                                        "api",        "files",    "rate_limit", "cors",
-                                        "log",        "prefetch", "endpoint",   NULL};
+    const size_t nsections = sizeof sections / sizeof sections[0];
     const struct folio_toml_value *root = folio_toml_root(cfg->doc);
     for (size_t i = 0; i < folio_toml_table_count(root); i++) {
         const char *k = folio__cfg_key(root, i);
         const struct folio_toml_value *v = folio_toml_table_value(root, i);
         char section[80];
         snprintf(section, sizeof section, "[%.60s]", k ? k : "");
-        folio_status st;
-        if (k != NULL && strcmp(k, "endpoint") == 0) {
-            if ((st = folio__cfg_endpoint_list(c, v, cfg)) != FOLIO_OK)
-                return st;
-            continue;
-        }
-        bool is_known = false;
-        for (size_t j = 0; k != NULL && known[j] != NULL; j++)
-            is_known = is_known || strcmp(k, known[j]) == 0;
+        size_t j = 0;
+        while (k != NULL && j < nsections && strcmp(k, sections[j].name) != 0)
+            j++;
+        bool known = k != NULL && j < nsections;
         uint32_t line = folio_toml_table_key_line(root, i);
         uint32_t col = folio_toml_table_key_column(root, i);
-        if (!is_known && folio_toml_type(v) == FOLIO_TOML_TABLE)
+        if (!known && folio_toml_type(v) == FOLIO_TOML_TABLE)
             return folio__cfg_fail(c, line, col, section, NULL,
                                    "unknown section (the sections are [server], [database], "
                                    "[pagination], [cursor], [api], [files], [rate_limit], "
                                    "[cors], [log], [prefetch] and [[endpoint]])");
-        if (!is_known)
+        if (!known)
             return folio__cfg_fail(c, line, col, k ? k : "", NULL,
                                    "unknown key at the top level (settings belong in a "
                                    "section such as [server])");
-        if (folio_toml_type(v) != FOLIO_TOML_TABLE)
+        if (strcmp(k, "endpoint") != 0 && folio_toml_type(v) != FOLIO_TOML_TABLE)
             return folio__cfg_fail_at(c, v, section, NULL, "expected a table, got a value");
-        if (strcmp(k, "server") == 0)
-            st = section_server(c, v, cfg);
-        else if (strcmp(k, "database") == 0)
-            st = section_database(c, v, cfg);
-        else if (strcmp(k, "pagination") == 0)
-            st = section_pagination(c, v, cfg);
-        else if (strcmp(k, "cursor") == 0)
-            st = folio__cfg_cursor(c, v, cfg);
-        else if (strcmp(k, "api") == 0)
-            st = section_api(c, v, cfg);
-        else if (strcmp(k, "rate_limit") == 0)
-            st = folio__cfg_rate_limit(c, v, cfg);
-        else if (strcmp(k, "cors") == 0)
-            st = folio__cfg_cors(c, v, cfg);
-        else if (strcmp(k, "log") == 0)
-            st = folio__cfg_log(c, v, cfg);
-        else if (strcmp(k, "prefetch") == 0)
-            st = folio__cfg_prefetch(c, v, cfg);
-        else
-            st = section_files(c, v, cfg);
+        folio_status st = sections[j].read(c, v, cfg);
         if (st != FOLIO_OK)
             return st;
     }

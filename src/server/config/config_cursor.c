@@ -77,36 +77,39 @@ static folio_status read_key_env(const struct folio__cfg *c, const struct folio_
     return FOLIO_OK;
 }
 
+static folio_status key_entry(const struct folio__cfg *c, const char *S, const char *k,
+                              const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_config_key *key = ctx;
+    folio_status st;
+    int64_t n;
+    if (strcmp(k, "id") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, 255, &n)) == FOLIO_OK)
+            key->id = (uint8_t)n;
+    } else if (strcmp(k, "secret_file") == 0) {
+        st = folio__cfg_path(c, v, S, k, &key->secret_file);
+    } else { /* secret_env */
+        st = folio__cfg_string(c, v, S, k, false, &key->secret_env);
+    }
+    return st;
+}
+
 /* One [[cursor.keys]] table: checked, its secret read and added to the keyring. */
 static folio_status one_key(const struct folio__cfg *c, const struct folio_toml_value *t,
                             struct folio_config *cfg)
 {
     static const char *const known[] = {"id", "secret_file", "secret_env", NULL};
     struct folio_config_key *key = &cfg->keys[cfg->nkeys];
-    const struct folio_toml_value *id_at = NULL, *file_at = NULL, *env_at = NULL;
     folio_status st = folio__cfg_table(c, t, K, NULL);
-    for (size_t i = 0; st == FOLIO_OK && i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        int64_t n;
-        if (k != NULL && strcmp(k, "id") == 0) {
-            id_at = v;
-            if ((st = folio__cfg_int(c, v, K, k, 1, 255, &n)) == FOLIO_OK)
-                key->id = (uint8_t)n;
-        } else if (k != NULL && strcmp(k, "secret_file") == 0) {
-            file_at = v;
-            st = folio__cfg_path(c, v, K, k, &key->secret_file);
-        } else if (k != NULL && strcmp(k, "secret_env") == 0) {
-            env_at = v;
-            st = folio__cfg_string(c, v, K, k, false, &key->secret_env);
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, K, known);
-        }
-    }
+    if (st == FOLIO_OK)
+        st = folio__cfg_keys(c, t, K, known, key_entry, key);
     /* Count the entry now so that folio_config_clear() frees what it holds. */
     cfg->nkeys++;
     if (st != FOLIO_OK)
         return st;
+    const struct folio_toml_value *id_at = folio_toml_table_get(t, "id");
+    const struct folio_toml_value *file_at = folio_toml_table_get(t, "secret_file");
+    const struct folio_toml_value *env_at = folio_toml_table_get(t, "secret_env");
     if (id_at == NULL)
         return folio__cfg_fail_at(c, t, K, "id", "missing (an integer from 1 to 255)");
     if (file_at != NULL && env_at != NULL)
@@ -129,41 +132,40 @@ static folio_status one_key(const struct folio__cfg *c, const struct folio_toml_
     return st;
 }
 
+static folio_status cursor_key(const struct folio__cfg *c, const char *S, const char *k,
+                               const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_config *cfg = ctx;
+    folio_status st = FOLIO_OK;
+    int64_t n;
+    if (strcmp(k, "ttl") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 0, FOLIO_CONFIG_MAX_TTL, &n)) == FOLIO_OK)
+            cfg->server.cursor_ttl = (uint64_t)n;
+    } else if (strcmp(k, "encrypt") == 0) {
+        st = folio__cfg_bool(c, v, S, k, &cfg->encrypt);
+    } else if (folio_toml_type(v) != FOLIO_TOML_ARRAY) { /* keys */
+        st = folio__cfg_fail_at(c, v, S, k,
+                                "expected an array of tables: write each key as a "
+                                "[[cursor.keys]] table");
+    }
+    return st;
+}
+
 folio_status folio__cfg_cursor(const struct folio__cfg *c, const struct folio_toml_value *t,
                                struct folio_config *cfg)
 {
     static const char *const known[] = {"ttl", "encrypt", "keys", NULL};
-    static const char S[] = "[cursor]";
-    const struct folio_toml_value *keys = NULL;
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        folio_status st = FOLIO_OK;
-        int64_t n;
-        if (k != NULL && strcmp(k, "ttl") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 0, FOLIO_CONFIG_MAX_TTL, &n)) == FOLIO_OK)
-                cfg->server.cursor_ttl = (uint64_t)n;
-        } else if (k != NULL && strcmp(k, "encrypt") == 0) {
-            st = folio__cfg_bool(c, v, S, k, &cfg->encrypt);
-        } else if (k != NULL && strcmp(k, "keys") == 0) {
-            if (folio_toml_type(v) != FOLIO_TOML_ARRAY)
-                st = folio__cfg_fail_at(c, v, S, k,
-                                        "expected an array of tables: write each key as a "
-                                        "[[cursor.keys]] table");
-            keys = v;
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        }
-        if (st != FOLIO_OK)
-            return st;
-    }
-    /* The keys after the loop: `encrypt` may be written below them. */
+    folio_status st = folio__cfg_keys(c, t, "[cursor]", known, cursor_key, cfg);
+    if (st != FOLIO_OK)
+        return st;
+    /* The keys after the walk: `encrypt` may be written below them. */
+    const struct folio_toml_value *keys = folio_toml_table_get(t, "keys");
     folio_keyring_init(&cfg->keyring, cfg->encrypt);
     for (size_t i = 0; i < folio_toml_array_len(keys); i++) {
         const struct folio_toml_value *e = folio_toml_array_at(keys, i);
         if (cfg->nkeys == FOLIO_KEYRING_MAX)
             return folio__cfg_fail_at(c, e, K, NULL, "at most %d keys", FOLIO_KEYRING_MAX);
-        folio_status st = one_key(c, e, cfg);
+        st = one_key(c, e, cfg);
         if (st != FOLIO_OK)
             return st;
     }

@@ -47,6 +47,63 @@ static const char *path_problem(const char *p)
     return NULL;
 }
 
+static folio_status endpoint_key(const struct folio__cfg *c, const char *S, const char *k,
+                                 const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_config_endpoint *ep = ctx;
+    folio_status st;
+    int64_t n;
+    int e;
+    if (strcmp(k, "path") == 0) {
+        st = folio__cfg_string(c, v, S, k, false, &ep->path);
+    } else if (strcmp(k, "table") == 0) {
+        st = folio__cfg_string(c, v, S, k, false, &ep->table);
+    } else if (strcmp(k, "name") == 0) {
+        st = folio__cfg_string(c, v, S, k, false, &ep->name);
+    } else if (strcmp(k, "columns") == 0) {
+        ep->columns = v;
+        st = folio__cfg_string_list(c, v, S, k, false);
+    } else if (strcmp(k, "sortable") == 0) {
+        ep->sortable = v;
+        st = folio__cfg_string_list(c, v, S, k, true);
+    } else if (strcmp(k, "filterable") == 0) {
+        ep->filterable = v;
+        st = folio__cfg_string_list(c, v, S, k, true);
+    } else if (strcmp(k, "default_sort") == 0) {
+        st = folio__cfg_string(c, v, S, k, true, &ep->default_sort);
+    } else if (strcmp(k, "modes") == 0) {
+        st = folio__cfg_string_list(c, v, S, k, false);
+        ep->modes = 0;
+        for (size_t m = 0; st == FOLIO_OK && m < folio_toml_array_len(v); m++) {
+            const struct folio_toml_value *mv = folio_toml_array_at(v, m);
+            if ((st = folio__cfg_enum(c, mv, S, k, mode_names, 2, &e)) == FOLIO_OK)
+                ep->modes |= e == 0 ? FOLIO_ALLOW_OFFSET : FOLIO_ALLOW_KEYSET;
+        }
+    } else if (strcmp(k, "default_per_page") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
+            ep->default_per_page = (int)n;
+    } else if (strcmp(k, "max_per_page") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
+            ep->max_per_page = (int)n;
+    } else if (strcmp(k, "count") == 0) {
+        if ((st = folio__cfg_enum(c, v, S, k, folio__cfg_count_names, 3, &e)) == FOLIO_OK)
+            ep->count = folio__cfg_count_values[e];
+    } else if (strcmp(k, "style") == 0) {
+        if ((st = folio__cfg_enum(c, v, S, k, folio__cfg_style_names, 4, &e)) == FOLIO_OK)
+            ep->style = (enum folio_style)e;
+    } else if (strcmp(k, "prefetch") == 0) {
+        bool b = false;
+        if ((st = folio__cfg_bool(c, v, S, k, &b)) == FOLIO_OK)
+            ep->prefetch = b;
+    } else if (strcmp(k, "rate") == 0) {
+        st = folio__cfg_number(c, v, S, k, 0, FOLIO_CONFIG_MAX_RATE, &ep->rate);
+    } else { /* burst */
+        if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_CONFIG_MAX_BURST, &n)) == FOLIO_OK)
+            ep->burst = (unsigned)n;
+    }
+    return st;
+}
+
 static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_toml_value *t,
                                  struct folio_config *cfg)
 {
@@ -66,66 +123,7 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
     ep->count = FOLIO_COUNT_DEFAULT;
     ep->style = FOLIO_STYLE_FOLIO;
     ep->prefetch = -1;
-    const struct folio_toml_value *path_at = NULL;
-    for (size_t i = 0; st == FOLIO_OK && i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        int64_t n;
-        int e;
-        if (k == NULL) {
-            st = folio__cfg_unknown_key(c, t, i, E, known);
-        } else if (strcmp(k, "path") == 0) {
-            path_at = v;
-            st = folio__cfg_string(c, v, E, k, false, &ep->path);
-        } else if (strcmp(k, "table") == 0) {
-            st = folio__cfg_string(c, v, E, k, false, &ep->table);
-        } else if (strcmp(k, "name") == 0) {
-            st = folio__cfg_string(c, v, E, k, false, &ep->name);
-        } else if (strcmp(k, "columns") == 0) {
-            ep->columns = v;
-            st = folio__cfg_string_list(c, v, E, k, false);
-        } else if (strcmp(k, "sortable") == 0) {
-            ep->sortable = v;
-            st = folio__cfg_string_list(c, v, E, k, true);
-        } else if (strcmp(k, "filterable") == 0) {
-            ep->filterable = v;
-            st = folio__cfg_string_list(c, v, E, k, true);
-        } else if (strcmp(k, "default_sort") == 0) {
-            st = folio__cfg_string(c, v, E, k, true, &ep->default_sort);
-        } else if (strcmp(k, "modes") == 0) {
-            st = folio__cfg_string_list(c, v, E, k, false);
-            ep->modes = 0;
-            for (size_t m = 0; st == FOLIO_OK && m < folio_toml_array_len(v); m++) {
-                const struct folio_toml_value *mv = folio_toml_array_at(v, m);
-                if ((st = folio__cfg_enum(c, mv, E, k, mode_names, 2, &e)) == FOLIO_OK)
-                    ep->modes |= e == 0 ? FOLIO_ALLOW_OFFSET : FOLIO_ALLOW_KEYSET;
-            }
-        } else if (strcmp(k, "default_per_page") == 0) {
-            if ((st = folio__cfg_int(c, v, E, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
-                ep->default_per_page = (int)n;
-        } else if (strcmp(k, "max_per_page") == 0) {
-            if ((st = folio__cfg_int(c, v, E, k, 1, FOLIO_MAX_PER_PAGE, &n)) == FOLIO_OK)
-                ep->max_per_page = (int)n;
-        } else if (strcmp(k, "count") == 0) {
-            if ((st = folio__cfg_enum(c, v, E, k, folio__cfg_count_names, 3, &e)) == FOLIO_OK)
-                ep->count = folio__cfg_count_values[e];
-        } else if (strcmp(k, "style") == 0) {
-            if ((st = folio__cfg_enum(c, v, E, k, folio__cfg_style_names, 4, &e)) == FOLIO_OK)
-                ep->style = (enum folio_style)e;
-        } else if (strcmp(k, "prefetch") == 0) {
-            bool b = false;
-            if ((st = folio__cfg_bool(c, v, E, k, &b)) == FOLIO_OK)
-                ep->prefetch = b;
-        } else if (strcmp(k, "rate") == 0) {
-            st = folio__cfg_number(c, v, E, k, 0, FOLIO_CONFIG_MAX_RATE, &ep->rate);
-        } else if (strcmp(k, "burst") == 0) {
-            if ((st = folio__cfg_int(c, v, E, k, 1, FOLIO_CONFIG_MAX_BURST, &n)) == FOLIO_OK)
-                ep->burst = (unsigned)n;
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, E, known);
-        }
-    }
-    if (st != FOLIO_OK)
+    if ((st = folio__cfg_keys(c, t, E, known, endpoint_key, ep)) != FOLIO_OK)
         return st;
     if (ep->path == NULL)
         return folio__cfg_fail_at(c, t, E, "path", "missing (where to serve it, e.g. "
@@ -136,6 +134,7 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
         return folio__cfg_fail_at(c, folio_toml_table_get(t, "burst"), E, "burst",
                                   "has no effect without the endpoint's own rate (the "
                                   "[rate_limit] burst goes with the [rate_limit] rate)");
+    const struct folio_toml_value *path_at = folio_toml_table_get(t, "path");
     const char *why = path_problem(ep->path);
     if (why != NULL)
         return folio__cfg_fail_at(c, path_at, E, "path", "\"%.64s\" %s", ep->path, why);

@@ -36,6 +36,17 @@ folio_status folio__cfg_unknown_key(const struct folio__cfg *c, const struct fol
                                     size_t i, const char *section,
                                     const char *const *known);
 
+/* One known key of a section: `section` and `key` for messages, its value `v`. */
+typedef folio_status folio__cfg_key_fn(const struct folio__cfg *c, const char *section,
+                                       const char *key, const struct folio_toml_value *v,
+                                       void *ctx);
+/* Walk the keys of table `t` in order: each one listed in `known` (NULL-ended) goes to
+ * `fn` (so `fn` needs no catch-all), any other is an unknown key (as above). Stops at, and
+ * returns, the first error. */
+folio_status folio__cfg_keys(const struct folio__cfg *c, const struct folio_toml_value *t,
+                             const char *section, const char *const *known,
+                             folio__cfg_key_fn *fn, void *ctx);
+
 /* Typed readers: FOLIO_OK with *out set, or FOLIO_ECONFIG. */
 folio_status folio__cfg_int(const struct folio__cfg *c, const struct folio_toml_value *v,
                             const char *section, const char *key, int64_t min, int64_t max,

@@ -122,36 +122,37 @@ static folio_status trusted_proxies(const struct folio__cfg *c, const struct fol
     return FOLIO_OK;
 }
 
+static folio_status rate_limit_key(const struct folio__cfg *c, const char *S, const char *k,
+                                   const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_config *cfg = ctx;
+    struct folio_server_config *s = &cfg->server;
+    folio_status st;
+    int64_t n = 0;
+    if (strcmp(k, "rate") == 0) {
+        st = folio__cfg_number(c, v, S, k, 0, MAX_RATE, &s->rate);
+    } else if (strcmp(k, "burst") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, MAX_BURST, &n)) == FOLIO_OK)
+            s->burst = (unsigned)n;
+        cfg->burst_given = true;
+    } else if (strcmp(k, "clients") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, MAX_CLIENTS, &n)) == FOLIO_OK)
+            s->rate_clients = (size_t)n;
+    } else { /* trusted_proxies */
+        st = trusted_proxies(c, v, s);
+    }
+    return st;
+}
+
 folio_status folio__cfg_rate_limit(const struct folio__cfg *c, const struct folio_toml_value *t,
                                    struct folio_config *cfg)
 {
     static const char *const known[] = {"rate", "burst", "clients", "trusted_proxies", NULL};
     static const char S[] = "[rate_limit]";
     struct folio_server_config *s = &cfg->server;
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        folio_status st;
-        int64_t n = 0;
-        if (k == NULL) {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        } else if (strcmp(k, "rate") == 0) {
-            st = folio__cfg_number(c, v, S, k, 0, MAX_RATE, &s->rate);
-        } else if (strcmp(k, "burst") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, MAX_BURST, &n)) == FOLIO_OK)
-                s->burst = (unsigned)n;
-            cfg->burst_given = true;
-        } else if (strcmp(k, "clients") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, MAX_CLIENTS, &n)) == FOLIO_OK)
-                s->rate_clients = (size_t)n;
-        } else if (strcmp(k, "trusted_proxies") == 0) {
-            st = trusted_proxies(c, v, s);
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        }
-        if (st != FOLIO_OK)
-            return st;
-    }
+    folio_status st = folio__cfg_keys(c, t, S, known, rate_limit_key, cfg);
+    if (st != FOLIO_OK)
+        return st;
     if (cfg->burst_given && s->rate == 0)
         return folio__cfg_fail_at(c, folio_toml_table_get(t, "burst"), S, "burst",
                                   "has no effect while rate is 0 (no limit); set rate too");
@@ -162,135 +163,125 @@ folio_status folio__cfg_rate_limit(const struct folio__cfg *c, const struct foli
 
 /* --- [cors] -------------------------------------------------------------------------- */
 
+static folio_status cors_origins(const struct folio__cfg *c, const char *S, const char *K,
+                                 const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_server_config *s = ctx;
+    folio_status st = folio__cfg_string_list(c, v, S, K, true);
+    if (st != FOLIO_OK)
+        return st;
+    size_t n = folio_toml_array_len(v);
+    size_t cap = sizeof s->cors_origins / sizeof s->cors_origins[0];
+    if (n > cap)
+        return folio__cfg_fail_at(c, v, S, K, "lists %zu origins; at most %zu", n, cap);
+    for (size_t j = 0; j < n; j++) {
+        const struct folio_toml_value *e = folio_toml_array_at(v, j);
+        const char *o = "";
+        (void)folio_toml_string(e, &o, NULL);
+        const char *why = folio_config_origin_problem(o);
+        if (why != NULL)
+            return folio__cfg_fail_at(c, e, S, K,
+                                      "\"%.64s\" %s (an origin is \"scheme://host[:port]\", "
+                                      "e.g. \"https://app.example\")",
+                                      o, why);
+        if (strcmp(o, "*") == 0 && n > 1)
+            return folio__cfg_fail_at(c, e, S, K, "\"*\" allows every origin: list it alone");
+        snprintf(s->cors_origins[j], sizeof s->cors_origins[j], "%s", o);
+    }
+    s->ncors_origins = n;
+    return FOLIO_OK;
+}
+
 folio_status folio__cfg_cors(const struct folio__cfg *c, const struct folio_toml_value *t,
                              struct folio_config *cfg)
 {
     static const char *const known[] = {"origins", NULL};
-    static const char S[] = "[cors]", K[] = "origins";
-    struct folio_server_config *s = &cfg->server;
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        if (k == NULL || strcmp(k, K) != 0)
-            return folio__cfg_unknown_key(c, t, i, S, known);
-        folio_status st = folio__cfg_string_list(c, v, S, K, true);
-        if (st != FOLIO_OK)
-            return st;
-        size_t n = folio_toml_array_len(v);
-        size_t cap = sizeof s->cors_origins / sizeof s->cors_origins[0];
-        if (n > cap)
-            return folio__cfg_fail_at(c, v, S, K, "lists %zu origins; at most %zu", n, cap);
-        for (size_t j = 0; j < n; j++) {
-            const struct folio_toml_value *e = folio_toml_array_at(v, j);
-            const char *o = "";
-            (void)folio_toml_string(e, &o, NULL);
-            const char *why = folio_config_origin_problem(o);
-            if (why != NULL)
-                return folio__cfg_fail_at(c, e, S, K,
-                                          "\"%.64s\" %s (an origin is \"scheme://host[:port]\", "
-                                          "e.g. \"https://app.example\")",
-                                          o, why);
-            if (strcmp(o, "*") == 0 && n > 1)
-                return folio__cfg_fail_at(c, e, S, K,
-                                          "\"*\" allows every origin: list it alone");
-            snprintf(s->cors_origins[j], sizeof s->cors_origins[j], "%s", o);
-        }
-        s->ncors_origins = n;
-    }
-    return FOLIO_OK;
+    return folio__cfg_keys(c, t, "[cors]", known, cors_origins, &cfg->server);
 }
 
 /* --- [log] --------------------------------------------------------------------------- */
+
+static folio_status log_access(const struct folio__cfg *c, const char *S, const char *K,
+                               const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_server_config *s = ctx;
+    const char *text;
+    folio_status st = folio__cfg_string(c, v, S, K, true, &text);
+    if (st != FOLIO_OK)
+        return st;
+    if (text[0] == '\0' || strcmp(text, "-") == 0) {
+        snprintf(s->access_log, sizeof s->access_log, "%s", text);
+        return FOLIO_OK;
+    }
+    char *path = NULL;
+    if ((st = folio__cfg_path(c, v, S, K, &path)) != FOLIO_OK)
+        return st;
+    size_t len = strlen(path);
+    struct stat sb;
+    if (len >= sizeof s->access_log) {
+        st = folio__cfg_fail_at(c, v, S, K, "the path is too long");
+    } else if (stat(path, &sb) == 0) {
+        if (S_ISDIR(sb.st_mode))
+            st = folio__cfg_fail_at(c, v, S, K, "%s is a directory", path);
+    } else if (errno != ENOENT) {
+        st = folio__cfg_fail_at(c, v, S, K, "cannot use %s: %s", path, strerror(errno));
+    } else {
+        /* The file is created when serve starts; its directory must exist now. */
+        char *slash = strrchr(path, '/');
+        int e = 0;
+        if (slash != NULL && slash != path) {
+            *slash = '\0';
+            e = stat(path, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+            *slash = '/';
+        }
+        if (e != 0)
+            st = folio__cfg_fail_at(c, v, S, K, "cannot create %s: its directory %s%s", path,
+                                    e == ENOENT ? "does not exist" : "is unusable: ",
+                                    e == ENOENT ? "" : strerror(e));
+    }
+    if (st == FOLIO_OK)
+        memcpy(s->access_log, path, len + 1);
+    folio_free(path);
+    return st;
+}
 
 folio_status folio__cfg_log(const struct folio__cfg *c, const struct folio_toml_value *t,
                             struct folio_config *cfg)
 {
     static const char *const known[] = {"access", NULL};
-    static const char S[] = "[log]", K[] = "access";
-    struct folio_server_config *s = &cfg->server;
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        if (k == NULL || strcmp(k, K) != 0)
-            return folio__cfg_unknown_key(c, t, i, S, known);
-        const char *text;
-        folio_status st = folio__cfg_string(c, v, S, K, true, &text);
-        if (st != FOLIO_OK)
-            return st;
-        if (text[0] == '\0' || strcmp(text, "-") == 0) {
-            snprintf(s->access_log, sizeof s->access_log, "%s", text);
-            continue;
-        }
-        char *path = NULL;
-        if ((st = folio__cfg_path(c, v, S, K, &path)) != FOLIO_OK)
-            return st;
-        size_t len = strlen(path);
-        struct stat sb;
-        if (len >= sizeof s->access_log) {
-            st = folio__cfg_fail_at(c, v, S, K, "the path is too long");
-        } else if (stat(path, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode))
-                st = folio__cfg_fail_at(c, v, S, K, "%s is a directory", path);
-        } else if (errno != ENOENT) {
-            st = folio__cfg_fail_at(c, v, S, K, "cannot use %s: %s", path, strerror(errno));
-        } else {
-            /* The file is created when serve starts; its directory must exist now. */
-            char *slash = strrchr(path, '/');
-            int e = 0;
-            if (slash != NULL && slash != path) {
-                *slash = '\0';
-                e = stat(path, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
-                *slash = '/';
-            }
-            if (e != 0)
-                st = folio__cfg_fail_at(c, v, S, K, "cannot create %s: its directory %s%s",
-                                        path, e == ENOENT ? "does not exist" : "is unusable: ",
-                                        e == ENOENT ? "" : strerror(e));
-        }
-        if (st == FOLIO_OK)
-            memcpy(s->access_log, path, len + 1);
-        folio_free(path);
-        if (st != FOLIO_OK)
-            return st;
-    }
-    return FOLIO_OK;
+    return folio__cfg_keys(c, t, "[log]", known, log_access, &cfg->server);
 }
 
 /* --- [prefetch] ---------------------------------------------------------------------- */
+
+static folio_status prefetch_key(const struct folio__cfg *c, const char *S, const char *k,
+                                 const struct folio_toml_value *v, void *ctx)
+{
+    struct folio_server_config *s = ctx;
+    folio_status st;
+    int64_t n = 0;
+    if (strcmp(k, "enabled") == 0) {
+        st = folio__cfg_bool(c, v, S, k, &s->prefetch);
+    } else if (strcmp(k, "threads") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, 64, &n)) == FOLIO_OK)
+            s->prefetch_threads = (unsigned)n;
+    } else if (strcmp(k, "queue") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
+            s->prefetch_queue = (unsigned)n;
+    } else if (strcmp(k, "cache_bytes") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 65536, INT64_C(1) << 40, &n)) == FOLIO_OK)
+            s->cache_bytes = (size_t)n;
+    } else { /* ttl */
+        if ((st = folio__cfg_int(c, v, S, k, 1, 86400, &n)) == FOLIO_OK)
+            s->cache_ttl_ms = (unsigned)n * 1000u;
+    }
+    return st;
+}
 
 folio_status folio__cfg_prefetch(const struct folio__cfg *c, const struct folio_toml_value *t,
                                  struct folio_config *cfg)
 {
     static const char *const known[] = {"enabled", "threads", "queue", "cache_bytes", "ttl",
                                         NULL};
-    static const char S[] = "[prefetch]";
-    struct folio_server_config *s = &cfg->server;
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        folio_status st;
-        int64_t n = 0;
-        if (k == NULL) {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        } else if (strcmp(k, "enabled") == 0) {
-            st = folio__cfg_bool(c, v, S, k, &s->prefetch);
-        } else if (strcmp(k, "threads") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, 64, &n)) == FOLIO_OK)
-                s->prefetch_threads = (unsigned)n;
-        } else if (strcmp(k, "queue") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
-                s->prefetch_queue = (unsigned)n;
-        } else if (strcmp(k, "cache_bytes") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 65536, INT64_C(1) << 40, &n)) == FOLIO_OK)
-                s->cache_bytes = (size_t)n;
-        } else if (strcmp(k, "ttl") == 0) {
-            if ((st = folio__cfg_int(c, v, S, k, 1, 86400, &n)) == FOLIO_OK)
-                s->cache_ttl_ms = (unsigned)n * 1000u;
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        }
-        if (st != FOLIO_OK)
-            return st;
-    }
-    return FOLIO_OK;
+    return folio__cfg_keys(c, t, "[prefetch]", known, prefetch_key, &cfg->server);
 }

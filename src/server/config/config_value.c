@@ -133,6 +133,24 @@ folio_status folio__cfg_unknown_key(const struct folio__cfg *c, const struct fol
     return folio__cfg_fail(c, line, col, section, k, "unknown key");
 }
 
+folio_status folio__cfg_keys(const struct folio__cfg *c, const struct folio_toml_value *t,
+                             const char *section, const char *const *known,
+                             folio__cfg_key_fn *fn, void *ctx)
+{
+    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
+        const char *k = folio__cfg_key(t, i);
+        size_t j = 0;
+        while (k != NULL && known[j] != NULL && strcmp(k, known[j]) != 0)
+            j++;
+        folio_status st = k != NULL && known[j] != NULL
+                              ? fn(c, section, k, folio_toml_table_value(t, i), ctx)
+                              : folio__cfg_unknown_key(c, t, i, section, known);
+        if (st != FOLIO_OK)
+            return st;
+    }
+    return FOLIO_OK;
+}
+
 folio_status folio__cfg_int(const struct folio__cfg *c, const struct folio_toml_value *v,
                             const char *section, const char *key, int64_t min, int64_t max,
                             int64_t *out)
