@@ -1,6 +1,6 @@
 /* TOML 1.0.0 conformance: runs every case listed in toml-test/tests/files-toml-1.0.0.
  *
- * usage: toml_conformance SHARED_DIR      (SHARED_DIR holds toml-test/)
+ * usage: toml_conformance CORPUS_DIR      (CORPUS_DIR holds toml-test/, vendored in tests/conformance)
  *
  * valid/X.toml must parse to the tagged JSON in valid/X.json (tables are objects, arrays
  * are arrays, scalars are {"type": T, "value": "text"}); floats compare by value (sign of
@@ -388,7 +388,7 @@ static bool run_invalid(const char *dir, const char *name, struct failure *f)
 int main(int argc, char **argv)
 {
     if (argc != 2) {
-        fprintf(stderr, "usage: %s SHARED_DIR\n", argv[0]);
+        fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
         return 2;
     }
     char dir[4096], list[4096];
