@@ -54,8 +54,10 @@ struct folio_request {
 
 /* Parse `params[0..n)`. Statuses (with `err`: HTTP status, offending param, detail):
  *   FOLIO_EPARAM         a malformed value: not a decimal integer, trailing junk, sign,
- *                        overflow, per_page < 1, page < 1, offset < 0, empty cursor,
+ *                        overflow, per_page < 1, page < 1, offset < 0,
  *                        a parameter given twice; 400
+ *   FOLIO_ECURSOR_INVALID an empty after= or before= (as any other token that is not a
+ *                        cursor); 400
  *   FOLIO_ECONFLICT      page with offset, page/offset with after/before, after with
  *                        before, per_page with limit; 400
  *   FOLIO_EUNKNOWN_PARAM a parameter nobody accepts; 400

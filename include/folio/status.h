@@ -26,7 +26,9 @@
     X(FOLIO_ESYNTAX, 15, "syntax error")                                             \
     X(FOLIO_ECONFIG, 16, "configuration error")                                      \
     X(FOLIO_EBUSY, 17, "resource busy")                                              \
-    X(FOLIO_ELIMIT, 18, "limit exceeded")
+    X(FOLIO_ELIMIT, 18, "limit exceeded")                                            \
+    X(FOLIO_ETIMEOUT, 19, "time limit exceeded")                                     \
+    X(FOLIO_ENOTSORTABLE, 20, "column not sortable")
 
 typedef enum folio_status {
 #define FOLIO__STATUS_ENUM(name, num, text) name = num,

@@ -2,6 +2,7 @@
 #include "db.h"
 
 #include <string.h>
+#include <time.h>
 
 static folio_status index_columns(struct folio_table *t)
 {
@@ -118,28 +119,44 @@ void folio_db_end_read(folio_db_conn *c)
     c->db->ops->end_read(c);
 }
 
+void folio_db_deadline(folio_db_conn *c, uint64_t deadline_ms)
+{
+    c->db->ops->deadline(c, deadline_ms);
+}
+
+uint64_t folio_db_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 folio_status folio_db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
                               struct folio_buf *out)
 {
     return c->db->ops->explain(c, sql, sql_len, out);
 }
 
+void folio_table_clear(struct folio_table *tb)
+{
+    for (size_t i = 0; tb->cols != NULL && i < tb->ncols_all; i++) {
+        folio_free(tb->cols[i].name);
+        folio_free(tb->cols[i].sql);
+        folio_free(tb->cols[i].decl_type);
+    }
+    folio_free(tb->cols);
+    folio_free(tb->names);
+    folio_free(tb->sqls);
+    folio_free(tb->not_null);
+    folio_free(tb->name);
+    folio_free(tb->sql);
+    memset(tb, 0, sizeof *tb);
+}
+
 void folio_schema_clear(struct folio_schema *s)
 {
-    for (size_t t = 0; t < s->ntables; t++) {
-        struct folio_table *tb = &s->tables[t];
-        for (size_t i = 0; i < tb->ncols_all; i++) {
-            folio_free(tb->cols[i].name);
-            folio_free(tb->cols[i].sql);
-            folio_free(tb->cols[i].decl_type);
-        }
-        folio_free(tb->cols);
-        folio_free(tb->names);
-        folio_free(tb->sqls);
-        folio_free(tb->not_null);
-        folio_free(tb->name);
-        folio_free(tb->sql);
-    }
+    for (size_t t = 0; t < s->ntables; t++)
+        folio_table_clear(&s->tables[t]);
     folio_free(s->tables);
     s->tables = NULL;
     s->ntables = 0;

@@ -29,6 +29,8 @@ struct folio_column {
     char *decl_type; /* declared type ("INTEGER", "TEXT", "" when none) */
     bool not_null;
     bool hidden;     /* not a real column (the rowid tiebreaker); never shown */
+    bool index_lead; /* an index can serve ORDER BY this column: it is the first column of
+                        a (non-partial) index, or the rowid */
 };
 
 struct folio_table {
@@ -37,8 +39,12 @@ struct folio_table {
     size_t ncols;            /* visible columns */
     size_t ncols_all;        /* visible + hidden */
     struct folio_column *cols;
+    /* The unique tiebreaker, appended to every sort: a rowid alias (INTEGER PRIMARY KEY,
+     * as SQLite decides it); a WITHOUT ROWID table's declared key (NOT NULL by SQLite's
+     * rule); else the declared key followed by the hidden rowid column. Tables with no
+     * such key (every rowid name shadowed, no NOT NULL key) are not in the schema. */
     size_t npk;
-    int pk[FOLIO_SORT_MAX];  /* the unique tiebreaker columns, appended to every sort */
+    int pk[FOLIO_SORT_MAX];
     size_t npk_declared;
     int pk_declared[FOLIO_SORT_MAX]; /* the declared PRIMARY KEY: the default sort */
     /* The columns again as parallel arrays (ncols_all each), the shape the SQL builders
@@ -80,6 +86,7 @@ struct folio_db_ops {
     void (*end_read)(folio_db_conn *c);
     folio_status (*explain)(folio_db_conn *c, const char *sql, size_t sql_len,
                             struct folio_buf *out);
+    void (*deadline)(folio_db_conn *c, uint64_t deadline_ms);
     enum folio_param_style param_style;
 };
 
@@ -120,10 +127,19 @@ folio_status folio_db_data_version(folio_db_conn *c, uint64_t *out);
 /* A read transaction: every query until end_read sees one snapshot. */
 folio_status folio_db_begin_read(folio_db_conn *c);
 void folio_db_end_read(folio_db_conn *c);
+/* From now on, a query still running at `deadline_ms` (CLOCK_MONOTONIC milliseconds) is
+ * stopped and returns FOLIO_ETIMEOUT (err: HTTP 503); 0 removes the limit. Applies to
+ * every query of the connection until changed. */
+void folio_db_deadline(folio_db_conn *c, uint64_t deadline_ms);
+/* CLOCK_MONOTONIC in milliseconds, the clock of folio_db_deadline. */
+uint64_t folio_db_now_ms(void);
 /* The query plan of `sql`, one line per step joined by " | ". */
 folio_status folio_db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
                               struct folio_buf *out);
 
+/* Free what a table owns (its columns and names) and zero it; the struct itself is the
+ * caller's. */
+void folio_table_clear(struct folio_table *t);
 void folio_schema_clear(struct folio_schema *s);
 
 #endif

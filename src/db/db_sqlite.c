@@ -20,6 +20,7 @@ struct stmt_entry {
 struct sqlite_conn {
     struct folio_db_conn base;
     sqlite3 *h;
+    uint64_t deadline_ms; /* 0 = no limit; see folio_db_deadline */
     uint64_t clock;
     struct stmt_entry cache[STMT_CACHE_SLOTS];
 };
@@ -51,6 +52,22 @@ static void sq_close(folio_db *db)
     (void)db;
 }
 
+/* Every PROGRESS_OPS virtual machine steps SQLite asks whether to go on: a query past its
+ * deadline stops with SQLITE_INTERRUPT. A few thousand steps take microseconds, so the
+ * limit is kept to well within a millisecond and the clock is read rarely. */
+#define PROGRESS_OPS 4000
+
+static int on_progress(void *arg)
+{
+    const struct sqlite_conn *c = arg;
+    return c->deadline_ms != 0 && folio_db_now_ms() >= c->deadline_ms;
+}
+
+static void sq_deadline(folio_db_conn *base, uint64_t deadline_ms)
+{
+    ((struct sqlite_conn *)base)->deadline_ms = deadline_ms;
+}
+
 static folio_status sq_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
 {
     struct sqlite_conn *c = folio_calloc(1, sizeof *c);
@@ -66,6 +83,7 @@ static folio_status sq_connect(folio_db *db, folio_db_conn **out, struct folio_e
         return st;
     }
     sqlite3_busy_timeout(c->h, 5000);
+    sqlite3_progress_handler(c->h, PROGRESS_OPS, on_progress, c);
     sqlite3_extended_result_codes(c->h, 1);
     *out = &c->base;
     return FOLIO_OK;
@@ -173,7 +191,10 @@ static folio_status sq_query(folio_db_conn *base, const char *sql, size_t sql_le
         if (fn != NULL && fn(ctx, &row) != 0)
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    if (rc == SQLITE_INTERRUPT)
+        st = folio_error_set(err, FOLIO_ETIMEOUT, 503, NULL,
+                             "the query ran longer than the server's time limit");
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         st = db_error(err, c->h, "query failed");
     sqlite3_reset(stmt);
     return st;
@@ -285,12 +306,20 @@ static char *quote_ident(const char *name)
     return folio_buf_detach(&b, NULL);
 }
 
-static bool has_column(const struct folio_table *t, const char *name)
+/* Does a column of the table, hidden and generated ones included (pragma_table_info
+ * leaves those out), shadow `name`? */
+static bool has_column(struct sqlite_conn *c, const char *table, const char *name)
 {
-    for (size_t i = 0; i < t->ncols_all; i++)
-        if (strcasecmp(t->cols[i].name, name) == 0)
-            return true;
-    return false;
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(c->h,
+                           "SELECT 1 FROM pragma_table_xinfo(?1) WHERE name = ?2 COLLATE NOCASE",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return true; /* cannot tell: do not address the rowid by this name */
+    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(stmt) == SQLITE_ROW;
+    sqlite3_finalize(stmt);
+    return found;
 }
 
 static folio_status load_table(struct sqlite_conn *c, const char *name, struct folio_table *t)
@@ -334,10 +363,11 @@ static folio_status load_table(struct sqlite_conn *c, const char *name, struct f
         int pk = sqlite3_column_int(stmt, 3);
         if (col->name == NULL || col->sql == NULL || col->decl_type == NULL)
             st = FOLIO_ENOMEM;
-        else if (pk > 0 && pk <= FOLIO_SORT_MAX) {
-            pk_order[pk - 1] = (int)t->ncols; /* 1-based column index */
+        else if (pk > 0) {
+            if (pk <= FOLIO_SORT_MAX)
+                pk_order[pk - 1] = (int)t->ncols; /* 1-based column index */
             if ((size_t)pk > t->npk)
-                t->npk = (size_t)pk;
+                t->npk = (size_t)pk; /* above FOLIO_SORT_MAX: a key folio cannot use */
         }
     }
     sqlite3_finalize(stmt);
@@ -345,49 +375,117 @@ static folio_status load_table(struct sqlite_conn *c, const char *name, struct f
     if (st != FOLIO_OK)
         return st;
 
-    /* Is there a rowid? WITHOUT ROWID tables refuse to select it. */
+    /* Decide rowid-ness the way SQLite does (https://sqlite.org/lang_createtable.html
+     * #rowid). A table has a rowid unless it is WITHOUT ROWID; the rowid is addressable by
+     * the first of rowid, _rowid_, oid that no declared column shadows. A declared column
+     * is an alias of the rowid only when it is the sole PRIMARY KEY column, its type is
+     * spelled "INTEGER", and SQLite did not give the key an index of its own: the column
+     * form "INTEGER PRIMARY KEY DESC" is an ordinary key (with an automatic index, and it
+     * may hold NULLs and duplicates), the table form "PRIMARY KEY(id DESC)" is an alias.
+     * An index whose origin is 'pk' exists exactly when the key is not the rowid. */
+    static const char *const rowid_names[] = {"rowid", "_rowid_", "oid"};
+    const char *rowid_name = NULL;
+    int wr = -1; /* WITHOUT ROWID, from pragma_table_list (SQLite 3.37+); -1 unknown */
+    if (sqlite3_prepare_v2(c->h, "SELECT wr FROM pragma_table_list(?1) WHERE schema = 'main'",
+                           -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) == SQLITE_ROW)
+            wr = sqlite3_column_int(stmt, 0) != 0;
+    }
+    sqlite3_finalize(stmt);
+    bool rowid = wr != 1; /* the table has a rowid (addressable or not) */
     struct folio_buf q;
     folio_buf_init(&q, 4096);
-    folio_buf_printf(&q, "SELECT rowid FROM %s LIMIT 0", t->sql);
-    bool rowid = sqlite3_prepare_v2(c->h, q.data, -1, &stmt, NULL) == SQLITE_OK;
-    sqlite3_finalize(stmt);
+    for (size_t i = 0; i < 3 && rowid; i++) {
+        if (has_column(c, name, rowid_names[i]))
+            continue;
+        folio_buf_reset(&q);
+        folio_buf_printf(&q, "SELECT %s FROM %s LIMIT 0", rowid_names[i], t->sql);
+        /* An unshadowed name fails to prepare only on a WITHOUT ROWID table. */
+        rowid = q.data != NULL && sqlite3_prepare_v2(c->h, q.data, -1, &stmt, NULL) == SQLITE_OK;
+        sqlite3_finalize(stmt);
+        if (rowid)
+            rowid_name = rowid_names[i];
+        break;
+    }
     folio_buf_clear(&q);
+    /* Which columns lead an index (partial indexes serve only some queries). */
+    if (sqlite3_prepare_v2(c->h,
+                           "SELECT ii.name FROM pragma_index_list(?1) AS il, "
+                           "pragma_index_info(il.name) AS ii WHERE ii.seqno = 0 AND "
+                           "il.partial = 0",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return FOLIO_EDB;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        const char *lead = (const char *)sqlite3_column_text(stmt, 0);
+        for (size_t i = 0; lead != NULL && i < t->ncols; i++)
+            if (strcasecmp(t->cols[i].name, lead) == 0)
+                t->cols[i].index_lead = true;
+    }
+    sqlite3_finalize(stmt);
+    bool pk_index = false; /* SQLite made an index for the PRIMARY KEY */
+    if (sqlite3_prepare_v2(c->h, "SELECT 1 FROM pragma_index_list(?1) WHERE origin = 'pk'", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return FOLIO_EDB;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    pk_index = sqlite3_step(stmt) == SQLITE_ROW;
+    sqlite3_finalize(stmt);
 
-    t->npk_declared = t->npk;
-    for (size_t i = 0; i < t->npk; i++)
+    bool pk_complete = t->npk > 0 && t->npk <= FOLIO_SORT_MAX; /* every key column known */
+    for (size_t i = 0; i < t->npk && pk_complete; i++)
+        pk_complete = pk_order[i] > 0;
+    t->npk_declared = pk_complete ? t->npk : 0;
+    for (size_t i = 0; i < t->npk_declared; i++)
         t->pk_declared[i] = pk_order[i] - 1;
-    bool int_pk = t->npk == 1 && strcasecmp(t->cols[pk_order[0] - 1].decl_type, "INTEGER") == 0;
-    if (rowid && !int_pk) {
-        /* The rowid is the only unique, non-NULL key: add it as a hidden column. */
-        const char *names[] = {"rowid", "_rowid_", "oid"};
-        const char *pick = NULL;
-        for (size_t i = 0; i < 3 && pick == NULL; i++)
-            if (!has_column(t, names[i]))
-                pick = names[i];
-        if (pick == NULL)
-            return FOLIO_EDB; /* all three names shadowed: no way to address the rowid */
+    bool alias = rowid && pk_complete && t->npk == 1 && !pk_index &&
+                 strcasecmp(t->cols[pk_order[0] - 1].decl_type, "INTEGER") == 0;
+    t->npk = 0;
+    if (alias) {
+        /* The key is the rowid: unique and never NULL. */
+        t->pk[0] = pk_order[0] - 1;
+        t->npk = 1;
+        t->cols[t->pk[0]].not_null = true;
+        t->cols[t->pk[0]].index_lead = true;
+    } else if (!rowid) {
+        /* WITHOUT ROWID: the declared key is unique, and SQLite enforces NOT NULL on it. */
+        if (!pk_complete)
+            return FOLIO_ENOTFOUND; /* no key folio can use: the table is not served */
+        for (size_t i = 0; i < t->npk_declared; i++) {
+            t->pk[i] = t->pk_declared[i];
+            t->cols[t->pk[i]].not_null = true;
+        }
+        t->npk = t->npk_declared;
+    } else if (rowid_name != NULL) {
+        /* The rowid is the only unique, non-NULL key of a rowid table (its declared key
+         * columns may hold NULLs, and NULLs are distinct): add it as a hidden column. */
         struct folio_column *col = &t->cols[t->ncols];
-        col->name = folio_strdup(pick);
-        col->sql = folio_strdup(pick); /* the bare keyword, not a quoted identifier */
+        col->name = folio_strdup(rowid_name);
+        col->sql = folio_strdup(rowid_name); /* the bare keyword, not a quoted identifier */
         col->decl_type = folio_strdup("INTEGER");
         col->not_null = true;
         col->hidden = true;
+        col->index_lead = true;
         t->ncols_all = t->ncols + 1;
         if (col->name == NULL || col->sql == NULL || col->decl_type == NULL)
             return FOLIO_ENOMEM;
-        /* Order by the declared key first (what users expect), then the rowid, which
-         * stays unique even where a non-INTEGER key of a rowid table holds NULLs. */
-        if (t->npk_declared + 1 > FOLIO_SORT_MAX)
-            t->npk_declared = 0;
+        /* Order by the declared key first (what users expect), then the rowid. */
+        size_t nd = t->npk_declared + 1 > FOLIO_SORT_MAX ? 0 : t->npk_declared;
+        for (size_t i = 0; i < nd; i++)
+            t->pk[i] = t->pk_declared[i];
+        t->pk[nd] = (int)t->ncols;
+        t->npk = nd + 1;
+    } else {
+        /* A rowid table whose rowid names are all shadowed by columns: only a declared key
+         * whose columns are all NOT NULL is still unique. */
+        bool usable = pk_complete;
+        for (size_t i = 0; i < t->npk_declared && usable; i++)
+            usable = t->cols[t->pk_declared[i]].not_null;
+        if (!usable)
+            return FOLIO_ENOTFOUND;
         for (size_t i = 0; i < t->npk_declared; i++)
             t->pk[i] = t->pk_declared[i];
-        t->pk[t->npk_declared] = (int)t->ncols;
-        t->npk = t->npk_declared + 1;
-    } else {
-        for (size_t i = 0; i < t->npk; i++)
-            t->pk[i] = pk_order[i] - 1;
-        if (int_pk)
-            t->cols[t->pk[0]].not_null = true; /* an INTEGER PRIMARY KEY is the rowid */
+        t->npk = t->npk_declared;
     }
     return FOLIO_OK;
 }
@@ -416,6 +514,11 @@ static folio_status sq_load_schema(folio_db_conn *base, struct folio_schema *out
         out->tables = n;
         st = load_table(c, (const char *)sqlite3_column_text(stmt, 0), &n[out->ntables]);
         out->ntables++;
+        if (st == FOLIO_ENOTFOUND) {
+            /* No unique key folio can address: the table is left out, not served. */
+            folio_table_clear(&n[--out->ntables]);
+            st = FOLIO_OK;
+        }
     }
     sqlite3_finalize(stmt);
     if (st != FOLIO_OK) {
@@ -441,5 +544,6 @@ const struct folio_db_ops folio_db_sqlite_ops = {
     .begin_read = sq_begin_read,
     .end_read = sq_end_read,
     .explain = sq_explain,
+    .deadline = sq_deadline,
     .param_style = FOLIO_PARAM_QNUM,
 };

@@ -133,7 +133,7 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
         out->cursor = val[P_AFTER] ? val[P_AFTER] : val[P_BEFORE];
         out->mode = val[P_AFTER] ? FOLIO_MODE_AFTER : FOLIO_MODE_BEFORE;
         if (*out->cursor == '\0')
-            return folio_error_set(err, FOLIO_EPARAM, 400, name, "invalid cursor");
+            return folio_error_set(err, FOLIO_ECURSOR_INVALID, 400, name, "invalid cursor");
     }
 
     if (val[P_SORT])

@@ -172,6 +172,9 @@ folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec
             return folio_error_set(err, st, 500, NULL, "cannot start a read transaction");
         }
     }
+    /* One time limit for all of it: the page, its probes, its total, the boundary index. */
+    if (cfg->query_timeout_ms > 0)
+        folio_db_deadline(h->w->conn, folio_db_now_ms() + cfg->query_timeout_ms);
     if (hybrid)
         st = folio_hybrid_seek(h, spec, version, err);
     if (st == FOLIO_OK)
@@ -186,6 +189,7 @@ folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec
     } else if (st == FOLIO_OK && mode == FOLIO_COUNT_ESTIMATE) {
         st = folio_count_estimate(h, spec, cfg->count_limit, total, err);
     }
+    folio_db_deadline(h->w->conn, 0);
     if (txn)
         folio_db_end_read(h->w->conn);
     return st;

@@ -49,11 +49,12 @@ folio_status folio_endpoint_expose(struct folio_endpoint *ep, int column)
     return FOLIO_OK;
 }
 
-folio_status folio_endpoint_all_columns(struct folio_endpoint *ep)
+folio_status folio_endpoint_all_columns(struct folio_endpoint *ep, bool any_sort)
 {
+    ep->indexed_sorts = !any_sort;
     for (size_t c = 0; c < ep->table->ncols; c++) {
         folio_endpoint_expose(ep, (int)c);
-        ep->sortable[c] = true;
+        ep->sortable[c] = any_sort || ep->table->cols[c].index_lead;
         ep->filterable[c] = true;
     }
     return FOLIO_OK;

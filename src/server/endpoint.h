@@ -30,6 +30,7 @@ struct folio_endpoint {
     int *cols;            /* exposed table columns, in output order */
     bool *exposed;        /* per table column (ncols_all) */
     bool *sortable;       /* per table column */
+    bool indexed_sorts;   /* sortable = the columns an index leads (auto endpoints) */
     bool *filterable;     /* per table column */
     struct folio_sort default_sort;  /* without the tiebreaker */
     unsigned modes;
@@ -45,8 +46,9 @@ struct folio_endpoint {
 /* Allocate the per-column arrays for `t` (nothing exposed yet). */
 folio_status folio_endpoint_init(struct folio_endpoint *ep, const struct folio_table *t,
                                  const char *path);
-/* Expose, sort and filter on every visible column; default sort = the tiebreaker. */
-folio_status folio_endpoint_all_columns(struct folio_endpoint *ep);
+/* Expose and filter on every visible column. Sortable: every column with `any_sort`,
+ * else only the columns an index can serve (db.h: index_lead). */
+folio_status folio_endpoint_all_columns(struct folio_endpoint *ep, bool any_sort);
 /* Add an exposed column by table index (keeps output order). */
 folio_status folio_endpoint_expose(struct folio_endpoint *ep, int column);
 void folio_endpoint_clear(struct folio_endpoint *ep);

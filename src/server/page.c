@@ -18,17 +18,33 @@ folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_en
     spec->seek = NULL;
     spec->seek_offset = 0;
     spec->sort_given = sort != NULL;
+    spec->nsort_given = 0;
     if (sort == NULL) {
         spec->sort = ep->default_sort;
     } else {
         const char *names[FOLIO_PAGE_MAX_SELECT];
         size_t n = t->ncols < FOLIO_PAGE_MAX_SELECT ? t->ncols : FOLIO_PAGE_MAX_SELECT;
+        /* A column the endpoint does not expose stays unknown (its name is not
+         * confirmed); an exposed one that may not be sorted on is refused by name. */
         for (size_t c = 0; c < n; c++)
-            names[c] = ep->sortable[c] ? t->cols[c].name : "";
+            names[c] = ep->exposed[c] ? t->cols[c].name : "";
         folio_status st = folio_sort_parse(&spec->sort, sort, names, n, err);
         if (st != FOLIO_OK)
             return st;
+        for (size_t k = 0; k < spec->sort.n; k++) {
+            const struct folio_column *col = &t->cols[spec->sort.keys[k].column];
+            if (ep->sortable[spec->sort.keys[k].column])
+                continue;
+            if (ep->indexed_sorts)
+                return folio_error_set(err, FOLIO_ENOTSORTABLE, 400, "sort",
+                                       "column '%s' is not sortable: no index starts with it "
+                                       "([api] sortable = \"all\" allows every column)",
+                                       col->name);
+            return folio_error_set(err, FOLIO_ENOTSORTABLE, 400, "sort",
+                                   "column '%s' is not sortable on this endpoint", col->name);
+        }
     }
+    spec->nsort_given = spec->sort.n;
     for (size_t i = 0; i < t->npk; i++)
         if (folio_sort_append(&spec->sort, t->pk[i]) != FOLIO_OK)
             return folio_error_set(err, FOLIO_EPARAM, 400, "sort", "sort has too many columns");
@@ -289,7 +305,7 @@ static folio_status where(struct folio_buf *sql, const struct folio_page_spec *s
 /* Does a row lie on the given side of the boundary (or anywhere, with keys == NULL)? */
 static folio_status probe(struct folio_http *h, const struct folio_page_spec *spec,
                           const struct folio_table *tb, const struct folio_value *keys,
-                          bool backward, bool inclusive, bool *out)
+                          bool backward, bool inclusive, bool *out, struct folio_error *err)
 {
     struct folio_buf *sql = &h->w->sql;
     struct folio_value params[MAX_PARAMS];
@@ -305,7 +321,7 @@ static folio_status probe(struct folio_http *h, const struct folio_page_spec *sp
         return st;
     *out = false;
     return folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, one_row,
-                          out, NULL);
+                          out, err);
 }
 
 folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *spec,
@@ -405,7 +421,7 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         if (st == FOLIO_OK)
             st = folio_json_status(r.j);
         if (st != FOLIO_OK) {
-            if (st != FOLIO_EDB)
+            if (st != FOLIO_EDB && st != FOLIO_ETIMEOUT) /* those two filled err */
                 folio_error_set(err, st, 500, NULL, "%s", folio_strerror(st));
             return st;
         }
@@ -445,17 +461,19 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         res->has_more = extra;
         res->has_prev = spec->offset > 0 && shown > 0;
         if (spec->offset > 0 && shown == 0)
-            st = probe(h, spec, t, NULL, false, false, &res->has_prev);
+            st = probe(h, spec, t, NULL, false, false, &res->has_prev, err);
         break;
     case FOLIO_MODE_AFTER:
         res->has_more = extra;
-        st = probe(h, spec, t, spec->cursor.keys, true, !incl, &res->has_prev);
+        st = probe(h, spec, t, spec->cursor.keys, true, !incl, &res->has_prev, err);
         break;
     case FOLIO_MODE_BEFORE:
         res->has_prev = extra;
-        st = probe(h, spec, t, spec->cursor.keys, false, !incl, &res->has_more);
+        st = probe(h, spec, t, spec->cursor.keys, false, !incl, &res->has_more, err);
         break;
     }
+    if (st == FOLIO_ETIMEOUT)
+        return st; /* err says so */
     if (st != FOLIO_OK)
         return folio_error_set(err, FOLIO_EDB, 500, NULL, "probe failed");
     return FOLIO_OK;

@@ -27,6 +27,8 @@ struct folio_page_spec {
     const struct folio_endpoint *ep;
     struct folio_sort sort; /* the request's sort plus the unique tiebreaker */
     bool sort_given;        /* the request named a sort (links repeat it) */
+    size_t nsort_given;     /* keys of sort the request named; the rest is the tiebreaker,
+                               which links leave implied */
     const struct folio_filter_set *filters;
     enum folio_mode mode;
     int per_page;
@@ -52,7 +54,8 @@ struct folio_page_result {
 
 /* Validate sort (NULL = the endpoint's default) against the endpoint's sortable columns,
  * append the tiebreaker, compute the query fingerprint over table, sort and filters.
- * Returns FOLIO_EUNKNOWN_COLUMN / FOLIO_EPARAM with err (param "sort"). */
+ * Returns FOLIO_EUNKNOWN_COLUMN (a column the endpoint does not expose),
+ * FOLIO_ENOTSORTABLE (exposed, not sortable) or FOLIO_EPARAM, with err (param "sort"). */
 folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
                              const char *sort, const struct folio_filter_set *filters,
                              struct folio_error *err);

@@ -1,5 +1,8 @@
 /* RFC 9457 problem details: every error folio returns goes through here. */
+#include <stdio.h>
 #include <string.h>
+
+#include "server/server.h"
 
 #include "server/http.h"
 
@@ -66,16 +69,28 @@ void folio_problem_from_error(struct folio_http *h, const struct folio_error *er
     case FOLIO_EUNKNOWN_PARAM: slug = "unknown-parameter"; title = "Unknown parameter"; break;
     case FOLIO_ECONFLICT: slug = "conflicting-parameters"; title = "Conflicting parameters"; break;
     case FOLIO_EUNKNOWN_COLUMN: slug = "unknown-column"; title = "Unknown column"; break;
+    case FOLIO_ENOTSORTABLE: slug = "not-sortable"; title = "Column not sortable"; break;
     case FOLIO_ECURSOR_INVALID: slug = "invalid-cursor"; title = "Invalid cursor"; break;
     case FOLIO_ECURSOR_EXPIRED: slug = "expired-cursor"; title = "Expired cursor"; break;
     case FOLIO_ECURSOR_FOREIGN: slug = "foreign-cursor"; title = "Cursor from another query"; break;
     case FOLIO_ENOTFOUND: slug = "not-found"; break;
     case FOLIO_ELIMIT: slug = "limit-exceeded"; title = "Limit exceeded"; break;
     case FOLIO_ETOOBIG: slug = "too-large"; title = "Response too large"; break;
+    case FOLIO_ETIMEOUT: slug = "query-timeout"; title = "Query timeout"; status = 503; break;
     default:
         status = err->http_status >= 400 ? err->http_status : 500;
     }
     /* Internal failures never leak database text to clients. */
     const char *detail = status >= 500 ? "the server failed to answer this request" : err->detail;
+    if (err->status == FOLIO_ETIMEOUT) {
+        /* The same query may well finish when the server is less busy; if it is simply
+         * too slow, a narrower one (filters, an indexed sort, a cursor) is the way. */
+        char retry[24];
+        unsigned ms = h->srv->cfg.query_timeout_ms;
+        snprintf(retry, sizeof retry, "%u", ms / 1000 + 1);
+        folio_http_header_add(h, "Retry-After", retry);
+        detail = "the query ran longer than the server's time limit (query_timeout); "
+                 "narrow it with filters, sort by an indexed column, or follow cursor links";
+    }
     folio_problem(h, status, slug, title, detail, err->param);
 }

@@ -104,6 +104,7 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->cache_ttl_ms = 30000;
     cfg->max_offset = 0;
     cfg->count_limit = 10000;
+    cfg->query_timeout_ms = 5000;
     cfg->default_count = FOLIO_COUNT_NONE;
     cfg->listen_fd = -1;
 }
@@ -491,7 +492,7 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
         if (st != FOLIO_OK)
             break;
         srv->nendpoints++;
-        folio_endpoint_all_columns(ep);
+        folio_endpoint_all_columns(ep, srv->cfg.sort_any);
         for (size_t k = 0; k < s->tables[t].npk_declared; k++)
             folio_sort_append(&ep->default_sort, s->tables[t].pk_declared[k]);
         ep->default_per_page = srv->cfg.default_per_page;

@@ -33,6 +33,9 @@ struct folio_server_config {
     bool hybrid;         /* deep OFFSET pages through the sparse boundary index */
     int64_t max_offset;  /* deeper offsets get 400 and a cursor link; 0 = no limit */
     int64_t count_limit; /* bound for estimated counts of filtered queries */
+    unsigned query_timeout_ms; /* a page's queries together (page, probes, total, boundary
+                                  index) stop after this: 503; 0 = no limit */
+    bool sort_any;       /* auto endpoints sort by any column, not only index-led ones */
     enum folio_count default_count;
     /* Per-client token bucket (rate 0 = no limit); endpoints may override. */
     double rate;                 /* requests per second */

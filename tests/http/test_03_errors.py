@@ -160,7 +160,10 @@ def test_truncated_cursors_are_invalid(demo_server, tokens):
     for kind, token in tokens.items():
         for n in range(1, len(token)):
             assert_invalid(demo_server, f"{kind}={token[:n]}", f"{kind} truncated to {n}", kind)
-        assert_problem(demo_server.get(f"/api/users?{kind}="), 400, param=kind, what="empty cursor")
+        body = assert_problem(demo_server.get(f"/api/users?{kind}="), 400, param=kind,
+                              what="empty cursor")
+        # an empty cursor is a cursor that does not verify, like any other (issue 10 item 11)
+        assert body["type"].endswith("/invalid-cursor"), body
 
 
 def test_padded_and_garbage_cursors_are_invalid(demo_server, tokens):

@@ -352,8 +352,9 @@ static void test_after_and_before_borrow_the_cursor_text(void **state)
     assert_int_equal(r.out.per_page, 12);
 }
 
-/* The header: "FOLIO_EPARAM a malformed value: ... empty cursor". */
-static void test_empty_cursor_is_a_malformed_parameter(void **state)
+/* The header: an empty after=/before= is FOLIO_ECURSOR_INVALID, as any other token that is
+ * not a cursor (issue 10 item 11: it used to be FOLIO_EPARAM, type invalid-parameter). */
+static void test_empty_cursor_is_an_invalid_cursor(void **state)
 {
     (void)state;
     const char *names[] = {"after", "before"};
@@ -362,11 +363,11 @@ static void test_empty_cursor_is_a_malformed_parameter(void **state)
         struct req r = parse(&p, 1);
         char what[32];
         snprintf(what, sizeof what, "%s=", names[i]);
-        assert_rejected(&r, FOLIO_EPARAM, what, names[i], NULL);
+        assert_rejected(&r, FOLIO_ECURSOR_INVALID, what, names[i], NULL);
         p = P(names[i], NULL);
         r = parse(&p, 1);
         snprintf(what, sizeof what, "bare %s", names[i]);
-        assert_rejected(&r, FOLIO_EPARAM, what, names[i], NULL);
+        assert_rejected(&r, FOLIO_ECURSOR_INVALID, what, names[i], NULL);
     }
 }
 
@@ -532,7 +533,7 @@ int main(void)
         cmocka_unit_test(test_page_whose_offset_overflows_is_rejected),
         cmocka_unit_test(test_offset_skips_rows_and_must_be_a_non_negative_integer),
         cmocka_unit_test(test_after_and_before_borrow_the_cursor_text),
-        cmocka_unit_test(test_empty_cursor_is_a_malformed_parameter),
+        cmocka_unit_test(test_empty_cursor_is_an_invalid_cursor),
         cmocka_unit_test(test_conflicting_positions_are_400_naming_one_of_them),
         cmocka_unit_test(test_unknown_parameters_are_400_naming_them),
         cmocka_unit_test(test_accept_callback_takes_parameters_the_core_does_not_know),

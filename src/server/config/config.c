@@ -115,6 +115,13 @@ static folio_status server_key(const struct folio__cfg *c, const char *S, const 
     } else if (strcmp(k, "max_response_bytes") == 0) {
         if ((st = folio__cfg_int(c, v, S, k, 64 << 10, 1 << 30, &n)) == FOLIO_OK)
             s->max_response_bytes = (size_t)n;
+    } else if (strcmp(k, "query_timeout") == 0) {
+        double d = 0;
+        if ((st = folio__cfg_number(c, v, S, k, 0, 3600, &d)) == FOLIO_OK) {
+            s->query_timeout_ms = (unsigned)(d * 1000.0 + 0.5);
+            if (d > 0 && s->query_timeout_ms == 0)
+                s->query_timeout_ms = 1; /* a limit below a millisecond is one millisecond */
+        }
     } else { /* debug_plan */
         st = folio__cfg_bool(c, v, S, k, &s->debug_plan);
     }
@@ -126,7 +133,8 @@ static folio_status section_server(const struct folio__cfg *c,
 {
     static const char *const known[] = {
         "listen",        "threads",           "max_connections", "timeout",
-        "max_request_bytes", "max_url_bytes", "max_response_bytes", "debug_plan", NULL};
+        "max_request_bytes", "max_url_bytes", "max_response_bytes", "debug_plan",
+        "query_timeout", NULL};
     static const char S[] = "[server]";
     struct folio_server_config *s = &cfg->server;
     folio_status st = folio__cfg_keys(c, t, S, known, server_key, s);
@@ -223,10 +231,18 @@ static folio_status section_pagination(const struct folio__cfg *c,
 
 /* --- [api], [files] ------------------------------------------------------------------ */
 
-static folio_status api_auto(const struct folio__cfg *c, const char *S, const char *k,
-                             const struct folio_toml_value *v, void *ctx)
+static folio_status api_key(const struct folio__cfg *c, const char *S, const char *k,
+                            const struct folio_toml_value *v, void *ctx)
 {
     struct folio_config *cfg = ctx;
+    if (strcmp(k, "sortable") == 0) {
+        static const char *const names[] = {"indexed", "all"};
+        int e = 0;
+        folio_status st = folio__cfg_enum(c, v, S, k, names, 2, &e);
+        if (st == FOLIO_OK)
+            cfg->server.sort_any = e == 1;
+        return st;
+    }
     cfg->api_auto_given = true;
     return folio__cfg_bool(c, v, S, k, &cfg->server.auto_endpoints);
 }
@@ -254,8 +270,8 @@ static folio_status files_root(const struct folio__cfg *c, const char *S, const 
 static folio_status section_api(const struct folio__cfg *c, const struct folio_toml_value *t,
                                 struct folio_config *cfg)
 {
-    static const char *const known[] = {"auto", NULL};
-    return folio__cfg_keys(c, t, "[api]", known, api_auto, cfg);
+    static const char *const known[] = {"auto", "sortable", NULL};
+    return folio__cfg_keys(c, t, "[api]", known, api_key, cfg);
 }
 
 static folio_status section_files(const struct folio__cfg *c, const struct folio_toml_value *t,

@@ -197,6 +197,7 @@ folio_status folio_config_write(const struct folio_config *cfg, const folio_db *
     emit(o, "max_url_bytes = %zu\n", s->max_url_bytes);
     emit(o, "max_response_bytes = %zu\n", s->max_response_bytes);
     emit(o, "debug_plan = %s\n", s->debug_plan ? "true" : "false");
+    emit(o, "query_timeout = %u.%03u\n", s->query_timeout_ms / 1000u, s->query_timeout_ms % 1000u);
 
     emit(o, "%s", "\n[database]\n");
     if (cfg->db_path != NULL)
@@ -232,6 +233,7 @@ folio_status folio_config_write(const struct folio_config *cfg, const folio_db *
 
     emit(o, "%s", "\n[api]\n");
     emit(o, "auto = %s\n", s->auto_endpoints ? "true" : "false");
+    emit(o, "sortable = \"%s\"\n", s->sort_any ? "all" : "indexed");
     if (s->auto_endpoints && db != NULL) {
         const struct folio_schema *sc = folio_db_schema(db);
         for (size_t t = 0; t < sc->ntables; t++) {
