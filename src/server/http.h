@@ -55,6 +55,9 @@ struct folio_http {
     int rows;             /* rows in the response, counted when it goes out */
     uint64_t cursor_expires; /* expiry of the request's cursor (unix s, 0 = none): a cached
                                 response must not outlive it */
+    uint64_t minted_expires; /* earliest expiry of the cursors this response hands out (unix
+                                s, 0 = none): a cached copy is served only while they keep
+                                at least half their ttl (prefetch.c) */
     uint64_t start_us;   /* monotonic clock when the request was first seen */
     char client[64];     /* the client's address (after trusted X-Forwarded-For) */
     /* response */
@@ -68,6 +71,11 @@ struct folio_http {
 void folio_http_header_add(struct folio_http *h, const char *name, const char *value);
 /* A request header's value, or NULL. */
 const char *folio_http_request_header(struct folio_http *h, const char *name);
+/* Every line of a request header, joined with ", " into `out` (reset first), as RFC 9110
+ * section 5.3 says repeated list-valued fields combine; NULL when the header is absent
+ * or `out` failed. */
+const char *folio_http_request_header_list(struct folio_http *h, const char *name,
+                                           struct folio_buf *out);
 
 /* Fill the response with an RFC 9457 problem: `slug` becomes the type URI, `title` the
  * short summary; detail and param come from `err` when given. */

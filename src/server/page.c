@@ -131,7 +131,11 @@ folio_status folio_page_token(struct folio_http *h, const struct folio_page_spec
     struct folio_cursor c;
     uint64_t ttl = h->srv->cfg.cursor_ttl;
     c.flags = flags;
-    c.expires = ttl ? (uint64_t)time(NULL) + ttl : 0;
+    /* One second more than the ttl: the clock is read in whole seconds, and a token minted
+     * at the end of one must still live ttl seconds, not ttl minus a fraction. */
+    c.expires = ttl ? (uint64_t)time(NULL) + ttl + 1 : 0;
+    if (c.expires != 0 && (h->minted_expires == 0 || c.expires < h->minted_expires))
+        h->minted_expires = c.expires;
     memcpy(c.fingerprint, spec->fp, sizeof c.fingerprint);
     c.nkeys = spec->sort.n;
     memcpy(c.keys, vals, spec->sort.n * sizeof *vals);

@@ -26,6 +26,7 @@ struct entry {
     uint64_t epoch;
     uint64_t born_ms;
     uint64_t cursor_expires;        /* unix seconds; the response is invalid from then on */
+    uint64_t minted_expires;        /* unix seconds: expiry of the cursors the page hands out */
     int status;
     int rows;
     const char *content_type;       /* static strings only */
@@ -232,6 +233,20 @@ static void fill_response(struct folio_http *h, const struct entry *e)
     }
 }
 
+/* The rule for cursors in cached pages (docs/internals/caches.md): every cursor a cached
+ * page hands out still has at least half of the cursor ttl to live. */
+static bool cursors_fresh(const struct folio_prefetch *p, const struct entry *e)
+{
+    uint64_t ttl = p->srv->cfg.cursor_ttl;
+    if (e->minted_expires == 0 || ttl == 0)
+        return true;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t expires = e->minted_expires * 1000u;
+    return expires > now && (expires - now) * 2 >= ttl * 1000u;
+}
+
 bool folio_prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
                           size_t key_len, uint64_t *out_epoch)
 {
@@ -260,7 +275,8 @@ bool folio_prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const 
             continue;
         }
         bool fresh = e->epoch == epoch && now_ms() - e->born_ms <= p->cfg.ttl_ms &&
-                     (e->cursor_expires == 0 || (uint64_t)time(NULL) < e->cursor_expires);
+                     (e->cursor_expires == 0 || (uint64_t)time(NULL) < e->cursor_expires) &&
+                     cursors_fresh(p, e);
         if (fresh) {
             lru_unlink(p, e);
             lru_push(p, e);
@@ -340,6 +356,7 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
                 e->epoch = epoch;
                 e->born_ms = now_ms();
                 e->cursor_expires = h->cursor_expires;
+                e->minted_expires = h->minted_expires;
                 e->prefetched = prefetched;
                 e->state = READY;
                 e->bytes += bytes;

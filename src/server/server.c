@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,7 +103,7 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->prefetch_queue = 64;
     cfg->cache_bytes = 32u << 20;
     cfg->cache_ttl_ms = 30000;
-    cfg->max_offset = 0;
+    cfg->max_offset = 100000;
     cfg->count_limit = 10000;
     cfg->query_timeout_ms = 5000;
     cfg->default_count = FOLIO_COUNT_NONE;
@@ -130,6 +131,41 @@ const char *folio_http_request_header(struct folio_http *h, const char *name)
     if (h->conn == NULL) /* a request made inside folio (prefetch) has no headers */
         return NULL;
     return MHD_lookup_connection_value(h->conn, MHD_HEADER_KIND, name);
+}
+
+struct header_join {
+    const char *name;
+    struct folio_buf *out;
+    bool any, failed;
+};
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key_size;
+    struct header_join *j = cls;
+    if (strcasecmp(key, j->name) != 0)
+        return MHD_YES;
+    if (j->any && folio_buf_append(j->out, ", ", 2) != FOLIO_OK)
+        j->failed = true;
+    if (value != NULL && folio_buf_append(j->out, value, value_size) != FOLIO_OK)
+        j->failed = true;
+    j->any = true;
+    return MHD_YES;
+}
+
+const char *folio_http_request_header_list(struct folio_http *h, const char *name,
+                                           struct folio_buf *out)
+{
+    folio_buf_reset(out);
+    if (h->conn == NULL)
+        return NULL;
+    struct header_join j = {name, out, false, false};
+    MHD_get_connection_values_n(h->conn, MHD_HEADER_KIND, join_header, &j);
+    if (!j.any || j.failed)
+        return NULL;
+    return out->data ? out->data : "";
 }
 
 static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key,

@@ -2,6 +2,7 @@
  * RFC 8288 Link header. Offset and keyset pages, filters, fields. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "server/count.h"
 #include "server/page.h"
@@ -47,9 +48,11 @@ static void link_base(struct folio_buf *b, struct folio_http *h,
     if (spec->sort_given) {
         struct folio_buf s;
         folio_buf_init(&s, 16 * 1024);
-        /* The hidden rowid tiebreaker is implied, and not a name clients may send. */
+        /* Only the keys the request named: the tiebreaker folio appended is implied (and
+         * may be a column clients cannot name: the hidden rowid, or a key that is not
+         * sortable on this endpoint). */
         struct folio_sort shown = {0};
-        for (size_t k = 0; k < spec->sort.n; k++)
+        for (size_t k = 0; k < spec->nsort_given; k++)
             if ((size_t)spec->sort.keys[k].column < ep->table->ncols)
                 shown.keys[shown.n++] = spec->sort.keys[k];
         folio_sort_format(&s, &shown, ep->table->names);
@@ -121,11 +124,21 @@ static folio_status build_links(struct folio_http *h, const struct folio_page_sp
 
     bool incl = keyset && (spec->cursor.flags & FOLIO_CURSOR_INCLUSIVE) != 0;
     char tok[FOLIO_CURSOR_MAX_TOKEN];
+    /* Every link must be one this endpoint serves: a next page deeper than max_offset is
+     * linked by a cursor after this page's last row (the same rows), or not at all when
+     * the endpoint serves no cursors; a last page deeper than that is not linked. */
+    int64_t max_offset = h->srv->cfg.max_offset;
+    bool next_too_deep = rq->mode == FOLIO_MODE_OFFSET && max_offset > 0 &&
+                         rq->offset > max_offset - rq->per_page;
+    bool cursors = (spec->ep->modes & FOLIO_ALLOW_KEYSET) != 0;
     for (int which = L_NEXT; which <= L_PREV; which++) {
         if (!(which == L_NEXT ? res->has_more : res->has_prev))
             continue;
+        bool by_offset = rq->mode == FOLIO_MODE_OFFSET && !(which == L_NEXT && next_too_deep);
+        if (!by_offset && rq->mode == FOLIO_MODE_OFFSET && (!cursors || res->shown == 0))
+            continue;
         link_start(lb, pl, which, base_len);
-        if (rq->mode == FOLIO_MODE_OFFSET) {
+        if (by_offset) {
             int64_t step = which == L_NEXT ? rq->per_page : -rq->per_page;
             if (rq->page)
                 folio_buf_printf(lb, "&page=%lld", (long long)(rq->page + (step > 0 ? 1 : -1)));
@@ -151,7 +164,8 @@ static folio_status build_links(struct folio_http *h, const struct folio_page_sp
         }
         folio_buf_putc(lb, '\0');
     }
-    if (pages > 0 && rq->mode == FOLIO_MODE_OFFSET) {
+    if (pages > 0 && rq->mode == FOLIO_MODE_OFFSET &&
+        (max_offset == 0 || (pages - 1) * rq->per_page <= max_offset)) {
         link_start(lb, pl, L_LAST, base_len);
         if (rq->page)
             folio_buf_printf(lb, "&page=%lld", (long long)pages);
@@ -194,20 +208,117 @@ static void write_meta(struct folio_json *j, const struct folio_request *rq,
     folio_json_object_end(j);
 }
 
-/* PostgREST's `Prefer: count=exact|planned|estimated` request header. */
+/* RFC 9110 tchar. */
+static bool is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static const char *skip_ows(const char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p;
+}
+
+/* A token at p: its length (0 when there is none). */
+static size_t token_len(const char *p)
+{
+    size_t n = 0;
+    while (is_tchar(p[n]))
+        n++;
+    return n;
+}
+
+/* A word (token or quoted-string) at p, unquoted into out (at most out_size - 1 bytes,
+ * longer values are cut: no value folio knows is long). The end of the word, or NULL on
+ * a syntax error. */
+static const char *word(const char *p, char *out, size_t out_size)
+{
+    size_t n = 0;
+    if (*p != '"') {
+        size_t len = token_len(p);
+        if (len == 0)
+            return NULL;
+        for (size_t i = 0; i < len; i++)
+            if (n + 1 < out_size)
+                out[n++] = p[i];
+        out[n] = '\0';
+        return p + len;
+    }
+    for (p++; *p != '"'; p++) {
+        if (*p == '\0')
+            return NULL;
+        if (*p == '\\' && *++p == '\0')
+            return NULL;
+        if (n + 1 < out_size)
+            out[n++] = *p;
+    }
+    out[n] = '\0';
+    return p + 1;
+}
+
+/* `name [= word]` at p (after OWS): name span and value; the end, or NULL on an error. */
+static const char *name_value(const char *p, const char **name, size_t *name_len, char *value,
+                              size_t value_size)
+{
+    *name = p;
+    *name_len = token_len(p);
+    value[0] = '\0';
+    if (*name_len == 0)
+        return NULL;
+    const char *q = skip_ows(p + *name_len);
+    if (*q != '=')
+        return p + *name_len;
+    return word(skip_ows(q + 1), value, value_size);
+}
+
+/* PostgREST's `Prefer: count=exact|planned|estimated` request header (folio also takes
+ * its own names `estimate` and `none`), parsed as RFC 7240 says: a comma-separated list of
+ * preferences, each `token [= word]` with `;` parameters; names compare without case,
+ * values exactly; the first `count` preference decides, a malformed one is ignored. Every
+ * Prefer line of the request counts. */
 static enum folio_count prefer_count(struct folio_http *h)
 {
-    const char *p = folio_http_request_header(h, "Prefer");
-    const char *c = p ? strstr(p, "count=") : NULL;
-    if (c == NULL)
-        return FOLIO_COUNT_DEFAULT;
-    c += 6;
-    if (strncmp(c, "exact", 5) == 0)
-        return FOLIO_COUNT_EXACT;
-    if (strncmp(c, "estimate", 8) == 0 || strncmp(c, "planned", 7) == 0)
-        return FOLIO_COUNT_ESTIMATE;
-    if (strncmp(c, "none", 4) == 0)
-        return FOLIO_COUNT_NONE;
+    const char *p = folio_http_request_header_list(h, "Prefer", &h->w->scratch);
+    while (p != NULL && *p != '\0') {
+        const char *name;
+        size_t name_len;
+        char value[16];
+        const char *q = name_value(skip_ows(p), &name, &name_len, value, sizeof value);
+        /* Parameters of this preference, up to the next comma. */
+        while (q != NULL && *(q = skip_ows(q)) == ';') {
+            const char *pn;
+            size_t pn_len;
+            char pv[16];
+            q = skip_ows(q + 1);
+            if (*q == ',' || *q == ';' || *q == '\0')
+                continue; /* an empty parameter */
+            q = name_value(q, &pn, &pn_len, pv, sizeof pv);
+        }
+        bool ok = q != NULL && (*q == ',' || *q == '\0');
+        if (ok && name_len == 5 && strncasecmp(name, "count", 5) == 0) {
+            if (strcmp(value, "exact") == 0)
+                return FOLIO_COUNT_EXACT;
+            if (strcmp(value, "planned") == 0 || strcmp(value, "estimated") == 0 ||
+                strcmp(value, "estimate") == 0)
+                return FOLIO_COUNT_ESTIMATE;
+            if (strcmp(value, "none") == 0)
+                return FOLIO_COUNT_NONE;
+            return FOLIO_COUNT_DEFAULT;
+        }
+        if (!ok) { /* skip the malformed element, quotes included */
+            bool quoted = false;
+            for (q = p; *q != '\0' && (quoted || *q != ','); q++) {
+                if (*q == '"')
+                    quoted = !quoted;
+                else if (*q == '\\' && quoted && q[1] != '\0')
+                    q++;
+            }
+        }
+        p = *q == ',' ? q + 1 : q;
+    }
     return FOLIO_COUNT_DEFAULT;
 }
 

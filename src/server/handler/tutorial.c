@@ -155,7 +155,8 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
         }
         per_page = clamp(per_page, 1, max);
         int64_t after;
-        if ((v = param(h, "after")) != NULL) {
+        /* The original tests its cursor for truth: an empty after= is the first page. */
+        if ((v = param(h, "after")) != NULL && *v != '\0') {
             if (py_int(v, &after) != 0) {
                 json_error(h, 400, "error", "invalid cursor");
                 return;
@@ -188,7 +189,8 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
                 return;
             }
         }
-        if ((v = param(h, "cursor")) != NULL) {
+        /* FastAPI's `if cursor:`: an empty cursor= is falsy, the first page. */
+        if ((v = param(h, "cursor")) != NULL && *v != '\0') {
             if (folio_page_cursor(&spec, h, v, false, "cursor", NULL) != FOLIO_OK) {
                 json_error(h, 400, "detail", "Invalid cursor");
                 return;
