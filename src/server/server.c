@@ -261,9 +261,11 @@ static void route_cached(struct folio_http *h)
 {
     struct folio_prefetch *p = h->srv->prefetch;
     /* The key is the URL alone: a request whose answer also depends on a header (Prefer:
-     * count=...) neither reads nor fills the cache. */
+     * count=...) neither reads nor fills the cache. Nor does one with a NUL byte in a
+     * parameter: the key spells the text only up to the NUL, so "cursor=%00" would share
+     * the entry of "cursor=". */
     bool cacheable = p != NULL && h->route >= 0 && h->srv->endpoints[h->route].prefetch &&
-                     strcmp(h->method, "GET") == 0 &&
+                     strcmp(h->method, "GET") == 0 && h->nul_param == NULL &&
                      folio_http_request_header(h, "Prefer") == NULL;
     if (!cacheable) {
         folio_route(h);

@@ -50,11 +50,12 @@ class Spawner:
         self.workdir = workdir
         self.servers = []
 
-    def __call__(self, db, secret_file=None, extra_args=(), start=True):
+    def __call__(self, db, secret_file=None, extra_args=(), start=True, any_sort=False):
         n = len(self.servers)
         workdir = os.path.join(self.workdir, f"server{n}")
         os.makedirs(workdir, exist_ok=True)
-        srv = FolioServer(db, secret_file=secret_file, extra_args=extra_args, workdir=workdir)
+        srv = FolioServer(db, secret_file=secret_file, extra_args=extra_args, workdir=workdir,
+                          any_sort=any_sort)
         self.servers.append(srv)
         return srv.start() if start else srv
 
@@ -87,5 +88,8 @@ def module_spawn(folio, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def demo_server(module_spawn, demo_db, secret_file):
-    """One server on the demo database, shared by the tests of a module."""
-    return module_spawn(demo_db, secret_file=secret_file)
+    """One server on the demo database, shared by the tests of a module. Its auto endpoints
+    sort by any column ([api] sortable = "all"): the tests sharing it check the page
+    engine over arbitrary sorts; the default (index-led sorts only) is tested in
+    test_07_query_limits.py."""
+    return module_spawn(demo_db, secret_file=secret_file, any_sort=True)

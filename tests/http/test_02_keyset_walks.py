@@ -143,8 +143,10 @@ def walk_con(walk_db):
 
 @pytest.fixture
 def walk_server(spawn, walk_db):
-    """A fresh server per test, so a crash is blamed on the test that caused it."""
-    return spawn(walk_db, extra_args=["--threads", "4"])
+    """A fresh server per test, so a crash is blamed on the test that caused it. The walks
+    sort by unindexed columns on purpose (any_sort): the engine is under test here, not
+    the default sort policy (test_07_query_limits.py)."""
+    return spawn(walk_db, extra_args=["--threads", "4"], any_sort=True)
 
 
 @st.composite
@@ -160,7 +162,7 @@ PER_PAGE = st.sampled_from([1, 2, 3, 5, 7, 10, 16, 20, 33, 50, 64, 100])
 @given(sort=sort_specs(), per_page=PER_PAGE)
 def test_walks_visit_every_row_once_in_sqlite_order(walk_db, walk_con, secret_file, sort, per_page):
     # one server per example: a crash is pinned on the example that caused it
-    with FolioServer(walk_db, secret_file=secret_file) as server:
+    with FolioServer(walk_db, secret_file=secret_file, any_sort=True) as server:
         check_full_walk(server, walk_con, "walk", sort, per_page)
 
 
@@ -253,7 +255,7 @@ def keys_con(keys_db):
 
 @pytest.fixture(scope="module")
 def keys_server(module_spawn, keys_db):
-    return module_spawn(keys_db)
+    return module_spawn(keys_db, any_sort=True)  # unindexed sorts on purpose
 
 
 @pytest.mark.parametrize("sort", [None, "x", "-y,x", "-x,-y"])
@@ -306,7 +308,7 @@ def ids_of(pages):
 
 @pytest.mark.parametrize("sort", [None, "grp", "-grp,label"])
 def test_walk_during_writes_returns_every_surviving_row_once(spawn, live_db, sort):
-    server = spawn(live_db)
+    server = spawn(live_db, any_sort=True)  # unindexed sorts on purpose
     original = list(range(1, 601))
     writer = Writer(str(live_db), original)
     writer.start()

@@ -225,6 +225,7 @@ def test_cursor_survives_a_restart_with_the_same_secret(spawn, demo_db, tmp_path
 
 def test_expired_cursor_is_400_and_ttl_0_never_expires(spawn, demo_db, secret_file):
     short = spawn(demo_db, secret_file=secret_file, extra_args=["--cursor-ttl", "1"])
+    short.expiring_cursors = True  # its links expire on purpose (see check_links)
     forever = spawn(demo_db, secret_file=secret_file, extra_args=["--cursor-ttl", "0"])
     for _ in range(3):  # a token minted at the end of a clock second may expire quickly
         after, before = first_cursors(short)

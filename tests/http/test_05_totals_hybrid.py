@@ -146,8 +146,13 @@ def mixed_con(mixed_db):
 
 @pytest.fixture(scope="module")
 def mixed_server(module_spawn, mixed_db, secret_file):
-    """One worker thread, so the boundary index one request builds serves the next."""
-    return module_spawn(mixed_db, secret_file=secret_file, extra_args=["--threads", "1"])
+    """One worker thread, so the boundary index one request builds serves the next.
+
+    Every server of this module lets auto endpoints sort by any column (any_sort, or
+    [api] sortable = "all" in its config): the totals and the boundary index are checked
+    over unindexed sorts on purpose; the default sort policy is test_07's subject."""
+    return module_spawn(mixed_db, secret_file=secret_file, extra_args=["--threads", "1"],
+                        any_sort=True)
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +162,7 @@ def big_demo(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def big_server(module_spawn, big_demo, secret_file):
-    return module_spawn(big_demo, secret_file=secret_file)
+    return module_spawn(big_demo, secret_file=secret_file, any_sort=True)
 
 
 @pytest.fixture(scope="module")
@@ -165,9 +170,16 @@ def big_con(big_demo):
     yield from db_fixture(big_demo)
 
 
+def any_sort_text(text):
+    """The config `text` with [api] sortable = "all" (see mixed_server)."""
+    if "[api]\n" in text:
+        return text.replace("[api]\n", '[api]\nsortable = "all"\n', 1)
+    return '[api]\nsortable = "all"\n' + text
+
+
 def config_server(spawn, db, secret_file, tmp_path, text, threads=1, name="folio.toml"):
     path = tmp_path / name
-    path.write_text(text)
+    path.write_text(any_sort_text(text))
     return spawn(db, secret_file=secret_file,
                  extra_args=["--config", str(path), "--threads", str(threads)])
 
@@ -417,7 +429,7 @@ def test_endpoint_count_overrides_the_pagination_default(spawn, mixed_db, mixed_
 
 @pytest.mark.parametrize("mode", ["exact", "estimate", "none"])
 def test_count_flag_sets_the_default(spawn, mixed_db, mixed_con, secret_file, mode):
-    srv = spawn(mixed_db, secret_file=secret_file, extra_args=["--count", mode])
+    srv = spawn(mixed_db, secret_file=secret_file, extra_args=["--count", mode], any_sort=True)
     url = url_for("gappy", per_page=10, page=3)
     r = srv.get(url)
     body = assert_page(r, url)
@@ -440,8 +452,9 @@ def test_count_flag_sets_the_default(spawn, mixed_db, mixed_con, secret_file, mo
 def test_count_flag_leaves_endpoints_with_their_own_count(spawn, mixed_db, mixed_con,
                                                          secret_file, tmp_path):
     path = tmp_path / "folio.toml"
-    path.write_text('[pagination]\ncount = "estimate"\n[api]\nauto = true\n'
-                    '[[endpoint]]\npath = "/own"\ntable = "gappy"\ncount = "none"\n')
+    path.write_text(any_sort_text('[pagination]\ncount = "estimate"\n[api]\nauto = true\n'
+                                  '[[endpoint]]\npath = "/own"\ntable = "gappy"\n'
+                                  'count = "none"\n'))
     srv = spawn(mixed_db, secret_file=secret_file,
                 extra_args=["--config", str(path), "--count", "exact"])
     r = srv.get("/own?per_page=10&page=2")
@@ -527,7 +540,7 @@ def check_snapshot_consistency(resp, body, page, per_page, sort, pred, what):
 
 
 def test_exact_totals_match_the_page_rows_while_a_writer_runs(spawn, live_db, secret_file):
-    server = spawn(live_db, secret_file=secret_file)
+    server = spawn(live_db, secret_file=secret_file, any_sort=True)
     variants = [  # sort, filter params, predicate, per_page
         (None, {}, lambda r: True, 20),
         ("-grp", {}, lambda r: True, 7),
@@ -573,7 +586,7 @@ def test_exact_totals_match_the_page_rows_while_a_writer_runs(spawn, live_db, se
 
 @pytest.mark.parametrize("flags", [[], ["--no-prefetch"]], ids=["page-cache", "no-page-cache"])
 def test_exact_total_follows_every_insert_and_delete(spawn, live_db, secret_file, flags):
-    server = spawn(live_db, secret_file=secret_file, extra_args=flags)
+    server = spawn(live_db, secret_file=secret_file, extra_args=flags, any_sort=True)
     con = connect_db(live_db)
     rng = random.Random(12)
     urls = [  # the same URLs every round: cached pages and cached counts both tempt
@@ -714,7 +727,8 @@ def churn_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def churn_server(module_spawn, churn_db, secret_file):
-    return module_spawn(churn_db, secret_file=secret_file, extra_args=["--threads", "1"])
+    return module_spawn(churn_db, secret_file=secret_file, extra_args=["--threads", "1"],
+                        any_sort=True)
 
 
 def mutate(path, seed, inserts, deletes):
@@ -758,7 +772,7 @@ def test_offset_pages_equal_limit_offset_after_writes(churn_server, churn_db, so
 @pytest.mark.parametrize("how", ["config", "flag"])
 def test_hybrid_off_serves_the_same_pages(spawn, mixed_db, mixed_con, secret_file, tmp_path, how):
     if how == "flag":
-        srv = spawn(mixed_db, secret_file=secret_file, extra_args=["--no-hybrid"])
+        srv = spawn(mixed_db, secret_file=secret_file, extra_args=["--no-hybrid"], any_sort=True)
     else:
         srv = config_server(spawn, mixed_db, secret_file, tmp_path,
                             "[pagination]\nhybrid = false\n")
@@ -776,7 +790,10 @@ def test_hybrid_off_serves_the_same_pages(spawn, mixed_db, mixed_con, secret_fil
     f"page={INT64_MAX - 6}&per_page=1",
 ])
 def test_the_deepest_offsets_answer_an_empty_page(spawn, mixed_db, secret_file, query):
-    server = spawn(mixed_db, secret_file=secret_file)  # a fresh server: no index yet
+    # A fresh server (no index yet), with no max_offset (the default refuses these offsets
+    # with 400): the boundary index must survive offsets near INT64_MAX.
+    server = spawn(mixed_db, secret_file=secret_file, extra_args=["--max-offset", "0"],
+                   any_sort=True)
     url = f"/api/t?{query}"
     r = server.get(url)
     body = assert_page(r, url)
@@ -793,10 +810,10 @@ MAX_OFFSET = 300
 def capped_server(request, module_spawn, mixed_db, secret_file, tmp_path_factory):
     """max_offset from [pagination] max_offset, or from --max-offset."""
     if request.param == "flag":
-        return module_spawn(mixed_db, secret_file=secret_file,
+        return module_spawn(mixed_db, secret_file=secret_file, any_sort=True,
                             extra_args=["--max-offset", str(MAX_OFFSET), "--threads", "1"])
     path = tmp_path_factory.mktemp("capped") / "folio.toml"
-    path.write_text(f"[pagination]\nmax_offset = {MAX_OFFSET}\n")
+    path.write_text(any_sort_text(f"[pagination]\nmax_offset = {MAX_OFFSET}\n"))
     return module_spawn(mixed_db, secret_file=secret_file,
                         extra_args=["--config", str(path), "--threads", "1"])
 
@@ -843,26 +860,29 @@ def test_offset_beyond_max_offset_and_past_the_end_has_no_cursor(capped_server, 
         assert "cursor" not in body, f"{url}: {body}"
 
 
-def test_links_beyond_max_offset_lead_to_cursors_for_the_same_rows(capped_server, mixed_con):
-    # An exact total's last link, and next links walked across the limit, reach pages the
-    # server refuses by offset; the cursor it answers with gives those pages' rows.
+def test_links_never_lead_beyond_max_offset(capped_server, mixed_con):
+    # Every link folio emits is one folio serves (issue 10 item 6). Before, an exact
+    # total's last link and the next links walked across the limit led to pages the server
+    # refused by offset (400 with a cursor). Now the last page is not linked when it lies
+    # beyond max_offset, and the next link across the limit is a cursor after the page's
+    # last row: the same rows, without a refusal.
     total = count_rows(mixed_con, "t")
     per_page = 40
-    body = assert_page(capped_server.get(url_for("t", per_page=per_page, page=2, count="exact")))
     pages = pages_for(total, per_page)
-    want_last = expected_rows(mixed_con, "t", limit=per_page, offset=(pages - 1) * per_page)
-    r = capped_server.get(body["links"]["last"])
-    problem = assert_problem(r, 400, param="page", what=body["links"]["last"])
-    assert_rows(assert_page(capped_server.get(problem["cursor"]))["data"], want_last, "last")
+    assert (pages - 1) * per_page > MAX_OFFSET, "the fixture must reach beyond max_offset"
+    body = assert_page(capped_server.get(url_for("t", per_page=per_page, page=2, count="exact")))
+    assert body["links"].get("last") is None, body["links"]
+    assert body["meta"]["pages"] == pages and body["meta"]["total"] == total
+    near = assert_page(capped_server.get(url_for("t", per_page=per_page, offset=MAX_OFFSET - 80,
+                                                 count="exact")))
+    assert param(near["links"]["next"], "offset") == str(MAX_OFFSET - 40), near["links"]
 
     url, seen = url_for("t", per_page=per_page, page=6, sort="-c,a"), []
     while len(seen) < 10 * per_page:
-        r = capped_server.get(url)
-        if r.status == 400:
-            url = assert_problem(r, 400, param="page", what=url)["cursor"]
-            continue
-        page = assert_page(r, url)
+        page = assert_page(capped_server.get(url), url)
         seen.extend(page["data"])
         url = page["links"]["next"]
+        if param(url, "offset") is None and param(url, "page") is None:
+            assert param(url, "after"), url  # across the limit: a cursor
     assert_rows(seen, expected_rows(mixed_con, "t", sort="-c,a", limit=10 * per_page,
                                     offset=5 * per_page), "a walk across max_offset")

@@ -378,12 +378,12 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
     doc = tomllib.loads(out)
     want = {
         "server": {"listen", "threads", "max_connections", "timeout", "max_request_bytes",
-                   "max_url_bytes", "max_response_bytes", "debug_plan"},
+                   "max_url_bytes", "max_response_bytes", "debug_plan", "query_timeout"},
         "database": {"path"},
         "pagination": {"default_per_page", "max_per_page", "count", "count_limit",
                        "max_offset", "hybrid"},
         "cursor": {"ttl", "encrypt", "keys"},
-        "api": {"auto"},
+        "api": {"auto", "sortable"},
     }
     for section, keys in want.items():
         assert set(doc[section]) == keys, (section, doc[section])
@@ -393,6 +393,7 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
     assert [k["id"] for k in doc["cursor"]["keys"]] == [2, 1]
     assert doc["cursor"]["keys"][0]["secret_file"] == str(cfg_dir / "b.key")
     assert doc["api"]["auto"] is False
+    assert doc["api"]["sortable"] == "indexed" and doc["server"]["query_timeout"] == 5.0
     products, catalog = doc["endpoint"]
     assert products["columns"] == ["id", "name"] and products["sortable"] == ["id", "name"]
     assert products["filterable"] == ["name"]

@@ -17,7 +17,7 @@ import urllib.parse
 import pytest
 
 from folio_api import assert_problem, link_header
-from folio_server import make_secret, media_type, strict_json
+from folio_server import Response, make_secret, media_type, strict_json
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
@@ -73,13 +73,16 @@ def link_header_of(headers):
 class Client:
     """One keep-alive connection; get() -> (status, headers, parsed JSON body)."""
 
-    def __init__(self, port):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def __init__(self, server):
+        self.server = server
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
 
     def get(self, path):
         self.conn.request("GET", path)
         r = self.conn.getresponse()
         raw = r.read()
+        # every link these pages emit is requested again when the server stops
+        self.server.record_links(path, Response(r.status, r.msg, raw))
         return r.status, r.msg, strict_json(raw)
 
     def page(self, path):
@@ -170,7 +173,7 @@ def server(module_spawn, demo_db, tree, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(server):
-    c = Client(server.port)
+    c = Client(server)
     yield c
     c.close()
 
@@ -490,7 +493,7 @@ def test_tampered_truncated_and_foreign_after_cursors_are_400_problems(server, c
             "A" * 300]
     _, other_dir = client.page("/files/big?per_page=10")
     bad.append(after_token(other_dir["next"]))  # signed by this server, for another directory
-    other = Client(stranger.port)
+    other = Client(stranger)
     _, elsewhere = other.page("/files/pages?per_page=10")
     other.close()
     bad.append(after_token(elsewhere["next"]))  # the same listing, another server's key

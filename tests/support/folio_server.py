@@ -9,6 +9,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -18,6 +19,9 @@ import tempfile
 import time
 
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "LeakSanitizer", "runtime error:")
+LINK_URL_RE = re.compile(r'<([^>]*)>')
+ANY_SORT_CONFIG = '[api]\nsortable = "all"\n'
+MAX_LINK_CHECKS = 20000  # per server: a bound, never reached by the suite (see check_links)
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 8.0
 REQUEST_TIMEOUT = 30.0
@@ -159,19 +163,36 @@ class Response:
 class FolioServer:
     """One `folio serve` process on 127.0.0.1:<free port>."""
 
-    def __init__(self, db, secret_file=None, extra_args=(), workdir=None, env=None):
+    def __init__(self, db, secret_file=None, extra_args=(), workdir=None, env=None,
+                 any_sort=False):
+        """any_sort: auto endpoints sort by every column (`[api] sortable = "all"`), not
+        only by the columns an index leads (the default); for tests of the page engine
+        over arbitrary sorts. Not with --config in extra_args (put it in that file)."""
         self.db = str(db)
         self.workdir = workdir or tempfile.mkdtemp(prefix="folio-srv-")
         if secret_file is None:
             secret_file = make_secret(os.path.join(self.workdir, "secret"))
         self.secret_file = secret_file  # False: start without --secret-file
         self.extra_args = [str(a) for a in extra_args]
+        if any_sort:
+            assert "--config" not in self.extra_args, "any_sort with --config: use the file"
+            path = os.path.join(self.workdir, "any-sort.toml")
+            with open(path, "w") as f:
+                f.write(ANY_SORT_CONFIG)
+            self.extra_args = ["--config", path] + self.extra_args
         self.env = env
         self.proc = None
         self.port = None
         self.stderr_path = None
         self._stderr_file = None
         self._serial = 0
+        # "Every link folio emits is accepted by folio": every link of every response is
+        # recorded here (Link headers, body links, a problem's cursor link) and requested
+        # when the server is stopped; a 4xx fails the test (see check_links).
+        self.emitted = {}        # link -> the request that emitted it
+        self.requested = set()   # what was requested with a 2xx answer: need not be again
+        self.follow_links = True
+        self.expiring_cursors = False  # a test that lets cursors expire on purpose says so
 
     # lifecycle -------------------------------------------------------------------------
 
@@ -235,11 +256,80 @@ class FolioServer:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
+    # links ---------------------------------------------------------------------------
+
+    def record_links(self, target, resp):
+        """Remember every link `resp` (the answer to `target`) hands out."""
+        if not isinstance(target, str) or not target.startswith("/"):
+            return
+        if 200 <= resp.status < 300:
+            self.requested.add(target)
+        urls = []
+        for value in resp.headers.get_all("Link") or []:
+            urls += LINK_URL_RE.findall(value)
+        if media_type(resp.headers) in ("application/json", "application/problem+json"):
+            try:
+                body = json.loads(resp.body)
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                links = body.get("links")
+                if isinstance(links, dict):
+                    urls += [u for u in links.values() if isinstance(u, str)]
+                for key in ("cursor", "next"):  # offset-too-deep problems, file listings
+                    if isinstance(body.get(key), str) and body[key].startswith("/"):
+                        urls.append(body[key])
+        for url in urls:
+            if url.startswith("/"):
+                self.emitted.setdefault(url, target)
+
+    def check_links(self):
+        """Request every recorded link not yet requested with success; returns the
+        failures: links answered 4xx (429, the rate limit, is not a refusal of the link;
+        an expired cursor only counts where the test did not let cursors expire)."""
+        todo = [u for u in self.emitted if u not in self.requested][:MAX_LINK_CHECKS]
+        failures = []
+        conn = None
+        for url in todo:
+            for _attempt in range(2):  # a keep-alive connection the server closed: reopen
+                try:
+                    if conn is None:
+                        conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                          timeout=REQUEST_TIMEOUT)
+                    conn.request("GET", url)
+                    r = conn.getresponse()
+                    resp = Response(r.status, r.msg, r.read())
+                    if r.will_close:
+                        conn.close()
+                        conn = None
+                    break
+                except (OSError, http.client.HTTPException) as e:
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    resp = e
+            if isinstance(resp, Exception):
+                failures.append(f"{url} (emitted by {self.emitted[url]}): {resp!r}")
+                continue
+            self.requested.add(url)
+            if not 400 <= resp.status < 500 or resp.status == 429:
+                continue
+            if self.expiring_cursors and b"expired-cursor" in resp.body:
+                continue
+            failures.append(f"{url} (emitted by {self.emitted[url]}): {resp!r}")
+        if conn is not None:
+            conn.close()
+        return failures
+
     def stop(self, check=True, sig=signal.SIGTERM):
-        """Send `sig` (SIGTERM); with check, assert exit 0 within STOP_TIMEOUT and a clean
-        stderr."""
+        """Send `sig` (SIGTERM); with check, first request every link the server emitted
+        (check_links), then assert exit 0 within STOP_TIMEOUT and a clean stderr."""
         if self.proc is None:
             return
+        link_failures = []
+        if check and self.follow_links and self.proc.poll() is None:
+            link_failures = self.check_links()
+        self.emitted.clear()
         proc, self.proc = self.proc, None
         crashed = proc.poll()
         if crashed is None:
@@ -266,6 +356,8 @@ class FolioServer:
         if crashed is not None:
             raise AssertionError(f"folio serve died before SIGTERM with status {crashed}:\n{text}")
         assert rc == 0, f"folio serve exited {rc} after {sig.name} (want 0):\n{text[-20000:]}"
+        assert not link_failures, (f"{len(link_failures)} links folio emitted were refused by "
+                                   f"folio:\n" + "\n".join(link_failures[:20]))
 
     def restart(self):
         """Stop (checked) and start again on a new port with the same arguments."""
@@ -286,7 +378,10 @@ class FolioServer:
             conn.request(method, path, body=body, headers=dict(headers or {}))
             resp = conn.getresponse()
             data = resp.read()
-            return Response(resp.status, resp.msg, data)
+            out = Response(resp.status, resp.msg, data)
+            if method in ("GET", "HEAD"):
+                self.record_links(path, out)
+            return out
         except (OSError, http.client.HTTPException) as e:
             alive = "alive" if self.alive() else f"DEAD (status {self.proc.poll()})"
             raise AssertionError(f"{method} {path[:300]} failed: {e!r}; server {alive}\n"
@@ -322,6 +417,8 @@ class FolioServer:
             try:
                 resp.begin()
                 data = resp.read()
+                if method in (b"GET", b"HEAD"):
+                    self.record_links(target.decode("latin-1"), Response(resp.status, resp.msg, data))
             except (OSError, http.client.HTTPException) as e:
                 alive = "alive" if self.alive() else f"DEAD (status {self.proc.poll()})"
                 raise AssertionError(f"raw {method!r} {target[:200]!r}: {e!r}; server {alive}\n"

@@ -126,6 +126,9 @@ static int setup(void **state)
     if (folio_db_open(&fx->db, fx->path, &err) != FOLIO_OK)
         fail_msg("folio_db_open: %s", err.detail);
     folio_server_config_defaults(&fx->srv.cfg);
+    /* The engine must be right for every sort, served by an index or not; which sorts
+     * auto endpoints allow is a policy (tests/http/test_07_query_limits.py). */
+    fx->srv.cfg.sort_any = true;
     fx->srv.db = fx->db;
     fx->srv.accesslog_fd = fx->srv.files_root_fd = fx->srv.quiesced_fd = -1;
     folio_keyring_init(&fx->srv.keyring, false);
