@@ -363,6 +363,22 @@ def test_items_defaults_to_20_from_the_start(client, con):
                                                       "ORDER BY id LIMIT 20"))
 
 
+@pytest.mark.parametrize("query", ["cursor=", "cursor", "per_page=5&cursor=", "cursor=&x=1"])
+def test_items_empty_cursor_is_the_first_page_as_in_fastapi(client, con, query):
+    # the original does `if cursor:`; an empty string is falsy there (issue 10 item 11)
+    per_page = 5 if "per_page" in query else 20
+    body = client.json(f"/items?{query}")
+    assert_items_page(body, sql(con, f"SELECT id, name FROM items ORDER BY id LIMIT {per_page}"))
+    assert body == client.json(f"/items?per_page={per_page}")
+
+
+@pytest.mark.parametrize("query", ["after=", "after", "per_page=3&after="])
+def test_messages_empty_after_is_the_first_page_like_the_cursor_test(client, con, query):
+    # the same truth test as /items' cursor: an empty after= starts at the beginning
+    per_page = 3 if "per_page" in query else 20
+    assert_messages_page(client.json(f"/messages?{query}"), con, -1, per_page)
+
+
 @pytest.mark.parametrize("text, body", [
     ("0", fastapi_error("greater_than_equal", "0", "Input should be greater than or equal to 1",
                         {"ge": 1})),

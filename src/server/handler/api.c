@@ -128,14 +128,17 @@ static folio_status build_links(struct folio_http *h, const struct folio_page_sp
      * linked by a cursor after this page's last row (the same rows), or not at all when
      * the endpoint serves no cursors; a last page deeper than that is not linked. */
     int64_t max_offset = h->srv->cfg.max_offset;
-    bool next_too_deep = rq->mode == FOLIO_MODE_OFFSET && max_offset > 0 &&
-                         rq->offset > max_offset - rq->per_page;
     bool cursors = (spec->ep->modes & FOLIO_ALLOW_KEYSET) != 0;
+    /* A first page (no position) links on by cursor, or by offset where the endpoint
+     * serves no cursors. */
+    bool offset_mode =
+        rq->mode == FOLIO_MODE_OFFSET || (rq->mode == FOLIO_MODE_FIRST && !cursors);
+    bool next_too_deep = offset_mode && max_offset > 0 && rq->offset > max_offset - rq->per_page;
     for (int which = L_NEXT; which <= L_PREV; which++) {
         if (!(which == L_NEXT ? res->has_more : res->has_prev))
             continue;
-        bool by_offset = rq->mode == FOLIO_MODE_OFFSET && !(which == L_NEXT && next_too_deep);
-        if (!by_offset && rq->mode == FOLIO_MODE_OFFSET && (!cursors || res->shown == 0))
+        bool by_offset = offset_mode && !(which == L_NEXT && next_too_deep);
+        if (!by_offset && offset_mode && (!cursors || res->shown == 0))
             continue;
         link_start(lb, pl, which, base_len);
         if (by_offset) {
@@ -164,7 +167,7 @@ static folio_status build_links(struct folio_http *h, const struct folio_page_sp
         }
         folio_buf_putc(lb, '\0');
     }
-    if (pages > 0 && rq->mode == FOLIO_MODE_OFFSET &&
+    if (pages > 0 && offset_mode &&
         (max_offset == 0 || (pages - 1) * rq->per_page <= max_offset)) {
         link_start(lb, pl, L_LAST, base_len);
         if (rq->page)
