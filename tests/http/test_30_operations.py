@@ -70,7 +70,10 @@ def fetch(srv, path, headers=None, source="127.0.0.1", method="GET"):
     try:
         conn.request(method, path, headers=dict(headers or {}))
         resp = conn.getresponse()
-        return Response(resp.status, resp.msg, resp.read())
+        out = Response(resp.status, resp.msg, resp.read())
+        if method in ("GET", "HEAD"):
+            srv.record_links(path, out)  # requested again when the server stops
+        return out
     finally:
         conn.close()
 
