@@ -102,7 +102,8 @@ def shapes_db(tmp_path_factory):
     path = make_db(tmp_path_factory.mktemp("shapes") / "shapes.db",
                    ";\n".join(ddl for ddl, _ in SHAPES.values()) + ";\n"
                    'CREATE TABLE unusable("rowid" INTEGER, "_rowid_" INTEGER, "oid" INTEGER, '
-                   "v TEXT);\nINSERT INTO unusable VALUES (1, 2, 3, 'a');\n")
+                   "v TEXT);\nINSERT INTO unusable VALUES (1, 2, 3, 'a');\n"
+                   "CREATE VIEW a_view AS SELECT v, n FROM no_pk;\n")
     con = connect_db(path)
     rng = random.Random(10)
     for name, (_, kinds) in SHAPES.items():
@@ -226,6 +227,8 @@ def test_a_table_without_any_usable_key_is_not_served(shapes_server):
     r = shapes_server.get("/api/unusable")
     assert r.status == 404, r
     assert shapes_server.get("/api/shadow_notnull").status == 200
+    # a view has no key at all: not served either
+    assert shapes_server.get("/api/a_view").status == 404
 
 
 @st.composite
