@@ -381,7 +381,7 @@ static folio_status load_table(struct sqlite_conn *c, const char *name, struct f
      * is an alias of the rowid only when it is the sole PRIMARY KEY column, its type is
      * spelled "INTEGER", and SQLite did not give the key an index of its own: the column
      * form "INTEGER PRIMARY KEY DESC" is an ordinary key (with an automatic index, and it
-     * may hold NULLs and duplicates), the table form "PRIMARY KEY(id DESC)" is an alias.
+     * may hold any number of NULLs), the table form "PRIMARY KEY(id DESC)" is an alias.
      * An index whose origin is 'pk' exists exactly when the key is not the rowid. */
     static const char *const rowid_names[] = {"rowid", "_rowid_", "oid"};
     const char *rowid_name = NULL;

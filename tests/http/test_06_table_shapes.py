@@ -2,8 +2,8 @@
 
 folio must decide which key is unique and never NULL the way SQLite does: a column is
 the rowid only when it is declared INTEGER PRIMARY KEY (type spelled "INTEGER", not the
-column form "PRIMARY KEY DESC", which is an ordinary key that may hold NULLs and
-duplicates); WITHOUT ROWID tables have no rowid but a NOT NULL key; other rowid tables'
+column form "PRIMARY KEY DESC", which is an ordinary key that may hold any number of
+NULLs); WITHOUT ROWID tables have no rowid but a NOT NULL key; other rowid tables'
 keys may hold NULLs; columns (generated ones included) named rowid/_rowid_/oid shadow
 those names. Here every shape is walked forward by next links, backward by prev links,
 and by offset pages (hybrid index pages from offset 100 on), and each walk must be the

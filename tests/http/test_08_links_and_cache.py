@@ -114,14 +114,15 @@ def test_every_recorded_link_of_this_module_is_accepted(server):
 def test_a_cached_page_hands_out_cursors_with_at_least_half_their_ttl(spawn, demo_db):
     # ttl 4 s, the page cache's own lifetime 30 s. Whenever a page is served, cached or
     # not, its cursors must live at least ttl/2 = 2 s more: following a link 1.9 s later
-    # works. Before, a page cached at t=0 was served again at t=2.2 with cursors expiring
-    # at t<=4, so its next link failed at t=4.1 with 400 "cursor expired".
+    # works. Before, a page cached at t=0 was served again at t=3.3 with cursors expiring
+    # at t<=4 (t<=5 even with whole seconds rounded up), so its next link failed at
+    # t=5.2 with 400 "cursor expired".
     srv = spawn(demo_db, extra_args=["--cursor-ttl", "4"])
     srv.expiring_cursors = True  # its links may expire before the teardown requests them
     url = "/api/users?per_page=5"
     first = assert_page(srv.get(url))
-    time.sleep(2.2)
-    again = assert_page(srv.get(url))  # the page cache may answer this
+    time.sleep(3.3)
+    again = assert_page(srv.get(url))  # the page cache must not answer this any more
     prefetched = assert_page(srv.get(first["links"]["next"]))  # fetched at t=0
     time.sleep(1.9)
     for body in (again, prefetched):
