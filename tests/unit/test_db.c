@@ -1,0 +1,201 @@
+/* src/db: the tiebreaker each table shape gets (docs/internals/table-keys.md), which
+ * columns sort through an index, and the query deadline. */
+/* clang-format off */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+/* clang-format on */
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "folio/folio.h"
+
+static const char SCHEMA[] =
+    "CREATE TABLE desc_pk(id INTEGER PRIMARY KEY DESC, v TEXT);"
+    "CREATE TABLE desc_alias(id INTEGER, v TEXT, PRIMARY KEY(id DESC));"
+    "CREATE TABLE lower_alias(id integer primary key, v TEXT);"
+    "CREATE TABLE int_pk(id INT PRIMARY KEY, v TEXT);"
+    "CREATE TABLE wr(a TEXT, b INTEGER, v TEXT, PRIMARY KEY(a, b)) WITHOUT ROWID;"
+    "CREATE TABLE no_pk(v TEXT, w TEXT);"
+    "CREATE TABLE rowid_col(\"rowid\" TEXT, v TEXT);"
+    "CREATE TABLE gen(x INTEGER, \"rowid\" INTEGER AS (x + 1), \"_rowid_\" AS (x));"
+    "CREATE TABLE shadow_nn(\"rowid\", \"_rowid_\", \"oid\", k TEXT NOT NULL PRIMARY KEY);"
+    "CREATE TABLE unusable(\"rowid\", \"_rowid_\", \"oid\", v);"
+    "CREATE TABLE idx(a, b, c, d);"
+    "CREATE INDEX idx_b ON idx(b, a); CREATE INDEX idx_c ON idx(c) WHERE c > 0;"
+    "CREATE INDEX idx_expr ON idx(a + d);"
+    "CREATE VIEW a_view AS SELECT v FROM no_pk;";
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    folio_db *db;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/folio-db-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->path, sizeof fx->path, "%s/t.db", fx->dir);
+    sqlite3 *h;
+    assert_int_equal(sqlite3_open(fx->path, &h), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(h, SCHEMA, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("schema: %s", msg);
+    /* enough rows for a query that runs well past a deadline */
+    if (sqlite3_exec(h,
+                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                     "WHERE i < 200000) INSERT INTO no_pk SELECT i % 977, i FROM n",
+                     NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("rows: %s", msg);
+    sqlite3_close(h);
+    struct folio_error err = {0};
+    if (folio_db_open(&fx->db, fx->path, &err) != FOLIO_OK)
+        fail_msg("folio_db_open: %s", err.detail);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    folio_db_close(fx->db);
+    unlink(fx->path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static const struct folio_table *table(struct fixture *fx, const char *name)
+{
+    const struct folio_table *t = folio_db_table(fx->db, name);
+    if (t == NULL)
+        fail_msg("table %s is not in the schema", name);
+    return t;
+}
+
+/* The tiebreaker as "name,name" (hidden columns marked with a '*'). */
+static void tiebreaker(const struct folio_table *t, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < t->npk && used < size; i++) {
+        const struct folio_column *c = &t->cols[t->pk[i]];
+        int n = snprintf(out + used, size - used, "%s%s%s", i ? "," : "", c->name,
+                         c->hidden ? "*" : "");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void test_each_table_shape_gets_a_unique_never_null_tiebreaker(void **state)
+{
+    struct fixture *fx = *state;
+    static const struct {
+        const char *table, *want;
+    } cases[] = {
+        {"desc_pk", "id,rowid*"},        /* the column form DESC is not the rowid */
+        {"desc_alias", "id"},            /* the table form is */
+        {"lower_alias", "id"},
+        {"int_pk", "id,rowid*"},         /* INT is not INTEGER */
+        {"wr", "a,b"},                   /* WITHOUT ROWID: its key */
+        {"no_pk", "rowid*"},
+        {"rowid_col", "_rowid_*"},       /* a column shadows "rowid" */
+        {"gen", "oid*"},                 /* so do generated columns */
+        {"shadow_nn", "k"},              /* all shadowed: a NOT NULL key still serves */
+    };
+    char got[256];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct folio_table *t = table(fx, cases[i].table);
+        tiebreaker(t, got, sizeof got);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("%s: tiebreaker %s, want %s", cases[i].table, got, cases[i].want);
+        for (size_t k = 0; k < t->npk; k++)
+            if (k + 1 == t->npk && !t->not_null[t->pk[k]])
+                fail_msg("%s: the last tiebreaker column %s may be NULL", cases[i].table,
+                         t->cols[t->pk[k]].name);
+    }
+    /* the declared key of a rowid table may hold NULLs: folio must not assume otherwise */
+    assert_false(table(fx, "desc_pk")->not_null[0]);
+    assert_false(table(fx, "int_pk")->not_null[0]);
+    assert_true(table(fx, "wr")->not_null[0] && table(fx, "wr")->not_null[1]);
+    /* the default sort is the declared key */
+    assert_int_equal(table(fx, "desc_pk")->npk_declared, 1);
+    assert_int_equal(table(fx, "no_pk")->npk_declared, 0);
+}
+
+static void test_tables_without_an_addressable_key_and_views_are_left_out(void **state)
+{
+    struct fixture *fx = *state;
+    assert_null(folio_db_table(fx->db, "unusable"));
+    assert_null(folio_db_table(fx->db, "a_view"));
+}
+
+static void test_index_lead_marks_the_columns_an_index_serves(void **state)
+{
+    struct fixture *fx = *state;
+    const struct folio_table *t = table(fx, "idx");
+    bool want[] = {false, true, false, false}; /* a, b (idx_b), c (partial), d */
+    for (size_t c = 0; c < 4; c++)
+        if (t->cols[c].index_lead != want[c])
+            fail_msg("idx.%s: index_lead %d", t->cols[c].name, t->cols[c].index_lead);
+    assert_true(table(fx, "desc_alias")->cols[0].index_lead);  /* the rowid */
+    assert_true(table(fx, "desc_pk")->cols[0].index_lead);     /* its automatic index */
+    assert_false(table(fx, "desc_pk")->cols[1].index_lead);
+}
+
+static int count_rows(void *ctx, const struct folio_db_row *row)
+{
+    (void)row;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_a_query_past_its_deadline_stops_with_etimeout(void **state)
+{
+    struct fixture *fx = *state;
+    folio_db_conn *c;
+    struct folio_error err = {0};
+    assert_int_equal(folio_db_connect(fx->db, &c, &err), FOLIO_OK);
+    static const char sql[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
+    int n = 0;
+    folio_db_deadline(c, folio_db_now_ms() - 1); /* already passed */
+    folio_status st = folio_db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
+    assert_int_equal(st, FOLIO_ETIMEOUT);
+    assert_int_equal(err.http_status, 503);
+    /* the same statement runs to the end once the limit is lifted */
+    folio_db_deadline(c, 0);
+    n = 0;
+    assert_int_equal(folio_db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+                     FOLIO_OK);
+    assert_int_equal(n, 200000);
+    /* a deadline far away changes nothing */
+    folio_db_deadline(c, folio_db_now_ms() + 600000);
+    n = 0;
+    assert_int_equal(folio_db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+                     FOLIO_OK);
+    assert_int_equal(n, 200000);
+    folio_db_disconnect(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_table_shape_gets_a_unique_never_null_tiebreaker),
+        cmocka_unit_test(test_tables_without_an_addressable_key_and_views_are_left_out),
+        cmocka_unit_test(test_index_lead_marks_the_columns_an_index_serves),
+        cmocka_unit_test(test_a_query_past_its_deadline_stops_with_etimeout),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
