@@ -176,6 +176,59 @@ static bool is_first_call(const void *p)
     return p == NULL || (is_mark(p) && (const char *)p < uri_marks + URI_NMARKS);
 }
 
+/* Bytes of cursor parameters (after=, before=, cursor=, with their separator) in a raw
+ * query, values counted up to FOLIO_CURSOR_MAX_TOKEN: the part of a target that
+ * max_url_bytes leaves out. `end` bounds the query (NULL: its NUL). */
+static size_t cursor_bytes(const char *query, const char *end)
+{
+    static const char *const names[] = {"after=", "before=", "cursor="};
+    size_t n = 0;
+    for (const char *p = query; p != NULL && *p && (end == NULL || p < end);) {
+        p++; /* past '?', '&' or ';' */
+        size_t plen = strcspn(p, end != NULL ? "&;>" : "&;");
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            size_t k = strlen(names[i]);
+            if (plen >= k && strncmp(p, names[i], k) == 0)
+                n += 1 + k +
+                     (plen - k < FOLIO_CURSOR_MAX_TOKEN ? plen - k : FOLIO_CURSOR_MAX_TOKEN);
+        }
+        p += plen;
+    }
+    return n;
+}
+
+/* Every link folio emits must be accepted by folio. Links spell the request in canonical
+ * form (per_page and the sort's tiebreaker written out, filters percent-encoded), which
+ * can be longer than the request was: when a link in the Link header would be refused as
+ * too long, the request is answered with that 414 itself. Call before response_new(). */
+static void links_fit(struct folio_http *h)
+{
+    if (h->status != 200 || h->w == NULL)
+        return;
+    const char *hd = h->w->headers.data;
+    for (size_t i = 0; hd != NULL && i < h->nheaders; i++) {
+        if (strcasecmp(hd + h->headers[i].name, "Link") != 0)
+            continue;
+        for (const char *v = strchr(hd + h->headers[i].value, '<'); v != NULL;
+             v = strchr(v + 1, '<')) {
+            const char *gt = strchr(v, '>');
+            if (gt == NULL)
+                break;
+            const char *q = memchr(v, '?', (size_t)(gt - v));
+            size_t counted = (size_t)(gt - v - 1) - (q ? cursor_bytes(q, gt) : 0);
+            if (counted > h->srv->cfg.max_url_bytes) {
+                folio_buf_reset(&h->w->headers);
+                h->nheaders = 0;
+                folio_problem(h, 414, "uri-too-long", NULL,
+                              "this page's links, which spell out the request in full, would "
+                              "be longer than the server accepts: shorten the filters",
+                              NULL);
+                return;
+            }
+        }
+    }
+}
+
 /* Runs on the raw request target before argument parsing. An oversized query or one with
  * too many parameters is cut off here (its first byte becomes NUL), so that argument
  * parsing cannot exhaust the connection's memory pool, and is answered with a problem. */
@@ -190,6 +243,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     enum uri_mark m = URI_OK;
     for (const char *p = q; p != NULL && *p; p++)
         params += *p == '&' || *p == ';';
+    /* max_url_bytes counts the target without its cursor (folio's own, at most
+     * FOLIO_CURSOR_MAX_TOKEN characters): the links folio emits add a cursor to the
+     * request's query, and each must be accepted like the request was. */
+    size_t counted = len - cursor_bytes(q, NULL);
     /* libmicrohttpd ends the target where it put a NUL over the space before "HTTP/1.x"
      * (it checked the version before calling us); any other NUL is a raw NUL byte in the
      * request line. It also takes in spaces (a double space before the version, a space
@@ -200,7 +257,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         versioned = (unsigned char)uri[i] > 0x20 && uri[i] != 0x7f;
     if (!versioned || (uri[0] != '/' && strcmp(uri, "*") != 0))
         m = URI_BAD;
-    else if (len > srv->cfg.max_url_bytes)
+    else if (counted > srv->cfg.max_url_bytes)
         m = URI_TOO_LONG;
     else if (params >= FOLIO_HTTP_MAX_PARAMS)
         m = URI_TOO_MANY;
@@ -394,6 +451,7 @@ static void run_job(struct folio_worker *w, struct folio_job *job)
     if (folio_buf_append(&w->headers, j->hdrs, j->hdrs_len) != FOLIO_OK)
         h->nheaders = 0;
     route_cached(h);
+    links_fit(h);
     folio_ops_after(h);
     j->response = response_new(h, &j->status);
     MHD_resume_connection(h->conn);
@@ -470,7 +528,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     (void)upload_data;
     struct folio_server *srv = cls;
     if (*con_cls != NULL && !is_mark(*con_cls)) {
@@ -523,17 +580,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     h.route = folio_route_find(srv, url);
     size_t req_bytes = strlen(url) + strlen(method) + 12;
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_size, &req_bytes);
-    for (size_t i = 0; i < h.nparams; i++)
-        req_bytes += strlen(h.params[i].key) +
-                     (h.params[i].value ? strlen(h.params[i].value) : 0) + 2;
-    if (strcmp(url, "*") == 0 && strcmp(method, "OPTIONS") != 0)
-        *con_cls = &uri_marks[URI_NMARKS + URI_BAD]; /* "*" is for OPTIONS alone */
-    if (mark_of(*con_cls) == URI_BAD) {
-        /* Answered before anything else reads the request: its target is not one. */
+    for (size_t i = 0; i < h.nparams; i++) {
+        const char *k = h.params[i].key, *v = h.params[i].value;
+        size_t vlen = v ? strlen(v) : 0;
+        if (strcmp(k, "after") == 0 || strcmp(k, "before") == 0 || strcmp(k, "cursor") == 0)
+            req_bytes += vlen - (vlen < FOLIO_CURSOR_MAX_TOKEN ? vlen : FOLIO_CURSOR_MAX_TOKEN);
+        else
+            req_bytes += strlen(k) + vlen + 2;
+    }
+    const char *malformed = NULL;
+    if (mark_of(*con_cls) == URI_BAD || (strcmp(url, "*") == 0 && strcmp(method, "OPTIONS")))
+        malformed = "the request line is malformed (a space, a control character or a NUL "
+                    "byte in the target, or a target not starting with /)";
+    else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST) == NULL)
+        malformed = "an HTTP/1.1 request must have a Host header";
+    if (malformed != NULL) {
+        /* Answered before anything else reads the request (RFC 9112 section 3). */
         peer_address(&h);
-        folio_problem(&h, 400, "invalid-request", "Invalid request",
-                      "the request line is malformed (a space, a control character or a NUL "
-                      "byte in the target, or a target not starting with /)", NULL);
+        folio_problem(&h, 400, "invalid-request", "Invalid request", malformed, NULL);
         folio_ops_after(&h);
         return queue(conn, &h);
     }
@@ -574,6 +639,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     if (worker) /* no memory for the hand-over: answer here after all */
         route_cached(&h);
+    links_fit(&h);
     folio_ops_after(&h);
     return queue(conn, &h);
 }
@@ -721,8 +787,8 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     /* libmicrohttpd splits its connection limit over its threads and, at a thread's limit,
      * stops accepting (new clients would wait unanswered): its limit is set out of reach
      * and on_accept() refuses past max_connections instead. The memory pool holds the
-     * request (at most max_request_bytes, else 431) and then the response headers (at most
-     * FOLIO_HTTP_HEADER_BUDGET), plus libmicrohttpd's bookkeeping of both. */
+     * request (at most max_request_bytes plus a cursor, else 431) and then the response
+     * headers (at most FOLIO_HTTP_HEADER_BUDGET), plus libmicrohttpd's bookkeeping. */
     unsigned io = cfg->io_threads ? cfg->io_threads : 1;
     srv->daemon = MHD_start_daemon(
         flags, cfg->listen_port, on_accept, srv, on_request, srv, MHD_OPTION_ARRAY, where,
@@ -730,7 +796,8 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        cfg->max_request_bytes + FOLIO_HTTP_HEADER_BUDGET + 8192, MHD_OPTION_URI_LOG_CALLBACK,
+        cfg->max_request_bytes + FOLIO_CURSOR_MAX_TOKEN + FOLIO_HTTP_HEADER_BUDGET + 8192,
+        MHD_OPTION_URI_LOG_CALLBACK,
         on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);
