@@ -9,7 +9,7 @@
 - The largest URL folio accepts, with filters and a cursor, gets its whole answer (bounded
   Link header) and links that work.
 - Malformed request lines get 400 problems; what libmicrohttpd answers itself is what
-  docs/errors.md says.
+  docs/http.md says.
 
 Clients talk from several loopback addresses (127.0.0.2, .3, ...): the per-address limits
 under test count 127.0.0.1 apart from them. No test asserts a speed: the bounds are
@@ -436,7 +436,7 @@ def test_largest_url_with_filters_gets_its_answer_and_working_links(demo_server)
     doc = page(r, "offset page at max_url_bytes")
     assert doc["links"]["self"] and doc["links"]["last"] and doc["links"]["prev"]
     header = follow_links(demo_server, doc, r, "offset page at max_url_bytes")
-    # The rule (docs/api.md): past 8 KiB of headers, Link keeps next and prev, then none.
+    # The rule (docs/http.md): past 8 KiB of headers, Link keeps next and prev, then none.
     assert set(header) <= {"next", "prev"}
     # One a sixth that long keeps all five links in the header.
     short = padded(base, MAX_URL // 6)
@@ -512,7 +512,7 @@ def test_tolerated_request_line_variants_are_served(demo_server):
 
 def test_oversized_headers_and_urls_get_problems_up_to_the_pool(demo_server):
     """Past max_request_bytes (12 KiB) folio answers 431 itself, past max_url_bytes 414,
-    as long as the request fits the connection's memory (docs/errors.md)."""
+    as long as the request fits the connection's memory (docs/http.md)."""
     status, headers, body = raw_from(
         demo_server.port,
         b"GET /healthz HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 14000 + b"\r\n\r\n")
@@ -522,7 +522,7 @@ def test_oversized_headers_and_urls_get_problems_up_to_the_pool(demo_server):
     assert (status, media_type(headers)) == (414, PROBLEM), body[:200]
 
 
-# What libmicrohttpd answers before folio sees the request (docs/errors.md lists them).
+# What libmicrohttpd answers before folio sees the request (docs/http.md lists them).
 MHD_OWNED = [
     ("HTTP/2.0 request line", b"GET /healthz HTTP/2.0\r\nHost: h\r\n\r\n", 505),
     ("HTTP/0.9 request line", b"GET /healthz\r\n\r\n", 400),
