@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include "server/http.h"
 #include "server/hybrid.h"
 #include "server/jobs.h"
+#include "server/response.h"
 
 static pthread_key_t worker_key;
 static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
@@ -176,59 +176,6 @@ static bool is_first_call(const void *p)
     return p == NULL || (is_mark(p) && (const char *)p < uri_marks + URI_NMARKS);
 }
 
-/* Bytes of cursor parameters (after=, before=, cursor=, with their separator) in a raw
- * query, values counted up to FOLIO_CURSOR_MAX_TOKEN: the part of a target that
- * max_url_bytes leaves out. `end` bounds the query (NULL: its NUL). */
-static size_t cursor_bytes(const char *query, const char *end)
-{
-    static const char *const names[] = {"after=", "before=", "cursor="};
-    size_t n = 0;
-    for (const char *p = query; p != NULL && *p && (end == NULL || p < end);) {
-        p++; /* past '?', '&' or ';' */
-        size_t plen = strcspn(p, end != NULL ? "&;>" : "&;");
-        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-            size_t k = strlen(names[i]);
-            if (plen >= k && strncmp(p, names[i], k) == 0)
-                n += 1 + k +
-                     (plen - k < FOLIO_CURSOR_MAX_TOKEN ? plen - k : FOLIO_CURSOR_MAX_TOKEN);
-        }
-        p += plen;
-    }
-    return n;
-}
-
-/* Every link folio emits must be accepted by folio. Links spell the request in canonical
- * form (per_page and the sort's tiebreaker written out, filters percent-encoded), which
- * can be longer than the request was: when a link in the Link header would be refused as
- * too long, the request is answered with that 414 itself. Call before response_new(). */
-static void links_fit(struct folio_http *h)
-{
-    if (h->status != 200 || h->w == NULL)
-        return;
-    const char *hd = h->w->headers.data;
-    for (size_t i = 0; hd != NULL && i < h->nheaders; i++) {
-        if (strcasecmp(hd + h->headers[i].name, "Link") != 0)
-            continue;
-        for (const char *v = strchr(hd + h->headers[i].value, '<'); v != NULL;
-             v = strchr(v + 1, '<')) {
-            const char *gt = strchr(v, '>');
-            if (gt == NULL)
-                break;
-            const char *q = memchr(v, '?', (size_t)(gt - v));
-            size_t counted = (size_t)(gt - v - 1) - (q ? cursor_bytes(q, gt) : 0);
-            if (counted > h->srv->cfg.max_url_bytes) {
-                folio_buf_reset(&h->w->headers);
-                h->nheaders = 0;
-                folio_problem(h, 414, "uri-too-long", NULL,
-                              "this page's links, which spell out the request in full, would "
-                              "be longer than the server accepts: shorten the filters",
-                              NULL);
-                return;
-            }
-        }
-    }
-}
-
 /* Runs on the raw request target before argument parsing. An oversized query or one with
  * too many parameters is cut off here (its first byte becomes NUL), so that argument
  * parsing cannot exhaust the connection's memory pool, and is answered with a problem. */
@@ -246,7 +193,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     /* max_url_bytes counts the target without its cursor (folio's own, at most
      * FOLIO_CURSOR_MAX_TOKEN characters): the links folio emits add a cursor to the
      * request's query, and each must be accepted like the request was. */
-    size_t counted = len - cursor_bytes(q, NULL);
+    size_t counted = len - folio_response_cursor_bytes(q, NULL);
     /* libmicrohttpd ends the target where it put a NUL over the space before "HTTP/1.x"
      * (it checked the version before calling us); any other NUL is a raw NUL byte in the
      * request line. It also takes in spaces (a double space before the version, a space
@@ -270,121 +217,10 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return &uri_marks[m];
 }
 
-/* Whether a header may go out: libmicrohttpd refuses names or values with control
- * characters, and a refused header must not vanish silently. */
-static bool header_ok(const char *s, bool value)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 ? !(value && *s == '\t') : *s == 0x7f)
-            return false;
-    return true;
-}
-
-/* Keep only the next and prev entries of a Link header value (RFC 8288: entries
- * `<url>; rel="x"` joined by ", "). Returns the length written to out, or 0 when they do
- * not fit in `cap` or there are none. */
-static size_t link_next_prev(const char *v, char *out, size_t cap)
-{
-    size_t n = 0;
-    while ((v = strchr(v, '<')) != NULL) {
-        const char *gt = strchr(v, '>');
-        if (gt == NULL)
-            break;
-        const char *end = strchr(gt, ',');
-        if (end == NULL)
-            end = gt + strlen(gt);
-        size_t elen = (size_t)(end - v);
-        bool keep = false;
-        for (const char *r = gt; r + 10 <= end && !keep; r++)
-            keep = strncmp(r, "rel=\"next\"", 10) == 0 || strncmp(r, "rel=\"prev\"", 10) == 0;
-        if (keep) {
-            if (n + 2 + elen + 1 > cap)
-                return 0;
-            if (n > 0) {
-                memcpy(out + n, ", ", 2);
-                n += 2;
-            }
-            memcpy(out + n, v, elen);
-            n += elen;
-            out[n] = '\0';
-        }
-        v = end;
-    }
-    return n;
-}
-
-/* The libmicrohttpd response for h. Response headers fit in FOLIO_HTTP_HEADER_BUDGET
- * bytes, which the connection's memory pool always has room for: past it, the Link header
- * keeps only next and prev, then is left out (the body still has every link). A header
- * libmicrohttpd refuses turns the answer into a 500 problem, never a dropped connection.
- * NULL only when out of memory. */
-static struct MHD_Response *response_new(struct folio_http *h, unsigned *out_status)
-{
-    struct folio_worker *w = h->w;
-    const char *hd = w ? w->headers.data : NULL;
-    size_t total = h->content_type ? strlen(h->content_type) + 16 : 0;
-    int link = -1;
-    for (size_t i = 0; hd != NULL && i < h->nheaders; i++) {
-        const char *name = hd + h->headers[i].name;
-        total += strlen(name) + strlen(hd + h->headers[i].value) + 4;
-        if (strcasecmp(name, "Link") == 0)
-            link = (int)i;
-    }
-    char *link_value = NULL;
-    char link_short[FOLIO_HTTP_HEADER_BUDGET];
-    if (link >= 0) {
-        link_value = (char *)hd + h->headers[link].value;
-        size_t full = strlen(link_value);
-        if (total > FOLIO_HTTP_HEADER_BUDGET) {
-            size_t room = FOLIO_HTTP_HEADER_BUDGET - (total - full);
-            size_t n = total - full < FOLIO_HTTP_HEADER_BUDGET
-                           ? link_next_prev(link_value, link_short,
-                                            room < sizeof link_short ? room : sizeof link_short)
-                           : 0;
-            link_value = n > 0 ? link_short : NULL;
-        }
-    }
-    for (int attempt = 0; attempt < 2; attempt++) {
-        const char *body = w ? w->body.data : NULL;
-        /* HEAD keeps the body's length: libmicrohttpd sends the headers (Content-Length
-         * included, as RFC 9110 asks) and leaves the body out itself. */
-        size_t len = w ? w->body.len : 0;
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
-        if (r == NULL)
-            return NULL;
-        bool ok = true;
-        if (h->content_type)
-            ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, h->content_type) ==
-                 MHD_YES;
-        for (size_t i = 0; ok && hd != NULL && i < h->nheaders; i++) {
-            const char *name = hd + h->headers[i].name;
-            const char *value = (int)i == link ? link_value : hd + h->headers[i].value;
-            if (value == NULL)
-                continue;
-            ok = header_ok(name, false) && header_ok(value, true) &&
-                 MHD_add_response_header(r, name, value) == MHD_YES;
-        }
-        /* A quiesced server sends its keep-alive clients to the server that replaced it. */
-        if (ok && atomic_load_explicit(&h->srv->draining, memory_order_relaxed))
-            ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
-        if (ok || w == NULL || attempt == 1) {
-            *out_status = (unsigned)h->status;
-            return r;
-        }
-        MHD_destroy_response(r);
-        folio_buf_reset(&w->headers);
-        h->nheaders = 0;
-        link = -1;
-        folio_problem(h, 500, "internal", NULL, "the response headers could not be sent", NULL);
-    }
-    return NULL;
-}
-
 static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
 {
     unsigned status;
-    struct MHD_Response *r = response_new(h, &status);
+    struct MHD_Response *r = folio_response_new(h, &status);
     if (r == NULL)
         return MHD_NO;
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
@@ -451,9 +287,9 @@ static void run_job(struct folio_worker *w, struct folio_job *job)
     if (folio_buf_append(&w->headers, j->hdrs, j->hdrs_len) != FOLIO_OK)
         h->nheaders = 0;
     route_cached(h);
-    links_fit(h);
+    folio_response_links_fit(h);
     folio_ops_after(h);
-    j->response = response_new(h, &j->status);
+    j->response = folio_response_new(h, &j->status);
     MHD_resume_connection(h->conn);
 }
 
@@ -490,7 +326,7 @@ static bool hand_over(struct folio_http *h, void **con_cls)
     folio_problem(h, 503, "overloaded", NULL,
                   "every database worker is busy and the queue is full; retry shortly", NULL);
     folio_ops_after(h);
-    j->response = response_new(h, &j->status);
+    j->response = folio_response_new(h, &j->status);
     MHD_resume_connection(h->conn);
     return true;
 }
@@ -639,7 +475,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     if (worker) /* no memory for the hand-over: answer here after all */
         route_cached(&h);
-    links_fit(&h);
+    folio_response_links_fit(&h);
     folio_ops_after(&h);
     return queue(conn, &h);
 }
