@@ -52,8 +52,10 @@ void folio_response_links_fit(struct folio_http *h)
             const char *q = memchr(v, '?', (size_t)(gt - v));
             size_t counted = (size_t)(gt - v - 1) - (q ? folio_response_cursor_bytes(q, gt) : 0);
             if (counted > h->srv->cfg.max_url_bytes) {
-                folio_buf_reset(&h->w->headers);
-                h->nheaders = 0;
+                /* Only the Link header goes: CORS and rate-limit headers stay. */
+                memmove(&h->headers[i], &h->headers[i + 1],
+                        (h->nheaders - i - 1) * sizeof h->headers[0]);
+                h->nheaders--;
                 folio_problem(h, 414, "uri-too-long", NULL,
                               "this page's links, which spell out the request in full, would "
                               "be longer than the server accepts: shorten the filters",

@@ -197,11 +197,12 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     /* libmicrohttpd ends the target where it put a NUL over the space before "HTTP/1.x"
      * (it checked the version before calling us); any other NUL is a raw NUL byte in the
      * request line. It also takes in spaces (a double space before the version, a space
-     * inside the target) and control characters: none is a valid request target. */
+     * inside the target), control characters and '#' (a fragment is never sent): none
+     * belongs in a request target (RFC 9112 section 3.2). */
     const char *after = uri + len + 1;
     bool versioned = strncmp(after, "HTTP/1.", 7) == 0 && after[7] != '\0' && after[8] == '\0';
     for (size_t i = 0; i < len && versioned; i++)
-        versioned = (unsigned char)uri[i] > 0x20 && uri[i] != 0x7f;
+        versioned = (unsigned char)uri[i] > 0x20 && uri[i] != 0x7f && uri[i] != '#';
     if (!versioned || (uri[0] != '/' && strcmp(uri, "*") != 0))
         m = URI_BAD;
     else if (counted > srv->cfg.max_url_bytes)
@@ -404,8 +405,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
         if (r == NULL)
             return MHD_NO;
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-        enum MHD_Result ret = MHD_queue_response(conn, 503, r);
+        enum MHD_Result ret =
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/problem+json") == MHD_YES
+                ? MHD_queue_response(conn, 503, r)
+                : MHD_NO;
         MHD_destroy_response(r);
         return ret;
     }

@@ -488,6 +488,7 @@ MALFORMED = {
     "target without a slash": b"GET api/users HTTP/1.1\r\nHost: h\r\n\r\n",
     "absolute-form target": b"GET http://h/api/users HTTP/1.1\r\nHost: h\r\n\r\n",
     "asterisk for GET": b"GET * HTTP/1.1\r\nHost: h\r\n\r\n",
+    "fragment in the target": b"GET /api/users#top HTTP/1.1\r\nHost: h\r\n\r\n",
     "HTTP/1.1 without Host": b"GET /api/users HTTP/1.1\r\n\r\n",
 }
 
