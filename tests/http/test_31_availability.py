@@ -32,7 +32,7 @@ from folio_api import link_header
 from folio_server import make_db, media_type
 
 ROWS = 3000
-BIG_ROWS = 200_000
+BIG_ROWS = 150_000
 PROBLEM = "application/problem+json"
 
 
@@ -57,7 +57,7 @@ def items_db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def slow_db(tmp_path_factory):
-    """big(id, value, pad): 200k rows, nothing indexed but id, so a sort on pad at a deep
+    """big(id, value, pad): 150k rows, nothing indexed but id, so a sort on pad at a deep
     offset sorts the whole table: a genuinely slow query."""
     path = tmp_path_factory.mktemp("slow") / "big.db"
     con = sqlite3.connect(str(path))
@@ -242,14 +242,31 @@ def test_request_deadline_closes_slow_headers_and_idle_keepalive(spawn, items_db
     assert get_from(srv.port, "/healthz", "127.0.0.2")[0] == 200
 
 
+def metric(port, name):
+    text = get_from(port, "/metrics", "127.0.0.2")[2].decode()
+    return int(re.search(rf"^{name} (\d+)$", text, re.M).group(1))
+
+
 def test_connections_past_max_connections_are_refused_at_once(spawn, items_db, tmp_path):
     cfg = config(tmp_path, "[server]\nmax_connections = 40\n")
     srv = spawn(items_db, extra_args=["--config", cfg])
-    time.sleep(1.0)  # the start-up probe's connection is gone
-    socks = open_sockets(srv.port, 40, source="127.0.0.5")
+    # 40 connections the server has surely taken: each got an answer and stays open.
+    socks = []
+    for _ in range(80):
+        if len(socks) == 40:
+            break
+        s = connect(srv.port, "127.0.0.5")
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            resp = http.client.HTTPResponse(s, method="GET")
+            resp.begin()
+            resp.read()
+            socks.append(s)
+        except (OSError, http.client.HTTPException):
+            s.close()  # refused while an earlier connection was still being closed
+            time.sleep(0.1)
     try:
         assert len(socks) == 40
-        time.sleep(1.0)  # the server has accepted them all
         # One more, from another address: closed at once, not left waiting.
         refused = 0
         for _ in range(3):
@@ -277,8 +294,8 @@ def test_connections_past_max_connections_are_refused_at_once(spawn, items_db, t
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-    metrics = get_from(srv.port, "/metrics", "127.0.0.2")[2].decode()
-    assert "folio_connections_refused_total 3" in metrics
+    # The 3 above, and any retry above that came before the 40 had left.
+    assert metric(srv.port, "folio_connections_refused_total") >= 3
 
 
 # --- 3. database workers ----------------------------------------------------------------------
@@ -473,6 +490,19 @@ def test_a_page_whose_links_would_be_too_long_gets_414_not_links_that_fail(demo_
     doc = page(r, "page whose links are at the limit")
     assert "%28" in doc["links"]["self"]
     follow_links(demo_server, doc, r, "page whose links are at the limit")
+
+
+def test_a_preflight_with_control_characters_gets_an_answer_without_echoing_them(
+        spawn, items_db):
+    srv = spawn(items_db, extra_args=["--cors-origin", "*"])
+    for value, echoed in ((b"x-a, x-b", True), (b"x-a\x01b", False), (b"x\x7f", False)):
+        status, headers, _ = raw_from(
+            srv.port, b"OPTIONS /api/items HTTP/1.1\r\nHost: h\r\nOrigin: https://app\r\n"
+            b"Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: " + value +
+            b"\r\n\r\n")
+        assert status == 204, value
+        got = headers.get("Access-Control-Allow-Headers")
+        assert (got == value.decode()) if echoed else got is None, (value, got)
 
 
 # --- 10. request-line oddities and libmicrohttpd's own answers -------------------------------
