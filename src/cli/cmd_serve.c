@@ -35,7 +35,7 @@ static void usage(FILE *to)
             "                        (see docs/config.md; check it with folio check-config);\n"
             "                        the options below override the file; SIGHUP reloads it\n"
             "  --listen HOST:PORT    address to listen on (default 127.0.0.1:8080)\n"
-            "  --threads N           worker threads, each with its own connection (default 2)\n"
+            "  --threads N           database worker threads, each with its own connection (default 4)\n"
             "  --secret-file F       cursor signing secret (at least 16 bytes); without it a\n"
             "                        key is generated once and kept beside the database\n"
             "  --cursor-ttl SECONDS  cursor lifetime, 0 = never expire (default 86400)\n"

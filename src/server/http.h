@@ -15,11 +15,16 @@
 
 #define FOLIO_HTTP_MAX_PARAMS 64
 #define FOLIO_HTTP_MAX_HEADERS 16
+/* Response headers folio sends fit in this many bytes (see response_new in server.c); each
+ * connection's memory pool keeps room for them next to the largest request accepted. */
+#define FOLIO_HTTP_HEADER_BUDGET 8192
 
 struct folio_server;
 struct MHD_Connection;
 
-/* Per-thread state: one database connection and reusable buffers. */
+/* Per-thread state: one database connection and reusable buffers. Each database worker
+ * thread (jobs.c) owns one for its life; each libmicrohttpd thread has one for the
+ * requests it answers itself. */
 struct folio_worker {
     struct folio_server *srv;
     folio_db_conn *conn;
@@ -97,6 +102,9 @@ void folio_handle_files(struct folio_http *h, const char *relpath);
 
 /* Route one request to its handler. */
 void folio_route(struct folio_http *h);
+/* Whether folio_route(h) would run a handler that reads the database or the disk (those
+ * run on the database workers); false for what is answered from memory. */
+bool folio_route_needs_worker(const struct folio_http *h);
 /* The endpoint serving `path`, or -1. */
 int folio_route_find(const struct folio_server *srv, const char *path);
 

@@ -107,6 +107,12 @@ void folio_metrics_write(struct folio_metrics *m, struct folio_buf *out,
     gauge(out, "folio_prefetch_cache_bytes", "Bytes held by the prefetch cache.",
           atomic_load_explicit(&m->cache_bytes, memory_order_relaxed));
     counter(out, "folio_rate_limited_total", "Requests refused with 429.", get(&m->rate_limited));
+    counter(out, "folio_connections_refused_total",
+            "Connections closed at once because max_connections were open.",
+            get(&m->connections_refused));
+    counter(out, "folio_overloaded_total",
+            "Requests refused with 503 because the database worker queue was full.",
+            get(&m->overloaded));
     gauge(out, "folio_open_connections", "Client connections open now.",
           atomic_load_explicit(&m->open_connections, memory_order_relaxed));
     counter(out, "folio_access_log_dropped_total", "Access log lines dropped (log too slow).",

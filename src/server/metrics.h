@@ -28,6 +28,8 @@ struct folio_metrics {
     atomic_int_fast64_t cache_bytes;
     atomic_uint_fast64_t rate_limited;
     atomic_int_fast64_t open_connections;
+    atomic_uint_fast64_t connections_refused; /* beyond max_connections */
+    atomic_uint_fast64_t overloaded;          /* 503: the worker queue was full */
     atomic_uint_fast64_t log_dropped;
 };
 

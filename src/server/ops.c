@@ -111,7 +111,11 @@ bool folio_ops_before(struct folio_http *h)
         if (allow != NULL) {
             folio_http_header_add(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
             const char *req = folio_http_request_header(h, "Access-Control-Request-Headers");
-            if (req != NULL && strlen(req) < 512)
+            /* Echoed only when it is a list of header names (RFC 9110 tokens): a control
+             * character would otherwise go out in a response header. */
+            if (req != NULL && strlen(req) < 512 &&
+                req[strspn(req, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789!#$%&'*+-.^_`|~, ")] == '\0')
                 folio_http_header_add(h, "Access-Control-Allow-Headers", req);
             folio_http_header_add(h, "Access-Control-Max-Age", "600");
         }

@@ -12,6 +12,18 @@ int folio_route_find(const struct folio_server *srv, const char *path)
     return -1;
 }
 
+bool folio_route_needs_worker(const struct folio_http *h)
+{
+    if (strcmp(h->method, "GET") != 0 && strcmp(h->method, "HEAD") != 0)
+        return false;
+    if (h->too_many_params || strlen(h->path) > h->srv->cfg.max_url_bytes)
+        return false;
+    if (h->route >= 0)
+        return true;
+    return h->srv->dircache != NULL &&
+           (strcmp(h->path, "/files") == 0 || strncmp(h->path, "/files/", 7) == 0);
+}
+
 void folio_route(struct folio_http *h)
 {
     if (strcmp(h->method, "GET") != 0 && strcmp(h->method, "HEAD") != 0) {

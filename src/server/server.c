@@ -9,12 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/conntrack.h"
 #include "server/count.h"
 #include "server/http.h"
 #include "server/hybrid.h"
+#include "server/jobs.h"
+#include "server/response.h"
 
 static pthread_key_t worker_key;
 static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
@@ -82,11 +86,14 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8080;
-    cfg->threads = 2;
+    cfg->threads = 4;
+    cfg->io_threads = 2;
+    cfg->queue = 256;
+    cfg->client_jobs = 0;
     cfg->max_connections = 1024;
+    cfg->max_connections_per_ip = 64;
+    cfg->request_timeout = 10;
     cfg->connection_timeout = 30;
-    /* libmicrohttpd clears a connection's whole memory pool between keep-alive requests, so
-     * the pool size is paid on every request: keep it near libmicrohttpd's default. */
     cfg->max_request_bytes = 12 * 1024;
     cfg->max_url_bytes = 8 * 1024;
     cfg->max_response_bytes = 16 * 1024 * 1024;
@@ -186,9 +193,15 @@ static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /* What the raw request line said, decided before libmicrohttpd parses the arguments.
- * The first four mark the first access-handler call, the last four the second. */
-enum uri_mark { URI_OK, URI_TOO_LONG, URI_TOO_MANY, URI_NUL_PATH, URI_NMARKS };
+ * The first URI_NMARKS mark the first access-handler call, the others the later ones. A
+ * request handed to a database worker replaces its mark with its job (struct http_job). */
+enum uri_mark { URI_OK, URI_TOO_LONG, URI_TOO_MANY, URI_NUL_PATH, URI_BAD, URI_NMARKS };
 static char uri_marks[2 * URI_NMARKS];
+
+static bool is_mark(const void *p)
+{
+    return (const char *)p >= uri_marks && (const char *)p < uri_marks + 2 * URI_NMARKS;
+}
 
 static enum uri_mark mark_of(const void *p)
 {
@@ -197,7 +210,7 @@ static enum uri_mark mark_of(const void *p)
 
 static bool is_first_call(const void *p)
 {
-    return p == NULL || (const char *)p < uri_marks + URI_NMARKS;
+    return p == NULL || (is_mark(p) && (const char *)p < uri_marks + URI_NMARKS);
 }
 
 /* Runs on the raw request target before argument parsing. An oversized query or one with
@@ -214,14 +227,25 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     enum uri_mark m = URI_OK;
     for (const char *p = q; p != NULL && *p; p++)
         params += *p == '&' || *p == ';';
-    if (len > srv->cfg.max_url_bytes)
+    /* max_url_bytes counts the target without its cursor (folio's own, at most
+     * FOLIO_CURSOR_MAX_TOKEN characters): the links folio emits add a cursor to the
+     * request's query, and each must be accepted like the request was. */
+    size_t counted = len - folio_response_cursor_bytes(q, NULL);
+    /* libmicrohttpd ends the target where it put a NUL over the space before "HTTP/1.x"
+     * (it checked the version before calling us); any other NUL is a raw NUL byte in the
+     * request line. It also takes in spaces (a double space before the version, a space
+     * inside the target), control characters and '#' (a fragment is never sent): none
+     * belongs in a request target (RFC 9112 section 3.2). */
+    const char *after = uri + len + 1;
+    bool versioned = strncmp(after, "HTTP/1.", 7) == 0 && after[7] != '\0' && after[8] == '\0';
+    for (size_t i = 0; i < len && versioned; i++)
+        versioned = (unsigned char)uri[i] > 0x20 && uri[i] != 0x7f && uri[i] != '#';
+    if (!versioned || (uri[0] != '/' && strcmp(uri, "*") != 0))
+        m = URI_BAD;
+    else if (counted > srv->cfg.max_url_bytes)
         m = URI_TOO_LONG;
     else if (params >= FOLIO_HTTP_MAX_PARAMS)
         m = URI_TOO_MANY;
-    else if (uri[len + 1] != 'H')
-        /* libmicrohttpd ends the target where it put a NUL over the space before
-         * "HTTP/1.x"; any other NUL was in the request line itself. */
-        m = URI_NUL_PATH;
     else
         for (size_t i = 0; i + 2 < path_len; i++)
             if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
@@ -233,24 +257,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
 {
-    struct folio_worker *w = h->w;
-    const char *body = w ? w->body.data : NULL;
-    /* HEAD keeps the body's length: libmicrohttpd sends the headers (Content-Length
-     * included, as RFC 9110 asks) and leaves the body out itself. */
-    size_t len = w ? w->body.len : 0;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+    unsigned status;
+    struct MHD_Response *r = folio_response_new(h, &status);
     if (r == NULL)
         return MHD_NO;
-    if (h->content_type)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, h->content_type);
-    for (size_t i = 0; w && i < h->nheaders; i++)
-        MHD_add_response_header(r, w->headers.data + h->headers[i].name,
-                                w->headers.data + h->headers[i].value);
-    /* A quiesced server sends its keep-alive clients to the server that replaced it. */
-    if (atomic_load_explicit(&h->srv->draining, memory_order_relaxed))
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)h->status, r);
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -294,14 +305,117 @@ static void route_cached(struct folio_http *h)
         folio_prefetch_enqueue(p, h->next_url);
 }
 
+/* A request handed to a database worker. Its connection stays suspended from the hand-over
+ * until the response is ready; the strings h points to live in the connection's memory,
+ * which libmicrohttpd leaves alone meanwhile. */
+struct http_job {
+    struct folio_job job; /* first: the pool hands back &job */
+    struct folio_http h;
+    struct MHD_Response *response; /* set before the connection is resumed */
+    unsigned status;
+    size_t hdrs_len;
+    char hdrs[]; /* the headers added before the hand-over (CORS, rate limit) */
+};
+
+static void run_job(struct folio_worker *w, struct folio_job *job)
+{
+    struct http_job *j = (struct http_job *)job;
+    struct folio_http *h = &j->h;
+    h->w = w;
+    folio_buf_reset(&w->body);
+    folio_buf_reset(&w->headers);
+    if (folio_buf_append(&w->headers, j->hdrs, j->hdrs_len) != FOLIO_OK)
+        h->nheaders = 0;
+    route_cached(h);
+    folio_response_links_fit(h);
+    folio_ops_after(h);
+    j->response = folio_response_new(h, &j->status);
+    MHD_resume_connection(h->conn);
+}
+
+static void job_free(struct http_job *j)
+{
+    if (j->response != NULL)
+        MHD_destroy_response(j->response);
+    folio_free(j);
+}
+
+/* Hand h to the database workers; false when it must be answered here (no memory). A full
+ * queue is answered at once with 503 and Retry-After. */
+static bool hand_over(struct folio_http *h, void **con_cls)
+{
+    struct folio_buf *hb = &h->w->headers;
+    size_t hlen = hb->data != NULL ? hb->len : 0;
+    struct http_job *j = folio_malloc(sizeof *j + hlen + 1);
+    if (j == NULL)
+        return false;
+    memset(j, 0, sizeof *j);
+    j->job.run = run_job;
+    snprintf(j->job.client, sizeof j->job.client, "%s", h->client);
+    j->h = *h;
+    j->hdrs_len = hlen;
+    if (hlen > 0)
+        memcpy(j->hdrs, hb->data, hlen);
+    *con_cls = j;
+    /* Suspended before it is queued: a worker resumes it only once it is suspended. */
+    MHD_suspend_connection(h->conn);
+    if (folio_jobs_submit(h->srv->jobs, &j->job) == FOLIO_OK)
+        return true;
+    atomic_fetch_add_explicit(&h->srv->metrics.overloaded, 1, memory_order_relaxed);
+    folio_http_header_add(h, "Retry-After", "1");
+    folio_problem(h, 503, "overloaded", NULL,
+                  "every database worker is busy and the queue is full; retry shortly", NULL);
+    folio_ops_after(h);
+    j->response = folio_response_new(h, &j->status);
+    MHD_resume_connection(h->conn);
+    return true;
+}
+
+static struct folio_conn *conn_record(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* The peer's address, for the access log of a request not worth more attention. */
+static void peer_address(struct folio_http *h)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(h->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(h->client, sizeof h->client, "unknown");
+    if (ci != NULL && ci->client_addr != NULL && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+                  h->client, sizeof h->client);
+}
+
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    (void)key;
+    (void)value;
+    *(size_t *)cls += key_size + value_size + 4;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     (void)upload_data;
     struct folio_server *srv = cls;
+    if (*con_cls != NULL && !is_mark(*con_cls)) {
+        /* Resumed by the worker that answered it. */
+        struct http_job *j = *con_cls;
+        if (j->response == NULL)
+            return MHD_NO;
+        enum MHD_Result ret = MHD_queue_response(conn, j->status, j->response);
+        MHD_destroy_response(j->response);
+        j->response = NULL;
+        return ret;
+    }
     /* Answer on the second call: queueing in the first makes libmicrohttpd 0.9.75 close
      * the connection instead of keeping it alive. */
     if (is_first_call(*con_cls)) {
@@ -312,6 +426,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* request bodies are ignored: every endpoint is GET */
         return MHD_YES;
     }
+    folio_conntrack_busy(conn_record(conn));
 
     struct folio_http h;
     memset(&h, 0, sizeof h);
@@ -327,8 +442,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             "Unavailable\",\"status\":503,\"detail\":\"the database cannot be opened\"}";
         struct MHD_Response *r = MHD_create_response_from_buffer(
             sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
-        enum MHD_Result ret = MHD_queue_response(conn, 503, r);
+        if (r == NULL)
+            return MHD_NO;
+        enum MHD_Result ret =
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/problem+json") == MHD_YES
+                ? MHD_queue_response(conn, 503, r)
+                : MHD_NO;
         MHD_destroy_response(r);
         return ret;
     }
@@ -337,43 +457,109 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
     h.start_us = folio_now_us();
     h.route = folio_route_find(srv, url);
+    size_t req_bytes = strlen(url) + strlen(method) + 12;
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_size, &req_bytes);
+    for (size_t i = 0; i < h.nparams; i++) {
+        const char *k = h.params[i].key, *v = h.params[i].value;
+        size_t vlen = v ? strlen(v) : 0;
+        if (strcmp(k, "after") == 0 || strcmp(k, "before") == 0 || strcmp(k, "cursor") == 0)
+            req_bytes += vlen - (vlen < FOLIO_CURSOR_MAX_TOKEN ? vlen : FOLIO_CURSOR_MAX_TOKEN);
+        else
+            req_bytes += strlen(k) + vlen + 2;
+    }
+    const char *malformed = NULL;
+    if (mark_of(*con_cls) == URI_BAD || (strcmp(url, "*") == 0 && strcmp(method, "OPTIONS")))
+        malformed = "the request line is malformed (a space, a control character or a NUL "
+                    "byte in the target, or a target not starting with /)";
+    else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST) == NULL)
+        malformed = "an HTTP/1.1 request must have a Host header";
+    if (malformed != NULL) {
+        /* Answered before anything else reads the request (RFC 9112 section 3). */
+        peer_address(&h);
+        folio_problem(&h, 400, "invalid-request", "Invalid request", malformed, NULL);
+        folio_ops_after(&h);
+        return queue(conn, &h);
+    }
     if (folio_ops_before(&h)) {
         folio_ops_after(&h);
         return queue(conn, &h);
     }
-    switch (mark_of(*con_cls)) {
-    case URI_TOO_LONG:
-        folio_problem(&h, 414, "uri-too-long", NULL, "the request target is too long", NULL);
-        break;
-    case URI_TOO_MANY:
-        folio_problem(&h, 400, "too-many-parameters", "Too many parameters",
-                      "the query string has too many parameters", NULL);
-        break;
-    case URI_NUL_PATH:
-        folio_problem(&h, 404, "not-found", NULL, "no such resource", NULL);
-        break;
-    default:
-        /* The tutorial styles answer a NUL in their own words (the handler sees it). */
-        if (h.nul_param != NULL &&
-            (h.route < 0 || srv->endpoints[h.route].style == FOLIO_STYLE_FOLIO))
-            folio_problem(&h, 400, "invalid-parameter", "Invalid parameter",
-                          "a query parameter contains a NUL byte", h.nul_param);
-        else
-            route_cached(&h);
+    bool worker = false;
+    if (req_bytes > srv->cfg.max_request_bytes) {
+        folio_problem(&h, 431, "request-too-large", "Request header fields too large",
+                      "the request line and headers are larger than the server accepts", NULL);
+    } else {
+        switch (mark_of(*con_cls)) {
+        case URI_TOO_LONG:
+            folio_problem(&h, 414, "uri-too-long", NULL, "the request target is too long",
+                          NULL);
+            break;
+        case URI_TOO_MANY:
+            folio_problem(&h, 400, "too-many-parameters", "Too many parameters",
+                          "the query string has too many parameters", NULL);
+            break;
+        case URI_NUL_PATH:
+            folio_problem(&h, 404, "not-found", NULL, "no such resource", NULL);
+            break;
+        default:
+            /* The tutorial styles answer a NUL in their own words (the handler sees it). */
+            if (h.nul_param != NULL &&
+                (h.route < 0 || srv->endpoints[h.route].style == FOLIO_STYLE_FOLIO))
+                folio_problem(&h, 400, "invalid-parameter", "Invalid parameter",
+                              "a query parameter contains a NUL byte", h.nul_param);
+            else if (srv->jobs != NULL && folio_route_needs_worker(&h))
+                worker = true;
+            else
+                folio_route(&h);
+        }
     }
+    if (worker && hand_over(&h, con_cls))
+        return MHD_YES;
+    if (worker) /* no memory for the hand-over: answer here after all */
+        route_cached(&h);
+    folio_response_links_fit(&h);
     folio_ops_after(&h);
     return queue(conn, &h);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)toe;
+    folio_conntrack_idle(conn_record(conn));
+    if (*con_cls != NULL && !is_mark(*con_cls))
+        job_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    struct folio_server *srv = cls;
+    if (folio_conntrack_admit(srv->conntrack))
+        return MHD_YES;
+    atomic_fetch_add_explicit(&srv->metrics.connections_refused, 1, memory_order_relaxed);
+    return MHD_NO;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
-    (void)conn;
-    (void)socket_context;
     struct folio_server *srv = cls;
-    atomic_fetch_add_explicit(&srv->metrics.open_connections,
-                              code == MHD_CONNECTION_NOTIFY_STARTED ? 1 : -1,
+    bool started = code == MHD_CONNECTION_NOTIFY_STARTED;
+    atomic_fetch_add_explicit(&srv->metrics.open_connections, started ? 1 : -1,
                               memory_order_relaxed);
+    if (started) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = folio_conntrack_open(srv->conntrack, ci ? (int)ci->connect_fd : -1);
+    } else {
+        folio_conntrack_close(srv->conntrack, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static folio_status start(struct folio_server *srv, const struct folio_server_config *cfg,
@@ -433,6 +619,33 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         }
     }
 
+    /* Each connection holds a descriptor: a cap above the process's limit would make
+     * accept() fail, and libmicrohttpd then stops accepting instead of refusing. */
+    unsigned max_conn = cfg->max_connections;
+    rlim_t need = (rlim_t)max_conn + 64 + 4 * (rlim_t)(cfg->threads + cfg->io_threads);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < need)
+            max_conn = rl.rlim_cur > need - max_conn + 16 ? (unsigned)(rl.rlim_cur - (need - max_conn))
+                                                           : 16;
+    }
+    srv->cfg.max_connections = max_conn;
+    if (folio_conntrack_new(&srv->conntrack, max_conn, cfg->request_timeout) != FOLIO_OK) {
+        folio_server_stop(srv);
+        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+    }
+    unsigned client_jobs = cfg->client_jobs;
+    if (client_jobs == 0)
+        client_jobs = cfg->threads > 1 ? cfg->threads - 1 : 1;
+    struct folio_jobs_config jc = {cfg->threads, cfg->queue, client_jobs};
+    folio_status jst = folio_jobs_new(&srv->jobs, srv, &jc, err);
+    if (jst != FOLIO_OK) {
+        folio_server_stop(srv);
+        return jst;
+    }
+
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(cfg->listen_port);
@@ -442,20 +655,30 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
                                "listen address '%s' is not an IPv4 address", cfg->listen_host);
     }
 
-    /* MHD_USE_ITC: required by MHD_quiesce_daemon() (reload). Either bind the address or
-     * accept on the listening socket given (a reload shares the old server's). */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    /* MHD_USE_ITC: required by MHD_quiesce_daemon() (reload) and to resume connections
+     * from the database workers. Either bind the address or accept on the listening socket
+     * given (a reload shares the old server's). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem where[] = {{MHD_OPTION_SOCK_ADDR, 0, &addr}, {MHD_OPTION_END, 0, NULL}};
     if (cfg->listen_fd >= 0)
         where[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
+    /* libmicrohttpd splits its connection limit over its threads and, at a thread's limit,
+     * stops accepting (new clients would wait unanswered): its limit is set out of reach
+     * and on_accept() refuses past max_connections instead. The memory pool holds the
+     * request (at most max_request_bytes plus a cursor, else 431) and then the response
+     * headers (at most FOLIO_HTTP_HEADER_BUDGET), plus libmicrohttpd's bookkeeping. */
+    unsigned io = cfg->io_threads ? cfg->io_threads : 1;
     srv->daemon = MHD_start_daemon(
-        flags, cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, where,
-        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_request_bytes + 4096,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        flags, cfg->listen_port, on_accept, srv, on_request, srv, MHD_OPTION_ARRAY, where,
+        MHD_OPTION_THREAD_POOL_SIZE, io, MHD_OPTION_CONNECTION_LIMIT, (max_conn + 64) * io,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        cfg->max_request_bytes + FOLIO_CURSOR_MAX_TOKEN + FOLIO_HTTP_HEADER_BUDGET + 8192,
+        MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
         folio_server_stop(srv);
@@ -544,9 +767,16 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
 
 void folio_server_stop(struct folio_server *srv)
 {
+    /* The workers finish (and resume) every request handed to them first: libmicrohttpd
+     * cannot stop while a connection is suspended. Requests that arrive meanwhile get 503. */
+    folio_jobs_stop(srv->jobs);
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    folio_jobs_free(srv->jobs);
+    srv->jobs = NULL;
+    folio_conntrack_free(srv->conntrack);
+    srv->conntrack = NULL;
     if (srv->quiesced_fd >= 0) /* handed back by MHD_quiesce_daemon(): ours to close */
         close(srv->quiesced_fd);
     srv->quiesced_fd = -1;

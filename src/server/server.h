@@ -1,5 +1,8 @@
-/* The HTTP server: libmicrohttpd with a pool of worker threads, each owning its own
- * database connection (no lock on the request path). */
+/* The HTTP server: libmicrohttpd's I/O threads read requests, answer the cheap ones
+ * (/healthz, /metrics, OPTIONS, early problems) and hand the rest to a pool of database
+ * worker threads (jobs.h), each owning its own database connection (no lock on the request
+ * path). Connections are capped globally and per client address, and each request must
+ * arrive within a deadline (conntrack.h). */
 #ifndef FOLIO_SERVER_SERVER_H
 #define FOLIO_SERVER_SERVER_H
 
@@ -11,7 +14,9 @@
 #include "folio/folio.h"
 #include "fs/dirlist.h"
 #include "server/accesslog.h"
+#include "server/conntrack.h"
 #include "server/endpoint.h"
+#include "server/jobs.h"
 #include "server/metrics.h"
 #include "server/prefetch.h"
 #include "server/ratelimit.h"
@@ -19,8 +24,14 @@
 struct folio_server_config {
     char listen_host[64];
     uint16_t listen_port;
-    unsigned threads;
-    unsigned max_connections;
+    unsigned threads;            /* database workers */
+    unsigned io_threads;         /* libmicrohttpd threads */
+    unsigned queue;              /* requests waiting for a database worker (503 beyond) */
+    unsigned client_jobs;        /* requests of one client address running at once; 0 =
+                                    threads - 1 (at least 1) */
+    unsigned max_connections;    /* beyond: new connections are closed at once */
+    unsigned max_connections_per_ip; /* 0 = no limit */
+    unsigned request_timeout;    /* seconds to deliver a whole request; 0 = no deadline */
     unsigned connection_timeout; /* seconds */
     size_t max_request_bytes;    /* request line + headers */
     size_t max_url_bytes;
@@ -70,6 +81,8 @@ struct folio_server {
     struct folio_accesslog *accesslog;     /* NULL when off */
     int accesslog_fd;
     struct folio_prefetch *prefetch;       /* NULL when no endpoint prefetches */
+    struct folio_jobs *jobs;               /* the database workers */
+    struct folio_conntrack *conntrack;
     struct folio_dirlist_cache *dircache;  /* NULL when no files root is set */
     int files_root_fd;
     atomic_bool draining;  /* quiesced: answers close their connections */

@@ -377,7 +377,8 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
     assert rc == 0, err
     doc = tomllib.loads(out)
     want = {
-        "server": {"listen", "threads", "max_connections", "timeout", "max_request_bytes",
+        "server": {"listen", "threads", "io_threads", "queue", "client_jobs", "max_connections",
+                   "max_connections_per_ip", "request_timeout", "timeout", "max_request_bytes",
                    "max_url_bytes", "max_response_bytes", "debug_plan", "query_timeout"},
         "database": {"path"},
         "pagination": {"default_per_page", "max_per_page", "count", "count_limit",

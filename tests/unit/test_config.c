@@ -168,8 +168,13 @@ static void test_empty_file_gives_the_zero_config_defaults(void **state)
     load_ok(&cfg, "# nothing\n");
     assert_string_equal(cfg.server.listen_host, "127.0.0.1");
     assert_int_equal(cfg.server.listen_port, 8080);
-    assert_int_equal(cfg.server.threads, 2);
+    assert_int_equal(cfg.server.threads, 4);
+    assert_int_equal(cfg.server.io_threads, 2);
+    assert_int_equal(cfg.server.queue, 256);
+    assert_int_equal(cfg.server.client_jobs, 0);
     assert_int_equal(cfg.server.max_connections, 1024);
+    assert_int_equal(cfg.server.max_connections_per_ip, 64);
+    assert_int_equal(cfg.server.request_timeout, 10);
     assert_int_equal(cfg.server.connection_timeout, 30);
     assert_int_equal(cfg.server.max_request_bytes, want.max_request_bytes);
     assert_int_equal(cfg.server.max_url_bytes, want.max_url_bytes);
@@ -209,7 +214,12 @@ static void test_every_section_sets_its_values(void **state)
     load_ok(&cfg, "[server]\n"
                   "listen = \"0.0.0.0:9090\"\n"
                   "threads = 8\n"
+                  "io_threads = 3\n"
+                  "queue = 17\n"
+                  "client_jobs = 5\n"
                   "max_connections = 50\n"
+                  "max_connections_per_ip = 7\n"
+                  "request_timeout = 4\n"
                   "timeout = 5\n"
                   "max_request_bytes = 65536\n"
                   "max_url_bytes = 4096\n"
@@ -233,6 +243,11 @@ static void test_every_section_sets_its_values(void **state)
                   "root = \"files\"\n");
     assert_string_equal(cfg.server.listen_host, "0.0.0.0");
     assert_int_equal(cfg.server.listen_port, 9090);
+    assert_int_equal(cfg.server.io_threads, 3);
+    assert_int_equal(cfg.server.queue, 17);
+    assert_int_equal(cfg.server.client_jobs, 5);
+    assert_int_equal(cfg.server.max_connections_per_ip, 7);
+    assert_int_equal(cfg.server.request_timeout, 4);
     assert_int_equal(cfg.server.threads, 8);
     assert_int_equal(cfg.server.max_connections, 50);
     assert_int_equal(cfg.server.connection_timeout, 5);

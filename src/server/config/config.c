@@ -103,6 +103,21 @@ static folio_status server_key(const struct folio__cfg *c, const char *S, const 
     } else if (strcmp(k, "max_connections") == 0) {
         if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
             s->max_connections = (unsigned)n;
+    } else if (strcmp(k, "io_threads") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, 64, &n)) == FOLIO_OK)
+            s->io_threads = (unsigned)n;
+    } else if (strcmp(k, "queue") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
+            s->queue = (unsigned)n;
+    } else if (strcmp(k, "client_jobs") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 0, 256, &n)) == FOLIO_OK)
+            s->client_jobs = (unsigned)n;
+    } else if (strcmp(k, "max_connections_per_ip") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 0, 65536, &n)) == FOLIO_OK)
+            s->max_connections_per_ip = (unsigned)n;
+    } else if (strcmp(k, "request_timeout") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 0, 3600, &n)) == FOLIO_OK)
+            s->request_timeout = (unsigned)n;
     } else if (strcmp(k, "timeout") == 0) {
         if ((st = folio__cfg_int(c, v, S, k, 0, 86400, &n)) == FOLIO_OK)
             s->connection_timeout = (unsigned)n;
@@ -132,9 +147,10 @@ static folio_status section_server(const struct folio__cfg *c,
                                    const struct folio_toml_value *t, struct folio_config *cfg)
 {
     static const char *const known[] = {
-        "listen",        "threads",           "max_connections", "timeout",
-        "max_request_bytes", "max_url_bytes", "max_response_bytes", "debug_plan",
-        "query_timeout", NULL};
+        "listen",        "threads",           "io_threads",      "queue",
+        "client_jobs",   "max_connections",   "max_connections_per_ip", "request_timeout",
+        "timeout",       "max_request_bytes", "max_url_bytes",   "max_response_bytes",
+        "debug_plan",    "query_timeout",     NULL};
     static const char S[] = "[server]";
     struct folio_server_config *s = &cfg->server;
     folio_status st = folio__cfg_keys(c, t, S, known, server_key, s);

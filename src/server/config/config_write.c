@@ -191,7 +191,12 @@ folio_status folio_config_write(const struct folio_config *cfg, const folio_db *
     emit(o, "%s", "\n[server]\n");
     emit(o, "listen = \"%s:%u\"\n", s->listen_host, s->listen_port);
     emit(o, "threads = %u\n", s->threads);
+    emit(o, "io_threads = %u\n", s->io_threads);
+    emit(o, "queue = %u\n", s->queue);
+    emit(o, "client_jobs = %u\n", s->client_jobs);
     emit(o, "max_connections = %u\n", s->max_connections);
+    emit(o, "max_connections_per_ip = %u\n", s->max_connections_per_ip);
+    emit(o, "request_timeout = %u\n", s->request_timeout);
     emit(o, "timeout = %u\n", s->connection_timeout);
     emit(o, "max_request_bytes = %zu\n", s->max_request_bytes);
     emit(o, "max_url_bytes = %zu\n", s->max_url_bytes);

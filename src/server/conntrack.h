@@ -1,0 +1,40 @@
+/* Connection bookkeeping for availability: a global cap with a fast refusal beyond it, and
+ * a deadline for each complete request.
+ *
+ * libmicrohttpd's own idle timeout restarts with every byte received, so a client sending
+ * one header byte every few seconds would hold its connection forever, and at its own
+ * connection limit libmicrohttpd stops accepting (new clients then wait in the kernel's
+ * backlog). Here a connection must deliver a whole request (headers and any body) within
+ * `request_timeout` seconds of being opened or of its previous response being sent;
+ * otherwise a sweeper thread shuts its socket down. The same deadline bounds how long an
+ * idle keep-alive connection is kept. */
+#ifndef FOLIO_SERVER_CONNTRACK_H
+#define FOLIO_SERVER_CONNTRACK_H
+
+#include <stdbool.h>
+
+#include "folio/folio.h"
+
+struct folio_conntrack;
+struct folio_conn;
+
+/* `max_connections` open at once (beyond it folio_conntrack_admit says no); a request must
+ * be complete within `request_timeout` seconds (0 = no deadline). */
+folio_status folio_conntrack_new(struct folio_conntrack **out, unsigned max_connections,
+                                 unsigned request_timeout);
+/* Stops the sweeper; call after every connection has closed. NULL is fine. */
+void folio_conntrack_free(struct folio_conntrack *t);
+
+/* Whether one more connection may be accepted. Thread-safe. */
+bool folio_conntrack_admit(struct folio_conntrack *t);
+/* A connection on socket `fd` opened: its request deadline starts. Returns its record (NULL
+ * when out of memory: the connection is then counted but has no deadline). */
+struct folio_conn *folio_conntrack_open(struct folio_conntrack *t, int fd);
+/* It closed (before libmicrohttpd closes the socket). `c` may be NULL. */
+void folio_conntrack_close(struct folio_conntrack *t, struct folio_conn *c);
+/* Its request arrived completely: no deadline while it is answered. */
+void folio_conntrack_busy(struct folio_conn *c);
+/* Its response was sent: the next request's deadline starts. */
+void folio_conntrack_idle(struct folio_conn *c);
+
+#endif
