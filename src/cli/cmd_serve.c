@@ -80,15 +80,11 @@ static int parse_listen(const char *s, struct folio_server_config *cfg)
 /* Read a secret file: at least 16 bytes, at most 4 KiB, not readable by others. */
 static int read_secret(const char *path, unsigned char *out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "folio serve: cannot open secret file %s: %s\n", path, strerror(errno));
-        return -1;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "folio serve: secret file %s is not a regular file\n", path);
-        close(fd);
+    char why[128];
+    int fd = folio_config_file_open(path, &st, why, sizeof why);
+    if (fd < 0) {
+        fprintf(stderr, "folio serve: cannot read secret file %s: %s\n", path, why);
         return -1;
     }
     if (st.st_mode & (S_IROTH | S_IWOTH)) {
@@ -217,8 +213,13 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
             return bad("--cors-origin may be given at most 16 times");
         o->cors[o->ncors++] = v;
     } else if (strcmp(a, "--access-log") == 0) {
+        struct stat sb;
         if (strlen(v) >= sizeof limits.access_log)
             return bad("--access-log: the path is too long");
+        if (v[0] != '\0' && strcmp(v, "-") != 0 && stat(v, &sb) == 0 && !S_ISREG(sb.st_mode))
+            return bad("--access-log %s is %s; the access log is a regular file (\"-\" = "
+                       "stderr)",
+                       v, folio_config_file_kind(sb.st_mode));
         o->access_log = v;
     } else if (strcmp(a, "--max-offset") == 0) {
         if (folio_parse_int64(v, false, &n) != FOLIO_OK || n > (INT64_C(1) << 50))
@@ -393,15 +394,15 @@ static int generation_start(struct generation *g, const struct overrides *o, int
                         "command line\n", o->config);
         rc = 2;
     }
-    struct folio_keyring kr;
-    if (rc == 0 && make_keyring(o, &g->config, db_path, &kr) != 0)
-        rc = 1;
+    /* The database before the keyring: a key is generated beside a database only. */
     if (rc == 0 && folio_config_open_db(&g->config, o->db_path, &g->db, &cerr) != FOLIO_OK) {
         fprintf(stderr, "folio serve: %s\n", cerr.message);
-        folio_keyring_clear(&kr);
         g->db = NULL;
         rc = 1;
     }
+    struct folio_keyring kr;
+    if (rc == 0 && make_keyring(o, &g->config, db_path, &kr) != 0)
+        rc = 1;
     struct folio_endpoint *eps = NULL;
     size_t neps = 0;
     if (rc == 0 && folio_config_endpoints(&g->config, g->db, &eps, &neps, &cerr) != FOLIO_OK) {
@@ -525,15 +526,18 @@ static void metrics_copy(struct folio_metrics *to, struct folio_metrics *from)
 #undef COPY
 }
 
-/* --- the signal loop ------------------------------------------------------------------ */
-
-#define MAX_DRAINING 8
+/* --- the signal loop ------------------------------------------------------------------
+ * Reloads are serialized and coalesced: at most one generation drains at a time, so that
+ * the listening socket is shared by two servers at most (the current one and the one
+ * finishing its requests). A SIGHUP that arrives while a generation drains is remembered,
+ * and any number of them make one reload, done as soon as the draining generation is
+ * gone; the reload reads the config file then, so the last change always wins. */
 
 struct serve_state {
     const struct overrides *o;
     struct generation *current;
-    struct generation *draining[MAX_DRAINING];
-    size_t ndraining;
+    struct generation *draining; /* NULL, or the one previous generation */
+    bool pending;                /* a SIGHUP waits for the draining generation */
 };
 
 static uint64_t now_ms(void)
@@ -543,10 +547,10 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Stop draining generation `i`: its requests are done, or its time is up. */
-static void retire(struct serve_state *ss, size_t i)
+/* Stop the draining generation: its requests are done, or its time is up. */
+static void retire(struct serve_state *ss)
 {
-    struct generation *g = ss->draining[i];
+    struct generation *g = ss->draining;
     int64_t open = atomic_load(&g->srv.metrics.open_connections);
     if (open > 0)
         fprintf(stderr, "folio: closing %lld idle connection%s of the previous settings\n",
@@ -556,26 +560,22 @@ static void retire(struct serve_state *ss, size_t i)
     folio_server_stop(&g->srv);
     metrics_carry(&ss->current->srv.metrics, &g->srv.metrics, &g->carried, map);
     generation_free(g);
-    ss->draining[i] = ss->draining[--ss->ndraining];
+    ss->draining = NULL;
 }
 
 static void reap(struct serve_state *ss)
 {
-    uint64_t now = now_ms();
-    for (size_t i = ss->ndraining; i-- > 0;) {
-        struct generation *g = ss->draining[i];
-        if (atomic_load(&g->srv.metrics.open_connections) <= 0 || now >= g->deadline_ms)
-            retire(ss, i);
-    }
+    struct generation *g = ss->draining;
+    if (g != NULL && (atomic_load(&g->srv.metrics.open_connections) <= 0 ||
+                      now_ms() >= g->deadline_ms))
+        retire(ss);
 }
 
+/* Start a generation from the config file and make it current; the old one drains. Only
+ * called with no generation draining. */
 static void reload(struct serve_state *ss)
 {
     const struct overrides *o = ss->o;
-    if (o->config == NULL) {
-        fprintf(stderr, "folio: SIGHUP: serving without --config, nothing to reload\n");
-        return;
-    }
     fprintf(stderr, "folio: SIGHUP: reloading %s\n", o->config);
     struct generation *old = ss->current;
     int fd = fcntl(folio_server_listen_fd(&old->srv), F_DUPFD_CLOEXEC, 0);
@@ -593,8 +593,6 @@ static void reload(struct serve_state *ss)
         fprintf(stderr, "folio: reload failed; still serving the previous settings\n");
         return;
     }
-    if (ss->ndraining == MAX_DRAINING)
-        retire(ss, 0);
     int map[FOLIO_METRICS_MAX_ROUTES + 1];
     route_map(&next->srv, &old->srv, map);
     metrics_copy(&old->carried, &old->srv.metrics);
@@ -602,11 +600,24 @@ static void reload(struct serve_state *ss)
     folio_server_quiesce(&old->srv);
     unsigned timeout = old->srv.cfg.connection_timeout ? old->srv.cfg.connection_timeout : 30;
     old->deadline_ms = now_ms() + timeout * 1000u + 1000u;
-    ss->draining[ss->ndraining++] = old;
+    ss->draining = old;
     ss->current = next;
     fprintf(stderr, "folio: reloaded %s: %zu endpoints, %u threads; the previous settings "
                     "finish their requests\n",
             o->config, next->srv.nendpoints, next->srv.cfg.threads);
+}
+
+/* A SIGHUP: reload now, or once the draining generation is gone. */
+static void request_reload(struct serve_state *ss)
+{
+    if (ss->o->config == NULL) {
+        fprintf(stderr, "folio: SIGHUP: serving without --config, nothing to reload\n");
+        return;
+    }
+    if (ss->draining != NULL && !ss->pending)
+        fprintf(stderr, "folio: SIGHUP: reloading once the previous settings finish their "
+                        "requests\n");
+    ss->pending = true;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -649,21 +660,25 @@ int cmd_serve(int argc, char **argv)
 
     int sig = 0;
     for (;;) {
-        if (ss.ndraining > 0) {
-            struct timespec tick = {0, 100 * 1000 * 1000};
+        if (ss.draining != NULL) {
+            struct timespec tick = {0, 20 * 1000 * 1000};
             sig = sigtimedwait(&sigs, NULL, &tick);
             reap(&ss);
         } else if (sigwait(&sigs, &sig) != 0) {
             sig = -1;
         }
         if (sig == SIGHUP)
-            reload(&ss);
+            request_reload(&ss);
         else if (sig == SIGINT || sig == SIGTERM)
             break;
+        if (ss.pending && ss.draining == NULL) {
+            ss.pending = false;
+            reload(&ss);
+        }
     }
     fprintf(stderr, "folio: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    while (ss.ndraining > 0)
-        retire(&ss, ss.ndraining - 1);
+    if (ss.draining != NULL)
+        retire(&ss);
     generation_free(ss.current);
     return 0;
 }

@@ -383,8 +383,9 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     if (cfg->access_log[0] != '\0') {
         srv->accesslog_fd = strcmp(cfg->access_log, "-") == 0
                                 ? dup(STDERR_FILENO)
-                                : open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                                       0640);
+                                : open(cfg->access_log,
+                                       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK,
+                                       0640); /* O_NONBLOCK: a FIFO must not hang a reload */
         if (srv->accesslog_fd < 0 ||
             folio_accesslog_new(&srv->accesslog, srv->accesslog_fd,
                                 &srv->metrics.log_dropped) != FOLIO_OK) {
@@ -404,9 +405,15 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     }
 
     /* MHD_USE_ITC: required by MHD_quiesce_daemon() (reload). Either bind the address or
-     * accept on the listening socket given (a reload shares the old server's). */
+     * accept on the listening socket given (a reload shares the old server's).
+     * poll(), not epoll: in libmicrohttpd 0.9.75, MHD_quiesce_daemon() on a thread pool
+     * removes the listening socket from each worker's epoll set from the calling thread
+     * while the worker may remove it too, and aborts ("Failed to remove listen FD from
+     * epoll set", daemon.c:5531) when it loses that race; a SIGHUP storm under load hit
+     * it. With poll() a quiesced worker only leaves the socket out of its next poll set
+     * and refuses to accept on it, so quiescing has no such race. */
     unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     struct MHD_OptionItem where[] = {{MHD_OPTION_SOCK_ADDR, 0, &addr}, {MHD_OPTION_END, 0, NULL}};
     if (cfg->listen_fd >= 0)
         where[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};

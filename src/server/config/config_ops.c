@@ -221,8 +221,10 @@ static folio_status log_access(const struct folio__cfg *c, const char *S, const 
     if (len >= sizeof s->access_log) {
         st = folio__cfg_fail_at(c, v, S, K, "the path is too long");
     } else if (stat(path, &sb) == 0) {
-        if (S_ISDIR(sb.st_mode))
-            st = folio__cfg_fail_at(c, v, S, K, "%s is a directory", path);
+        /* A FIFO would block the server's open() until someone reads it. */
+        if (!S_ISREG(sb.st_mode))
+            st = folio__cfg_fail_at(c, v, S, K, "%s is %s; the access log is a regular file "
+                                    "(\"-\" = stderr)", path, folio_config_file_kind(sb.st_mode));
     } else if (errno != ENOENT) {
         st = folio__cfg_fail_at(c, v, S, K, "cannot use %s: %s", path, strerror(errno));
     } else {
