@@ -180,16 +180,18 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
     } else if (strcmp(a, "--secret-file") == 0) {
         o->secret_file = v;
     } else if (strcmp(a, "--cursor-ttl") == 0) {
-        if (folio_parse_int64(v, false, &n) != FOLIO_OK)
-            return bad("--cursor-ttl must be a number of seconds");
+        if (folio_parse_int64(v, false, &n) != FOLIO_OK || n > FOLIO_CONFIG_MAX_TTL)
+            return bad("--cursor-ttl must be a number of seconds from 0 (never expire) to %u, "
+                       "got '%s'",
+                       FOLIO_CONFIG_MAX_TTL, v);
         o->cursor_ttl = n;
     } else if (strcmp(a, "--rate") == 0) {
         char *end = NULL;
         double d = strtod(v, &end);
-        if (end == v || *end != '\0' || !isfinite(d) || d < 0 || d > FOLIO_CONFIG_MAX_RATE)
-            return bad("--rate must be a number of requests per second from 0 to 100000, got "
-                       "'%s'",
-                       v);
+        if (end == v || *end != '\0' || !folio_config_rate_ok(d))
+            return bad("--rate must be a number of requests per second: 0 (no limit) or "
+                       "from %g to %g, got '%s'",
+                       FOLIO_CONFIG_MIN_RATE, FOLIO_CONFIG_MAX_RATE, v);
         o->rate = d;
     } else if (strcmp(a, "--burst") == 0) {
         if (folio_parse_int64(v, false, &n) != FOLIO_OK || n < 1 || n > FOLIO_CONFIG_MAX_BURST)
@@ -213,13 +215,8 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
             return bad("--cors-origin may be given at most 16 times");
         o->cors[o->ncors++] = v;
     } else if (strcmp(a, "--access-log") == 0) {
-        struct stat sb;
         if (strlen(v) >= sizeof limits.access_log)
             return bad("--access-log: the path is too long");
-        if (v[0] != '\0' && strcmp(v, "-") != 0 && stat(v, &sb) == 0 && !S_ISREG(sb.st_mode))
-            return bad("--access-log %s is %s; the access log is a regular file (\"-\" = "
-                       "stderr)",
-                       v, folio_config_file_kind(sb.st_mode));
         o->access_log = v;
     } else if (strcmp(a, "--max-offset") == 0) {
         if (folio_parse_int64(v, false, &n) != FOLIO_OK || n > (INT64_C(1) << 50))

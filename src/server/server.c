@@ -2,6 +2,7 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -385,13 +386,22 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
                                 ? dup(STDERR_FILENO)
                                 : open(cfg->access_log,
                                        O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK,
-                                       0640); /* O_NONBLOCK: a FIFO must not hang a reload */
+                                       0640);
+        /* O_NONBLOCK: a FIFO nobody reads fails (ENXIO) instead of hanging a start or a
+         * reload; the lines are then written blocking, by the log's own thread. */
+        int open_errno = errno;
+        int fl = srv->accesslog_fd >= 0 && strcmp(cfg->access_log, "-") != 0
+                     ? fcntl(srv->accesslog_fd, F_GETFL)
+                     : -1;
+        if (fl >= 0)
+            (void)fcntl(srv->accesslog_fd, F_SETFL, fl & ~O_NONBLOCK);
         if (srv->accesslog_fd < 0 ||
             folio_accesslog_new(&srv->accesslog, srv->accesslog_fd,
                                 &srv->metrics.log_dropped) != FOLIO_OK) {
+            const char *why = srv->accesslog_fd < 0 ? strerror(open_errno) : "out of memory";
             folio_server_stop(srv);
-            return folio_error_set(err, FOLIO_EIO, 0, "access_log", "cannot open access log %s",
-                                   cfg->access_log);
+            return folio_error_set(err, FOLIO_EIO, 0, "access_log",
+                                   "cannot open access log %s: %s", cfg->access_log, why);
         }
     }
 

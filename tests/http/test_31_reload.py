@@ -165,4 +165,12 @@ def test_sighup_with_a_fifo_key_file_keeps_serving_and_stops_on_sigterm(spawn, t
     srv.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: srv.stderr_text().count("reload failed") == 2, what="a 2nd failure")
     assert per_page(srv) == 6
+    # An access log that is a FIFO nobody reads: the reload fails at once, too.
+    log = tmp_path / "access.fifo"
+    os.mkfifo(log, 0o600)
+    write_config(cfg, f'[pagination]\ndefault_per_page = 9\n[log]\naccess = "{log}"\n')
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: srv.stderr_text().count("reload failed") == 3, what="a 3rd failure")
+    assert f"cannot open access log {log}: No such device or address" in srv.stderr_text()
+    assert per_page(srv) == 6
     srv.stop()  # SIGTERM: exits 0 within the stop timeout
