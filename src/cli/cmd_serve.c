@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "db/db.h"
 #include "server/config/config.h"
@@ -161,7 +162,8 @@ static int bad(const char *fmt, ...)
     return 2;
 }
 
-/* The options that take a value. Returns -1 when `a` is none of them, else 0 or 2. */
+/* An option that takes a value (its name in `a`, from the table below). Returns 0, or 2
+ * after saying what is wrong. */
 static int parse_value(const char *a, const char *v, struct overrides *o)
 {
     static const struct folio_server_config limits; /* for the sizes of its paths */
@@ -241,37 +243,54 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
     return 0;
 }
 
+static const struct cli_option options[] = {
+    {"--help", "-h", false, false},      {"--debug-plan", NULL, false, false},
+    {"--no-prefetch", NULL, false, false}, {"--no-hybrid", NULL, false, false},
+    {"--config", NULL, true, false},     {"--listen", NULL, true, false},
+    {"--threads", NULL, true, false},    {"--secret-file", NULL, true, false},
+    {"--cursor-ttl", NULL, true, false}, {"--rate", NULL, true, false},
+    {"--burst", NULL, true, false},      {"--trust-proxy", NULL, true, true},
+    {"--cors-origin", NULL, true, true}, {"--access-log", NULL, true, false},
+    {"--max-offset", NULL, true, false}, {"--count", NULL, true, false},
+    {"--files-root", NULL, true, false},
+};
+
+static int on_arg(void *ctx, const struct cli_option *opt, const char *val)
+{
+    struct overrides *o = ctx;
+    if (opt == NULL) {
+        if (o->db_path != NULL) {
+            fprintf(stderr, "folio serve: unexpected argument '%s'\n", val);
+            usage(stderr);
+            return 2;
+        }
+        o->db_path = val;
+    } else if (opt == &options[0]) {
+        usage(stdout);
+        return 0;
+    } else if (opt == &options[1]) {
+        o->debug_plan = true;
+    } else if (opt == &options[2]) {
+        o->no_prefetch = true;
+    } else if (opt == &options[3]) {
+        o->no_hybrid = true;
+    } else {
+        int rc = parse_value(opt->name, val, o);
+        return rc == 0 ? -1 : 2;
+    }
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, struct overrides *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = o->cursor_ttl = o->burst = o->max_offset = -1;
     o->rate = -1;
     o->count = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = v != NULL ? parse_value(a, v, o) : -1;
-        if (rc == 2)
-            return 2;
-        if (rc == 0) {
-            i++;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--debug-plan") == 0) {
-            o->debug_plan = true;
-        } else if (strcmp(a, "--no-prefetch") == 0) {
-            o->no_prefetch = true;
-        } else if (strcmp(a, "--no-hybrid") == 0) {
-            o->no_hybrid = true;
-        } else if (a[0] == '-' || o->db_path != NULL) {
-            fprintf(stderr, "folio serve: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else {
-            o->db_path = a;
-        }
-    }
+    int rc =
+        cli_walk("serve", argc, argv, options, sizeof options / sizeof options[0], on_arg, o);
+    if (rc >= 0)
+        return rc;
     for (size_t i = 0; i < o->ncors; i++)
         if (strcmp(o->cors[i], "*") == 0 && o->ncors > 1)
             return bad("--cors-origin '*' allows every origin: give it alone");
