@@ -78,7 +78,8 @@ static int parse_listen(const char *s, struct folio_server_config *cfg)
     return 0;
 }
 
-/* Read a secret file: at least 16 bytes, at most 4 KiB, not readable by others. */
+/* Read a secret file: at least 16 bytes, at most 4 KiB, not readable by others. `out`
+ * holds FOLIO_CONFIG_SECRET_MAX + 1 bytes. */
 static int read_secret(const char *path, unsigned char *out, size_t *len)
 {
     struct stat st;
@@ -94,14 +95,36 @@ static int read_secret(const char *path, unsigned char *out, size_t *len)
         close(fd);
         return -1;
     }
-    ssize_t n = read(fd, out, 4096);
-    close(fd);
-    if (n < 16) {
-        fprintf(stderr, "folio serve: secret file %s must hold at least 16 bytes\n", path);
-        return -1;
+    /* Read one byte past the maximum to tell a long file from a full one: a longer
+     * secret is refused, as in a config's key file, never cut short. */
+    size_t n = 0;
+    int read_errno = 0;
+    while (n <= FOLIO_CONFIG_SECRET_MAX) {
+        ssize_t r = read(fd, out + n, FOLIO_CONFIG_SECRET_MAX + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            read_errno = errno;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
     }
-    *len = (size_t)n;
-    return 0;
+    close(fd);
+    *len = n;
+    if (read_errno != 0)
+        fprintf(stderr, "folio serve: cannot read secret file %s: %s\n", path,
+                strerror(read_errno));
+    else if (n < FOLIO_CONFIG_SECRET_MIN)
+        fprintf(stderr, "folio serve: secret file %s must hold at least %d bytes\n", path,
+                FOLIO_CONFIG_SECRET_MIN);
+    else if (n > FOLIO_CONFIG_SECRET_MAX)
+        fprintf(stderr, "folio serve: secret file %s is longer than %d bytes; a cursor secret "
+                        "is short\n",
+                path, FOLIO_CONFIG_SECRET_MAX);
+    else
+        return 0;
+    sodium_memzero(out, FOLIO_CONFIG_SECRET_MAX + 1);
+    return -1;
 }
 
 /* The generated key beside the database: created once, atomically, never overwritten. */
@@ -358,7 +381,7 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
         *kr = config->keyring;
         return 0;
     }
-    unsigned char secret[4096];
+    unsigned char secret[FOLIO_CONFIG_SECRET_MAX + 1];
     size_t secret_len = 0;
     char secret_path[4096];
     int rc = o->secret_file ? read_secret(o->secret_file, secret, &secret_len)

@@ -536,3 +536,15 @@ def test_a_fifo_access_log_without_a_reader_or_a_fifo_secret_file_fails_fast(cfg
     rc, _, err = run_folio_quickly("serve", db, "--secret-file", fifo, "--listen", "127.0.0.1:1")
     assert rc == 1
     assert f"cannot read secret file {fifo}: it is a FIFO (named pipe), not a regular file" in err
+
+
+def test_a_secret_longer_than_4096_bytes_is_refused_on_the_command_line_as_in_the_file(
+        cfg_dir, tmp_path):
+    key = make_secret(tmp_path / "long.key", 5000)
+    rc, _, err = run_folio_quickly("serve", cfg_dir / "app.db", "--secret-file", key,
+                                   "--listen", "127.0.0.1:1")
+    assert rc == 1 and f"secret file {key} is longer than 4096 bytes" in err, err
+    path = cfg_dir / "long-key.toml"
+    path.write_text(f'[[cursor.keys]]\nid = 1\nsecret_file = "{key}"\n')
+    rc, _, err = run_folio_quickly("check-config", path)
+    assert rc == 2 and f"{key} is longer than 4096 bytes" in err, err
