@@ -406,6 +406,7 @@ struct generation {
     folio_db *db;
     struct folio_config config;
     uint64_t deadline_ms;         /* when draining: stop it by then even if clients stay */
+    uint64_t idle_since_ms;       /* when draining: since when it has had no connection */
     struct folio_metrics carried; /* its counters when they were copied to its successor */
 };
 
@@ -602,11 +603,24 @@ static void retire(struct serve_state *ss)
     ss->draining = NULL;
 }
 
+/* How long a draining generation must have had no connection before it is stopped. A
+ * worker may have accepted a connection just before the quiesce and not yet counted it
+ * (libmicrohttpd reports it a little after accept()); stopping the generation then would
+ * close that connection unanswered. */
+#define DRAIN_QUIET_MS 300
+
 static void reap(struct serve_state *ss)
 {
     struct generation *g = ss->draining;
-    if (g != NULL && (atomic_load(&g->srv.metrics.open_connections) <= 0 ||
-                      now_ms() >= g->deadline_ms))
+    if (g == NULL)
+        return;
+    uint64_t now = now_ms();
+    if (atomic_load(&g->srv.metrics.open_connections) > 0)
+        g->idle_since_ms = 0;
+    else if (g->idle_since_ms == 0)
+        g->idle_since_ms = now;
+    if ((g->idle_since_ms != 0 && now - g->idle_since_ms >= DRAIN_QUIET_MS) ||
+        now >= g->deadline_ms)
         retire(ss);
 }
 
@@ -639,6 +653,7 @@ static void reload(struct serve_state *ss)
     folio_server_quiesce(&old->srv);
     unsigned timeout = old->srv.cfg.connection_timeout ? old->srv.cfg.connection_timeout : 30;
     old->deadline_ms = now_ms() + timeout * 1000u + 1000u;
+    old->idle_since_ms = 0; /* counted from the first tick that sees no connection */
     ss->draining = old;
     ss->current = next;
     fprintf(stderr, "folio: reloaded %s: %zu endpoints, %u threads; the previous settings "

@@ -117,9 +117,9 @@ def test_sighup_storm_under_load_neither_crashes_nor_fails_a_request(spawn, tmp_
     db = _db(tmp_path)
     cfg = tmp_path / "folio.toml"
     write_config(cfg, "[pagination]\ndefault_per_page = 5\n")
-    srv = spawn(db, extra_args=["--config", cfg, "--threads", "4"])
+    srv = spawn(db, extra_args=["--config", cfg, "--threads", "8"])
     hups = 500
-    with Load(srv, 8) as load:
+    with Load(srv, 10) as load:
         for i in range(hups):
             if not srv.alive():
                 break
