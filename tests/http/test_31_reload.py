@@ -174,3 +174,35 @@ def test_sighup_with_a_fifo_key_file_keeps_serving_and_stops_on_sigterm(spawn, t
     assert f"cannot open access log {log}: No such device or address" in srv.stderr_text()
     assert per_page(srv) == 6
     srv.stop()  # SIGTERM: exits 0 within the stop timeout
+
+
+def test_reloads_wait_for_the_draining_generation_and_coalesce(spawn, tmp_path):
+    """One generation drains at a time: SIGHUPs that arrive while it still has a client make
+    one reload, done once that client has left, with the file as it is then."""
+    db = _db(tmp_path)
+    cfg = tmp_path / "folio.toml"
+    write_config(cfg, "[pagination]\ndefault_per_page = 5\n")
+    srv = spawn(db, extra_args=["--config", cfg])
+    idle = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    idle.request("GET", "/healthz")
+    r = idle.getresponse()
+    r.read()
+    assert r.status == 200 and not r.will_close  # a keep-alive connection, now idle
+    write_config(cfg, "[pagination]\ndefault_per_page = 6\n")
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: per_page(srv) == 6, what="the first reload")
+    write_config(cfg, "[pagination]\ndefault_per_page = 7\n")
+    for _ in range(5):
+        srv.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.05)
+    wait_for(lambda: "reloading once the previous settings finish" in srv.stderr_text(),
+             what="the reload to wait")
+    time.sleep(1.0)
+    assert srv.stderr_text().count("folio: reloaded") == 1, srv.stderr_text()
+    assert per_page(srv) == 6  # the idle client still holds the first generation
+    write_config(cfg, "[pagination]\ndefault_per_page = 8\n")  # read when the reload runs
+    idle.close()
+    wait_for(lambda: per_page(srv) == 8, what="the waiting reload")
+    time.sleep(0.5)
+    assert srv.stderr_text().count("folio: reloaded") == 2, srv.stderr_text()
+    srv.stop()
