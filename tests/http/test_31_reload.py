@@ -206,3 +206,35 @@ def test_reloads_wait_for_the_draining_generation_and_coalesce(spawn, tmp_path):
     time.sleep(0.5)
     assert srv.stderr_text().count("folio: reloaded") == 2, srv.stderr_text()
     srv.stop()
+
+
+def test_the_server_holds_no_epoll_set_that_a_reload_would_race_on(spawn, tmp_path):
+    """The storm above aborts only now and then, so this checks its cause directly.
+    libmicrohttpd (0.9.75, and 1.0.1 too) quiesces a thread pool by removing the listening
+    socket from each worker's epoll set from the reloading thread while the worker may
+    remove it as well, and aborts ("Failed to remove listen FD from epoll set") when it
+    loses that race. folio therefore runs libmicrohttpd with poll(): the process must hold
+    no epoll instance, before or after a reload."""
+    db = _db(tmp_path)
+    cfg = tmp_path / "folio.toml"
+    write_config(cfg, "[pagination]\ndefault_per_page = 5\n")
+    srv = spawn(db, extra_args=["--config", cfg, "--threads", "4"])
+
+    def epoll_fds():
+        fds = f"/proc/{srv.proc.pid}/fd"
+        out = []
+        for name in os.listdir(fds):
+            try:
+                if os.readlink(os.path.join(fds, name)) == "anon_inode:[eventpoll]":
+                    out.append(name)
+            except OSError:
+                pass  # closed meanwhile
+        return out
+
+    assert per_page(srv) == 5
+    assert epoll_fds() == []
+    write_config(cfg, "[pagination]\ndefault_per_page = 6\n")
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: per_page(srv) == 6, what="the reload")
+    assert epoll_fds() == []
+    srv.stop()
