@@ -52,51 +52,50 @@ struct batch_args {
 };
 
 
+static const struct cli_option options[] = {
+    {"--help", "-h", false, false},
+    {"--dry-run", NULL, false, false},
+    {"--size", NULL, true, false},
+};
+
+static int on_arg(void *ctx, const struct cli_option *opt, const char *val)
+{
+    struct batch_args *a = ctx;
+    if (opt == NULL) {
+        if (a->dir != NULL) {
+            fprintf(stderr, "folio batch: one directory only ('%s' and '%s')\n", a->dir, val);
+            return 2;
+        }
+        a->dir = val;
+    } else if (opt == &options[0]) {
+        usage(stdout);
+        return 0;
+    } else if (opt == &options[1]) {
+        a->dry_run = true;
+    } else {
+        int64_t v;
+        bool overflow;
+        if (!cli_parse_int(val, &v, &overflow)) {
+            fprintf(stderr, "folio batch: --size must be an integer, got '%s'\n", val);
+            return 2;
+        }
+        a->size = v < 0 ? 0 : (uint64_t)v;
+        if (a->size < 1) {
+            fprintf(stderr, "folio batch: --size must be at least 1, got '%s'\n", val);
+            return 2;
+        }
+        a->have_size = true;
+    }
+    return -1;
+}
+
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct batch_args *a)
 {
-    bool options_done = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!options_done && arg[0] == '-' && arg[1] != '\0') {
-            if (strcmp(arg, "--") == 0) {
-                options_done = true;
-            } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-                usage(stdout);
-                return 0;
-            } else if (strcmp(arg, "--dry-run") == 0) {
-                a->dry_run = true;
-            } else if (strcmp(arg, "--size") == 0 || strncmp(arg, "--size=", 7) == 0) {
-                const char *val = arg[6] == '=' ? arg + 7 : (i + 1 < argc ? argv[++i] : NULL);
-                if (val == NULL) {
-                    fprintf(stderr, "folio batch: --size needs a value\n");
-                    return 2;
-                }
-                int64_t v;
-                bool overflow;
-                if (!cli_parse_int(val, &v, &overflow)) {
-                    fprintf(stderr, "folio batch: --size must be an integer, got '%s'\n", val);
-                    return 2;
-                }
-                a->size = v < 0 ? 0 : (uint64_t)v;
-                if (a->size < 1) {
-                    fprintf(stderr, "folio batch: --size must be at least 1, got '%s'\n", val);
-                    return 2;
-                }
-                a->have_size = true;
-            } else {
-                fprintf(stderr, "folio batch: unknown option '%s'\n", arg);
-                usage(stderr);
-                return 2;
-            }
-            continue;
-        }
-        if (a->dir != NULL) {
-            fprintf(stderr, "folio batch: one directory only ('%s' and '%s')\n", a->dir, arg);
-            return 2;
-        }
-        a->dir = arg;
-    }
+    int rc = cli_walk("batch", argc, argv, options, sizeof options / sizeof options[0],
+                      on_arg, a);
+    if (rc >= 0)
+        return rc;
     if (a->dir == NULL || !a->have_size) {
         fprintf(stderr, "folio batch: missing %s\n", a->dir == NULL ? "DIR" : "--size N");
         usage(stderr);

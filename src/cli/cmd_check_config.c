@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "server/config/config.h"
 
@@ -16,24 +17,41 @@ static void usage(FILE *to)
             "Exit status: 0 valid, 2 invalid (the message names FILE:LINE:COL and the key).\n");
 }
 
+static const struct cli_option options[] = {
+    {"--help", "-h", false, false},
+};
+
+struct check_args {
+    const char *file, *db_path;
+};
+
+static int on_arg(void *ctx, const struct cli_option *opt, const char *val)
+{
+    struct check_args *a = ctx;
+    if (opt != NULL) {
+        usage(stdout);
+        return 0;
+    }
+    if (a->file != NULL && a->db_path != NULL) {
+        fprintf(stderr, "folio check-config: unexpected argument '%s'\n", val);
+        usage(stderr);
+        return 2;
+    }
+    if (a->file == NULL)
+        a->file = val;
+    else
+        a->db_path = val;
+    return -1;
+}
+
 int cmd_check_config(int argc, char **argv)
 {
-    const char *file = NULL, *db_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (argv[i][0] == '-' || (file != NULL && db_path != NULL)) {
-            fprintf(stderr, "folio check-config: unexpected argument '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        if (file == NULL)
-            file = argv[i];
-        else
-            db_path = argv[i];
-    }
+    struct check_args a = {NULL, NULL};
+    int rc = cli_walk("check-config", argc, argv, options, sizeof options / sizeof options[0],
+                      on_arg, &a);
+    if (rc >= 0)
+        return rc;
+    const char *file = a.file, *db_path = a.db_path;
     if (file == NULL) {
         usage(stderr);
         return 2;
@@ -48,7 +66,7 @@ int cmd_check_config(int argc, char **argv)
     folio_db *db = NULL;
     struct folio_endpoint *eps = NULL;
     size_t neps = 0;
-    int rc = 0;
+    rc = 0;
     if (db_path != NULL || cfg.db_path != NULL) {
         if (folio_config_open_db(&cfg, db_path, &db, &err) != FOLIO_OK ||
             folio_config_endpoints(&cfg, db, &eps, &neps, &err) != FOLIO_OK) {

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "folio/request.h"
 
@@ -68,29 +69,48 @@ static int step_reset(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static const struct cli_option options[] = {
+    {"--help", "-h", false, false},
+    {"--rows", NULL, true, false},
+};
+
+struct demo_args {
+    const char *path;
+    int64_t rows;
+};
+
+static int on_arg(void *ctx, const struct cli_option *opt, const char *val)
+{
+    struct demo_args *a = ctx;
+    if (opt == NULL) {
+        if (a->path != NULL) {
+            fprintf(stderr, "folio demo: unexpected argument '%s'\n", val);
+            return 2;
+        }
+        a->path = val;
+    } else if (opt == &options[0]) {
+        printf("usage: folio demo PATH [--rows N]\n\n"
+               "Create a SQLite demo database at PATH (which must not exist) with tables\n"
+               "users, messages, items and events of N rows each (default 1000000).\n");
+        return 0;
+    } else if (folio_parse_int64(val, false, &a->rows) != FOLIO_OK || a->rows < 0 ||
+               a->rows > 100000000) {
+        fprintf(stderr, "folio demo: --rows must be an integer from 0 to 100000000, got '%s'\n",
+                val);
+        return 2;
+    }
+    return -1;
+}
+
 int cmd_demo(int argc, char **argv)
 {
-    const char *path = NULL;
-    int64_t rows = 1000000;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
-            if (folio_parse_int64(argv[++i], false, &rows) != FOLIO_OK || rows < 0 ||
-                rows > 100000000) {
-                fprintf(stderr, "folio demo: --rows must be an integer from 0 to 100000000\n");
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: folio demo PATH [--rows N]\n\n"
-                   "Create a SQLite demo database at PATH (which must not exist) with tables\n"
-                   "users, messages, items and events of N rows each (default 1000000).\n");
-            return 0;
-        } else if (argv[i][0] == '-' || path != NULL) {
-            fprintf(stderr, "folio demo: unexpected argument '%s'\n", argv[i]);
-            return 2;
-        } else {
-            path = argv[i];
-        }
-    }
+    struct demo_args args = {NULL, 1000000};
+    int rc = cli_walk("demo", argc, argv, options, sizeof options / sizeof options[0], on_arg,
+                      &args);
+    if (rc >= 0)
+        return rc;
+    const char *path = args.path;
+    int64_t rows = args.rows;
     if (path == NULL) {
         fprintf(stderr, "usage: folio demo PATH [--rows N]\n");
         return 2;

@@ -54,70 +54,59 @@ struct ls_args {
     bool json;
 };
 
+static const struct cli_option options[] = {
+    {"--help", "-h", false, false},
+    {"--json", NULL, false, false},
+    {"--page", NULL, true, false},
+    {"--per-page", NULL, true, false},
+};
+
+static int on_arg(void *ctx, const struct cli_option *opt, const char *val)
+{
+    struct ls_args *a = ctx;
+    if (opt == NULL) {
+        if (a->dir != NULL) {
+            fprintf(stderr, "folio ls: one directory only ('%s' and '%s')\n", a->dir, val);
+            return 2;
+        }
+        a->dir = val;
+        return -1;
+    }
+    if (opt == &options[0]) {
+        usage(stdout);
+        return 0;
+    }
+    if (opt == &options[1]) {
+        a->json = true;
+        return -1;
+    }
+    int64_t v;
+    bool overflow;
+    if (!cli_parse_int(val, &v, &overflow)) {
+        fprintf(stderr, "folio ls: %s must be an integer, got '%s'\n", opt->name, val);
+        return 2;
+    }
+    if (opt == &options[2]) { /* any integer: clamped into 1..pages */
+        a->page = v;
+    } else {
+        if (v < 1 || overflow) {
+            fprintf(stderr,
+                    "folio ls: --per-page must be an integer from 1 to %" PRId64 ", got '%s'\n",
+                    INT64_MAX, val);
+            return 2;
+        }
+        a->per_page = v;
+    }
+    return -1;
+}
+
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, struct ls_args *a)
 {
-    bool options_done = false;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!options_done && arg[0] == '-' && arg[1] != '\0') {
-            if (strcmp(arg, "--") == 0) {
-                options_done = true;
-                continue;
-            }
-            if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-                usage(stdout);
-                return 0;
-            }
-            if (strcmp(arg, "--json") == 0) {
-                a->json = true;
-                continue;
-            }
-            const char *opt = NULL, *val = NULL;
-            size_t optlen = strcspn(arg, "=");
-            if (strncmp(arg, "--page", optlen) == 0 && optlen == 6)
-                opt = "--page";
-            else if (strncmp(arg, "--per-page", optlen) == 0 && optlen == 10)
-                opt = "--per-page";
-            if (opt == NULL) {
-                fprintf(stderr, "folio ls: unknown option '%s'\n", arg);
-                usage(stderr);
-                return 2;
-            }
-            if (arg[optlen] == '=') {
-                val = arg + optlen + 1;
-            } else if (i + 1 < argc) {
-                val = argv[++i];
-            } else {
-                fprintf(stderr, "folio ls: %s needs a value\n", opt);
-                return 2;
-            }
-            int64_t v;
-            bool overflow;
-            if (!cli_parse_int(val, &v, &overflow)) {
-                fprintf(stderr, "folio ls: %s must be an integer, got '%s'\n", opt, val);
-                return 2;
-            }
-            if (strcmp(opt, "--page") == 0) { /* any integer: clamped into 1..pages */
-                a->page = v;
-            } else {
-                if (v < 1 || overflow) {
-                    fprintf(stderr,
-                            "folio ls: --per-page must be an integer from 1 to %" PRId64
-                            ", got '%s'\n",
-                            INT64_MAX, val);
-                    return 2;
-                }
-                a->per_page = v;
-            }
-            continue;
-        }
-        if (a->dir != NULL) {
-            fprintf(stderr, "folio ls: one directory only ('%s' and '%s')\n", a->dir, arg);
-            return 2;
-        }
-        a->dir = arg;
-    }
+    int rc =
+        cli_walk("ls", argc, argv, options, sizeof options / sizeof options[0], on_arg, a);
+    if (rc >= 0)
+        return rc;
     if (a->dir == NULL) {
         fprintf(stderr, "folio ls: missing DIR\n");
         usage(stderr);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "commands.h"
 #include "db/db.h"
 #include "server/config/config.h"
@@ -77,18 +78,15 @@ static int parse_listen(const char *s, struct folio_server_config *cfg)
     return 0;
 }
 
-/* Read a secret file: at least 16 bytes, at most 4 KiB, not readable by others. */
+/* Read a secret file: at least 16 bytes, at most 4 KiB, not readable by others. `out`
+ * holds FOLIO_CONFIG_SECRET_MAX + 1 bytes. */
 static int read_secret(const char *path, unsigned char *out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "folio serve: cannot open secret file %s: %s\n", path, strerror(errno));
-        return -1;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "folio serve: secret file %s is not a regular file\n", path);
-        close(fd);
+    char why[128];
+    int fd = folio_config_file_open(path, &st, why, sizeof why);
+    if (fd < 0) {
+        fprintf(stderr, "folio serve: cannot read secret file %s: %s\n", path, why);
         return -1;
     }
     if (st.st_mode & (S_IROTH | S_IWOTH)) {
@@ -97,14 +95,36 @@ static int read_secret(const char *path, unsigned char *out, size_t *len)
         close(fd);
         return -1;
     }
-    ssize_t n = read(fd, out, 4096);
-    close(fd);
-    if (n < 16) {
-        fprintf(stderr, "folio serve: secret file %s must hold at least 16 bytes\n", path);
-        return -1;
+    /* Read one byte past the maximum to tell a long file from a full one: a longer
+     * secret is refused, as in a config's key file, never cut short. */
+    size_t n = 0;
+    int read_errno = 0;
+    while (n <= FOLIO_CONFIG_SECRET_MAX) {
+        ssize_t r = read(fd, out + n, FOLIO_CONFIG_SECRET_MAX + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            read_errno = errno;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
     }
-    *len = (size_t)n;
-    return 0;
+    close(fd);
+    *len = n;
+    if (read_errno != 0)
+        fprintf(stderr, "folio serve: cannot read secret file %s: %s\n", path,
+                strerror(read_errno));
+    else if (n < FOLIO_CONFIG_SECRET_MIN)
+        fprintf(stderr, "folio serve: secret file %s must hold at least %d bytes\n", path,
+                FOLIO_CONFIG_SECRET_MIN);
+    else if (n > FOLIO_CONFIG_SECRET_MAX)
+        fprintf(stderr, "folio serve: secret file %s is longer than %d bytes; a cursor secret "
+                        "is short\n",
+                path, FOLIO_CONFIG_SECRET_MAX);
+    else
+        return 0;
+    sodium_memzero(out, FOLIO_CONFIG_SECRET_MAX + 1);
+    return -1;
 }
 
 /* The generated key beside the database: created once, atomically, never overwritten. */
@@ -165,7 +185,8 @@ static int bad(const char *fmt, ...)
     return 2;
 }
 
-/* The options that take a value. Returns -1 when `a` is none of them, else 0 or 2. */
+/* An option that takes a value (its name in `a`, from the table below). Returns 0, or 2
+ * after saying what is wrong. */
 static int parse_value(const char *a, const char *v, struct overrides *o)
 {
     static const struct folio_server_config limits; /* for the sizes of its paths */
@@ -184,16 +205,18 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
     } else if (strcmp(a, "--secret-file") == 0) {
         o->secret_file = v;
     } else if (strcmp(a, "--cursor-ttl") == 0) {
-        if (folio_parse_int64(v, false, &n) != FOLIO_OK)
-            return bad("--cursor-ttl must be a number of seconds");
+        if (folio_parse_int64(v, false, &n) != FOLIO_OK || n > FOLIO_CONFIG_MAX_TTL)
+            return bad("--cursor-ttl must be a number of seconds from 0 (never expire) to %u, "
+                       "got '%s'",
+                       FOLIO_CONFIG_MAX_TTL, v);
         o->cursor_ttl = n;
     } else if (strcmp(a, "--rate") == 0) {
         char *end = NULL;
         double d = strtod(v, &end);
-        if (end == v || *end != '\0' || !isfinite(d) || d < 0 || d > FOLIO_CONFIG_MAX_RATE)
-            return bad("--rate must be a number of requests per second from 0 to 100000, got "
-                       "'%s'",
-                       v);
+        if (end == v || *end != '\0' || !folio_config_rate_ok(d))
+            return bad("--rate must be a number of requests per second: 0 (no limit) or "
+                       "from %g to %g, got '%s'",
+                       FOLIO_CONFIG_MIN_RATE, FOLIO_CONFIG_MAX_RATE, v);
         o->rate = d;
     } else if (strcmp(a, "--burst") == 0) {
         if (folio_parse_int64(v, false, &n) != FOLIO_OK || n < 1 || n > FOLIO_CONFIG_MAX_BURST)
@@ -243,37 +266,54 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
     return 0;
 }
 
+static const struct cli_option options[] = {
+    {"--help", "-h", false, false},      {"--debug-plan", NULL, false, false},
+    {"--no-prefetch", NULL, false, false}, {"--no-hybrid", NULL, false, false},
+    {"--config", NULL, true, false},     {"--listen", NULL, true, false},
+    {"--threads", NULL, true, false},    {"--secret-file", NULL, true, false},
+    {"--cursor-ttl", NULL, true, false}, {"--rate", NULL, true, false},
+    {"--burst", NULL, true, false},      {"--trust-proxy", NULL, true, true},
+    {"--cors-origin", NULL, true, true}, {"--access-log", NULL, true, false},
+    {"--max-offset", NULL, true, false}, {"--count", NULL, true, false},
+    {"--files-root", NULL, true, false},
+};
+
+static int on_arg(void *ctx, const struct cli_option *opt, const char *val)
+{
+    struct overrides *o = ctx;
+    if (opt == NULL) {
+        if (o->db_path != NULL) {
+            fprintf(stderr, "folio serve: unexpected argument '%s'\n", val);
+            usage(stderr);
+            return 2;
+        }
+        o->db_path = val;
+    } else if (opt == &options[0]) {
+        usage(stdout);
+        return 0;
+    } else if (opt == &options[1]) {
+        o->debug_plan = true;
+    } else if (opt == &options[2]) {
+        o->no_prefetch = true;
+    } else if (opt == &options[3]) {
+        o->no_hybrid = true;
+    } else {
+        int rc = parse_value(opt->name, val, o);
+        return rc == 0 ? -1 : 2;
+    }
+    return -1;
+}
+
 static int parse_args(int argc, char **argv, struct overrides *o)
 {
     memset(o, 0, sizeof *o);
     o->threads = o->cursor_ttl = o->burst = o->max_offset = -1;
     o->rate = -1;
     o->count = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = v != NULL ? parse_value(a, v, o) : -1;
-        if (rc == 2)
-            return 2;
-        if (rc == 0) {
-            i++;
-        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--debug-plan") == 0) {
-            o->debug_plan = true;
-        } else if (strcmp(a, "--no-prefetch") == 0) {
-            o->no_prefetch = true;
-        } else if (strcmp(a, "--no-hybrid") == 0) {
-            o->no_hybrid = true;
-        } else if (a[0] == '-' || o->db_path != NULL) {
-            fprintf(stderr, "folio serve: unexpected argument '%s'\n", a);
-            usage(stderr);
-            return 2;
-        } else {
-            o->db_path = a;
-        }
-    }
+    int rc =
+        cli_walk("serve", argc, argv, options, sizeof options / sizeof options[0], on_arg, o);
+    if (rc >= 0)
+        return rc;
     for (size_t i = 0; i < o->ncors; i++)
         if (strcmp(o->cors[i], "*") == 0 && o->ncors > 1)
             return bad("--cors-origin '*' allows every origin: give it alone");
@@ -341,7 +381,7 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
         *kr = config->keyring;
         return 0;
     }
-    unsigned char secret[4096];
+    unsigned char secret[FOLIO_CONFIG_SECRET_MAX + 1];
     size_t secret_len = 0;
     char secret_path[4096];
     int rc = o->secret_file ? read_secret(o->secret_file, secret, &secret_len)
@@ -366,6 +406,7 @@ struct generation {
     folio_db *db;
     struct folio_config config;
     uint64_t deadline_ms;         /* when draining: stop it by then even if clients stay */
+    uint64_t idle_since_ms;       /* when draining: since when it has had no connection */
     struct folio_metrics carried; /* its counters when they were copied to its successor */
 };
 
@@ -393,15 +434,15 @@ static int generation_start(struct generation *g, const struct overrides *o, int
                         "command line\n", o->config);
         rc = 2;
     }
-    struct folio_keyring kr;
-    if (rc == 0 && make_keyring(o, &g->config, db_path, &kr) != 0)
-        rc = 1;
+    /* The database before the keyring: a key is generated beside a database only. */
     if (rc == 0 && folio_config_open_db(&g->config, o->db_path, &g->db, &cerr) != FOLIO_OK) {
         fprintf(stderr, "folio serve: %s\n", cerr.message);
-        folio_keyring_clear(&kr);
         g->db = NULL;
         rc = 1;
     }
+    struct folio_keyring kr;
+    if (rc == 0 && make_keyring(o, &g->config, db_path, &kr) != 0)
+        rc = 1;
     struct folio_endpoint *eps = NULL;
     size_t neps = 0;
     if (rc == 0 && folio_config_endpoints(&g->config, g->db, &eps, &neps, &cerr) != FOLIO_OK) {
@@ -525,15 +566,18 @@ static void metrics_copy(struct folio_metrics *to, struct folio_metrics *from)
 #undef COPY
 }
 
-/* --- the signal loop ------------------------------------------------------------------ */
-
-#define MAX_DRAINING 8
+/* --- the signal loop ------------------------------------------------------------------
+ * Reloads are serialized and coalesced: at most one generation drains at a time, so that
+ * the listening socket is shared by two servers at most (the current one and the one
+ * finishing its requests). A SIGHUP that arrives while a generation drains is remembered,
+ * and any number of them make one reload, done as soon as the draining generation is
+ * gone; the reload reads the config file then, so the last change always wins. */
 
 struct serve_state {
     const struct overrides *o;
     struct generation *current;
-    struct generation *draining[MAX_DRAINING];
-    size_t ndraining;
+    struct generation *draining; /* NULL, or the one previous generation */
+    bool pending;                /* a SIGHUP waits for the draining generation */
 };
 
 static uint64_t now_ms(void)
@@ -543,10 +587,10 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Stop draining generation `i`: its requests are done, or its time is up. */
-static void retire(struct serve_state *ss, size_t i)
+/* Stop the draining generation: its requests are done, or its time is up. */
+static void retire(struct serve_state *ss)
 {
-    struct generation *g = ss->draining[i];
+    struct generation *g = ss->draining;
     int64_t open = atomic_load(&g->srv.metrics.open_connections);
     if (open > 0)
         fprintf(stderr, "folio: closing %lld idle connection%s of the previous settings\n",
@@ -556,26 +600,35 @@ static void retire(struct serve_state *ss, size_t i)
     folio_server_stop(&g->srv);
     metrics_carry(&ss->current->srv.metrics, &g->srv.metrics, &g->carried, map);
     generation_free(g);
-    ss->draining[i] = ss->draining[--ss->ndraining];
+    ss->draining = NULL;
 }
+
+/* How long a draining generation must have had no connection before it is stopped. A
+ * worker may have accepted a connection just before the quiesce and not yet counted it
+ * (libmicrohttpd reports it a little after accept()); stopping the generation then would
+ * close that connection unanswered. */
+#define DRAIN_QUIET_MS 300
 
 static void reap(struct serve_state *ss)
 {
+    struct generation *g = ss->draining;
+    if (g == NULL)
+        return;
     uint64_t now = now_ms();
-    for (size_t i = ss->ndraining; i-- > 0;) {
-        struct generation *g = ss->draining[i];
-        if (atomic_load(&g->srv.metrics.open_connections) <= 0 || now >= g->deadline_ms)
-            retire(ss, i);
-    }
+    if (atomic_load(&g->srv.metrics.open_connections) > 0)
+        g->idle_since_ms = 0;
+    else if (g->idle_since_ms == 0)
+        g->idle_since_ms = now;
+    if ((g->idle_since_ms != 0 && now - g->idle_since_ms >= DRAIN_QUIET_MS) ||
+        now >= g->deadline_ms)
+        retire(ss);
 }
 
+/* Start a generation from the config file and make it current; the old one drains. Only
+ * called with no generation draining. */
 static void reload(struct serve_state *ss)
 {
     const struct overrides *o = ss->o;
-    if (o->config == NULL) {
-        fprintf(stderr, "folio: SIGHUP: serving without --config, nothing to reload\n");
-        return;
-    }
     fprintf(stderr, "folio: SIGHUP: reloading %s\n", o->config);
     struct generation *old = ss->current;
     int fd = fcntl(folio_server_listen_fd(&old->srv), F_DUPFD_CLOEXEC, 0);
@@ -593,8 +646,6 @@ static void reload(struct serve_state *ss)
         fprintf(stderr, "folio: reload failed; still serving the previous settings\n");
         return;
     }
-    if (ss->ndraining == MAX_DRAINING)
-        retire(ss, 0);
     int map[FOLIO_METRICS_MAX_ROUTES + 1];
     route_map(&next->srv, &old->srv, map);
     metrics_copy(&old->carried, &old->srv.metrics);
@@ -602,11 +653,25 @@ static void reload(struct serve_state *ss)
     folio_server_quiesce(&old->srv);
     unsigned timeout = old->srv.cfg.connection_timeout ? old->srv.cfg.connection_timeout : 30;
     old->deadline_ms = now_ms() + timeout * 1000u + 1000u;
-    ss->draining[ss->ndraining++] = old;
+    old->idle_since_ms = 0; /* counted from the first tick that sees no connection */
+    ss->draining = old;
     ss->current = next;
     fprintf(stderr, "folio: reloaded %s: %zu endpoints, %u threads; the previous settings "
                     "finish their requests\n",
             o->config, next->srv.nendpoints, next->srv.cfg.threads);
+}
+
+/* A SIGHUP: reload now, or once the draining generation is gone. */
+static void request_reload(struct serve_state *ss)
+{
+    if (ss->o->config == NULL) {
+        fprintf(stderr, "folio: SIGHUP: serving without --config, nothing to reload\n");
+        return;
+    }
+    if (ss->draining != NULL && !ss->pending)
+        fprintf(stderr, "folio: SIGHUP: reloading once the previous settings finish their "
+                        "requests\n");
+    ss->pending = true;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -649,21 +714,25 @@ int cmd_serve(int argc, char **argv)
 
     int sig = 0;
     for (;;) {
-        if (ss.ndraining > 0) {
-            struct timespec tick = {0, 100 * 1000 * 1000};
+        if (ss.draining != NULL) {
+            struct timespec tick = {0, 20 * 1000 * 1000};
             sig = sigtimedwait(&sigs, NULL, &tick);
             reap(&ss);
         } else if (sigwait(&sigs, &sig) != 0) {
             sig = -1;
         }
         if (sig == SIGHUP)
-            reload(&ss);
+            request_reload(&ss);
         else if (sig == SIGINT || sig == SIGTERM)
             break;
+        if (ss.pending && ss.draining == NULL) {
+            ss.pending = false;
+            reload(&ss);
+        }
     }
     fprintf(stderr, "folio: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    while (ss.ndraining > 0)
-        retire(&ss, ss.ndraining - 1);
+    if (ss.draining != NULL)
+        retire(&ss);
     generation_free(ss.current);
     return 0;
 }

@@ -26,8 +26,63 @@ static bool trusted(const struct folio_server_config *cfg, const char *addr)
     return false;
 }
 
-/* The peer address; when the peer is a trusted proxy, the rightmost X-Forwarded-For entry
- * that is not itself a trusted proxy (entries further left are the client's own claims). */
+/* X-Forwarded-For header lines, in the order received. A request may carry several:
+ * together they are one list, the lines joined with commas (RFC 9110 section 5.3), so a
+ * client cannot hide its address behind a second line its proxy appended to. Only the
+ * last XFF_LINES lines are kept: the walk starts from the right and stops at the first
+ * hop that is not a trusted proxy, which with at most 16 of those is soon. */
+#define XFF_LINES 32
+
+struct xff {
+    const char *line[XFF_LINES]; /* a ring: line[i % XFF_LINES] */
+    size_t n;                    /* lines seen */
+};
+
+static enum MHD_Result xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    struct xff *x = cls;
+    if (key != NULL && value != NULL && strcasecmp(key, "X-Forwarded-For") == 0)
+        x->line[x->n++ % XFF_LINES] = value;
+    return MHD_YES;
+}
+
+/* The hop that ends at line[*end] (exclusive), moving *end to the left of it: its text
+ * in `out`, canonical as inet_ntop() writes it (one address, one bucket, whatever its
+ * spelling). Returns 1 for an address, 0 when the line is used up (or empty), -1 for
+ * anything else: an empty entry, an address with a port, "unknown". */
+static int hop_left(const char *line, size_t *end, char out[64])
+{
+    if (*end == 0)
+        return 0;
+    size_t start = *end;
+    while (start > 0 && line[start - 1] != ',')
+        start--;
+    size_t a = start, b = *end;
+    *end = start > 0 ? start - 1 : 0;
+    while (a < b && (line[a] == ' ' || line[a] == '\t'))
+        a++;
+    while (b > a && (line[b - 1] == ' ' || line[b - 1] == '\t'))
+        b--;
+    char text[64];
+    unsigned char bin[16];
+    if (b == a || b - a >= sizeof text)
+        return -1;
+    memcpy(text, line + a, b - a);
+    text[b - a] = '\0';
+    if (inet_pton(AF_INET, text, bin) == 1)
+        return inet_ntop(AF_INET, bin, out, 64) != NULL ? 1 : -1;
+    if (inet_pton(AF_INET6, text, bin) == 1)
+        return inet_ntop(AF_INET6, bin, out, 64) != NULL ? 1 : -1;
+    return -1;
+}
+
+/* The peer address; when the peer is a trusted proxy, the rightmost X-Forwarded-For hop
+ * that is not itself a trusted proxy (hops further left are claims made by the client).
+ * A hop that is not an address ends the walk at the last trusted one. The Forwarded
+ * header (RFC 7239) is not read: a proxy that sends only that leaves every client with
+ * the proxy's address, which errs towards limiting. */
 static void client_address(struct folio_http *h)
 {
     const union MHD_ConnectionInfo *ci =
@@ -45,35 +100,21 @@ static void client_address(struct folio_http *h)
     const struct folio_server_config *cfg = &h->srv->cfg;
     if (cfg->ntrusted_proxies == 0 || !trusted(cfg, h->client))
         return;
-    const char *xff = folio_http_request_header(h, "X-Forwarded-For");
-    if (xff == NULL)
-        return;
-    /* Walk the list from the right. */
-    size_t end = strlen(xff);
-    while (end > 0) {
-        size_t start = end;
-        while (start > 0 && xff[start - 1] != ',')
-            start--;
-        size_t a = start, b = end;
-        while (a < b && (xff[a] == ' ' || xff[a] == '\t'))
-            a++;
-        while (b > a && (xff[b - 1] == ' ' || xff[b - 1] == '\t'))
-            b--;
+    struct xff x = {.n = 0};
+    MHD_get_connection_values(h->conn, MHD_HEADER_KIND, xff_line, &x);
+    size_t first = x.n > XFF_LINES ? x.n - XFF_LINES : 0;
+    for (size_t i = x.n; i-- > first;) {
+        const char *line = x.line[i % XFF_LINES];
+        size_t end = strlen(line);
         char addr[64];
-        if (b > a && b - a < sizeof addr) {
-            memcpy(addr, xff + a, b - a);
-            addr[b - a] = '\0';
-            unsigned char tmp[16];
-            bool valid = inet_pton(AF_INET, addr, tmp) == 1 || inet_pton(AF_INET6, addr, tmp) == 1;
-            if (!valid)
-                return; /* garbage: keep the proxy's own address */
+        int rc;
+        while ((rc = hop_left(line, &end, addr)) == 1) {
             snprintf(h->client, sizeof h->client, "%s", addr);
             if (!trusted(cfg, addr))
                 return;
-        } else {
-            return;
         }
-        end = start > 0 ? start - 1 : 0;
+        if (rc < 0)
+            return; /* garbage: keep the last trusted hop */
     }
 }
 
@@ -91,40 +132,12 @@ static const char *allowed_origin(const struct folio_server_config *cfg, const c
 static const char expose[] =
     "Link, X-Total-Count, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After";
 
-bool folio_ops_before(struct folio_http *h)
+/* Take the client's token; false when the request may go on, else true with the 429
+ * problem written. */
+static bool rate_limited(struct folio_http *h)
 {
     struct folio_server *srv = h->srv;
     const struct folio_server_config *cfg = &srv->cfg;
-    client_address(h);
-
-    const char *origin = folio_http_request_header(h, "Origin");
-    const char *allow = allowed_origin(cfg, origin);
-    if (allow != NULL) {
-        folio_http_header_add(h, "Access-Control-Allow-Origin", allow);
-        if (strcmp(allow, "*") != 0)
-            folio_http_header_add(h, "Vary", "Origin");
-        folio_http_header_add(h, "Access-Control-Expose-Headers", expose);
-    }
-    if (strcmp(h->method, "OPTIONS") == 0) {
-        /* A CORS preflight (or a plain OPTIONS): no body, the methods we answer. */
-        folio_http_header_add(h, "Allow", "GET, HEAD, OPTIONS");
-        if (allow != NULL) {
-            folio_http_header_add(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
-            const char *req = folio_http_request_header(h, "Access-Control-Request-Headers");
-            /* Echoed only when it is a list of header names (RFC 9110 tokens): a control
-             * character would otherwise go out in a response header. */
-            if (req != NULL && strlen(req) < 512 &&
-                req[strspn(req, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                "0123456789!#$%&'*+-.^_`|~, ")] == '\0')
-                folio_http_header_add(h, "Access-Control-Allow-Headers", req);
-            folio_http_header_add(h, "Access-Control-Max-Age", "600");
-        }
-        folio_buf_reset(&h->w->body);
-        h->status = 204;
-        h->content_type = NULL;
-        return true;
-    }
-
     double rate = cfg->rate;
     unsigned burst = cfg->burst;
     uint32_t scope = 0;
@@ -155,6 +168,46 @@ bool folio_ops_before(struct folio_http *h)
              r.retry_after);
     folio_problem(h, 429, "rate-limited", NULL, detail, NULL);
     return true;
+}
+
+bool folio_ops_before(struct folio_http *h)
+{
+    struct folio_server *srv = h->srv;
+    const struct folio_server_config *cfg = &srv->cfg;
+    client_address(h);
+
+    const char *origin = folio_http_request_header(h, "Origin");
+    const char *allow = allowed_origin(cfg, origin);
+    if (allow != NULL) {
+        folio_http_header_add(h, "Access-Control-Allow-Origin", allow);
+        if (strcmp(allow, "*") != 0)
+            folio_http_header_add(h, "Vary", "Origin");
+        folio_http_header_add(h, "Access-Control-Expose-Headers", expose);
+    }
+    /* Every request spends a token, a CORS preflight (OPTIONS) too: it costs the server
+     * as much as a small page, and a free one would be a way around the limit. */
+    if (rate_limited(h))
+        return true;
+    if (strcmp(h->method, "OPTIONS") == 0) {
+        /* A CORS preflight (or a plain OPTIONS): no body, the methods we answer. */
+        folio_http_header_add(h, "Allow", "GET, HEAD, OPTIONS");
+        if (allow != NULL) {
+            folio_http_header_add(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+            const char *req = folio_http_request_header(h, "Access-Control-Request-Headers");
+            /* Echoed only when it is a list of header names (RFC 9110 tokens): a control
+             * character would otherwise go out in a response header. */
+            if (req != NULL && strlen(req) < 512 &&
+                req[strspn(req, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                "0123456789!#$%&'*+-.^_`|~, ")] == '\0')
+                folio_http_header_add(h, "Access-Control-Allow-Headers", req);
+            folio_http_header_add(h, "Access-Control-Max-Age", "600");
+        }
+        folio_buf_reset(&h->w->body);
+        h->status = 204;
+        h->content_type = NULL;
+        return true;
+    }
+    return false;
 }
 
 void folio_ops_after(struct folio_http *h)

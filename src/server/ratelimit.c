@@ -1,6 +1,7 @@
 /* Token buckets: see ratelimit.h. */
 #include "server/ratelimit.h"
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -62,6 +63,15 @@ static uint64_t hash(const void *p, size_t len, uint32_t scope)
     return h ? h : 1;
 }
 
+/* A non-negative count as unsigned, saturating: converting a double beyond UINT_MAX (a
+ * tiny rate makes the waits huge) is undefined behaviour in C. */
+static unsigned seconds(double x)
+{
+    if (!(x > 0))
+        return 0;
+    return x >= (double)UINT_MAX ? UINT_MAX : (unsigned)x;
+}
+
 void folio_ratelimit_take(struct folio_ratelimit *rl, const void *client, size_t len,
                           uint32_t scope, double rate, unsigned burst, uint64_t now_ms,
                           struct folio_ratelimit_result *out)
@@ -102,9 +112,9 @@ void folio_ratelimit_take(struct folio_ratelimit *rl, const void *client, size_t
     double tokens = b->tokens;
     pthread_mutex_unlock(lock);
 
-    out->remaining = (unsigned)floor(tokens);
-    out->reset = rate > 0 ? (unsigned)ceil(((double)burst - tokens) / rate) : 0;
-    out->retry_after = out->allowed || rate <= 0 ? 0 : (unsigned)ceil((1.0 - tokens) / rate);
+    out->remaining = seconds(floor(tokens));
+    out->reset = rate > 0 ? seconds(ceil(((double)burst - tokens) / rate)) : 0;
+    out->retry_after = out->allowed || rate <= 0 ? 0 : seconds(ceil((1.0 - tokens) / rate));
     if (!out->allowed && out->retry_after == 0)
         out->retry_after = 1;
 }

@@ -2,6 +2,7 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -608,14 +609,24 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     if (cfg->access_log[0] != '\0') {
         srv->accesslog_fd = strcmp(cfg->access_log, "-") == 0
                                 ? dup(STDERR_FILENO)
-                                : open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                                : open(cfg->access_log,
+                                       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK,
                                        0640);
+        /* O_NONBLOCK: a FIFO nobody reads fails (ENXIO) instead of hanging a start or a
+         * reload; the lines are then written blocking, by the log's own thread. */
+        int open_errno = errno;
+        int fl = srv->accesslog_fd >= 0 && strcmp(cfg->access_log, "-") != 0
+                     ? fcntl(srv->accesslog_fd, F_GETFL)
+                     : -1;
+        if (fl >= 0)
+            (void)fcntl(srv->accesslog_fd, F_SETFL, fl & ~O_NONBLOCK);
         if (srv->accesslog_fd < 0 ||
             folio_accesslog_new(&srv->accesslog, srv->accesslog_fd,
                                 &srv->metrics.log_dropped) != FOLIO_OK) {
+            const char *why = srv->accesslog_fd < 0 ? strerror(open_errno) : "out of memory";
             folio_server_stop(srv);
-            return folio_error_set(err, FOLIO_EIO, 0, "access_log", "cannot open access log %s",
-                                   cfg->access_log);
+            return folio_error_set(err, FOLIO_EIO, 0, "access_log",
+                                   "cannot open access log %s: %s", cfg->access_log, why);
         }
     }
 
@@ -657,8 +668,14 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
 
     /* MHD_USE_ITC: required by MHD_quiesce_daemon() (reload) and to resume connections
      * from the database workers. Either bind the address or accept on the listening socket
-     * given (a reload shares the old server's). */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+     * given (a reload shares the old server's).
+     * poll(), not epoll: in libmicrohttpd 0.9.75, MHD_quiesce_daemon() on a thread pool
+     * removes the listening socket from each worker's epoll set from the calling thread
+     * while the worker may remove it too, and aborts ("Failed to remove listen FD from
+     * epoll set", daemon.c:5531) when it loses that race; a SIGHUP storm under load hit
+     * it. With poll() a quiesced worker only leaves the socket out of its next poll set
+     * and refuses to accept on it, so quiescing has no such race. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct MHD_OptionItem where[] = {{MHD_OPTION_SOCK_ADDR, 0, &addr}, {MHD_OPTION_END, 0, NULL}};
     if (cfg->listen_fd >= 0)

@@ -470,3 +470,83 @@ def test_check_config_without_a_database_checks_the_rest(cfg_dir):
     rc, out, err = run_folio("check-config", path, cfg_dir / "app.db")
     assert rc == 2
     assert "no table 'whatever'" in err
+
+
+# --- files that are not regular files ------------------------------------------------------
+# A FIFO blocks open() or read() until someone writes to it, a device never ends: every
+# file folio reads must be refused with what it really is, at once.
+
+def run_folio_quickly(*args):
+    """run_folio with a short timeout: a hang is a failure, not a 60 s wait."""
+    try:
+        proc = subprocess.run([folio_bin(), *map(str, args)], env=sanitizer_env(),
+                              capture_output=True, timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"folio {' '.join(map(str, args))} hung")
+    err = proc.stderr.decode("utf-8", "replace")
+    check_sanitizer_output(err, f"folio {args[0]}")
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), err
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    path = tmp_path / "named.pipe"
+    os.mkfifo(path, 0o600)
+    return path
+
+
+def test_check_config_refuses_a_fifo_key_file_without_hanging(cfg_dir, fifo):
+    path = cfg_dir / "fifo-key.toml"
+    path.write_text(f'[[cursor.keys]]\nid = 1\nsecret_file = "{fifo}"\n')
+    rc, out, err = run_folio_quickly("check-config", path)
+    assert rc == 2 and out == ""
+    assert err.startswith(f"{path}:3:15: [[cursor.keys]] secret_file: cannot open {fifo}: it "
+                          "is a FIFO (named pipe), not a regular file"), err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "directory"])
+def test_check_config_refuses_a_config_that_is_not_a_regular_file(kind, fifo, tmp_path):
+    target = {"fifo": fifo, "/dev/zero": "/dev/zero", "directory": tmp_path}[kind]
+    what = {"fifo": "a FIFO (named pipe)", "/dev/zero": "a character device",
+            "directory": "a directory"}[kind]
+    for args in (("check-config", target), ("serve", "--config", target)):
+        rc, _, err = run_folio_quickly(*args)
+        assert rc == 2, (args, err)
+        assert f"{target}: cannot read the file: it is {what}, not a regular file" in err, err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero"])
+def test_a_database_that_is_not_a_regular_file_is_refused(kind, cfg_dir, fifo, tmp_path):
+    target = fifo if kind == "fifo" else "/dev/zero"
+    what = "a FIFO (named pipe)" if kind == "fifo" else "a character device"
+    path = cfg_dir / "nodb.toml"
+    path.write_text("[pagination]\ndefault_per_page = 5\n")
+    rc, _, err = run_folio_quickly("check-config", path, target)
+    assert rc != 0 and f"cannot open database {target}: it is {what}" in err, err
+    rc, _, err = run_folio_quickly("serve", target, "--listen", "127.0.0.1:1")
+    assert rc == 1 and f"cannot open database {target}: it is {what}" in err, err
+    # No key is generated beside something that is not a database.
+    assert not os.path.exists(f"{target}.folio-secret")
+
+
+def test_a_fifo_access_log_without_a_reader_or_a_fifo_secret_file_fails_fast(cfg_dir, fifo):
+    db = cfg_dir / "app.db"
+    # An access log may be a FIFO that a log collector reads; with nobody reading it, the
+    # start fails at once instead of waiting for a reader.
+    rc, _, err = run_folio_quickly("serve", db, "--access-log", fifo, "--listen", "127.0.0.1:1")
+    assert rc == 1 and f"cannot open access log {fifo}: No such device or address" in err, err
+    rc, _, err = run_folio_quickly("serve", db, "--secret-file", fifo, "--listen", "127.0.0.1:1")
+    assert rc == 1
+    assert f"cannot read secret file {fifo}: it is a FIFO (named pipe), not a regular file" in err
+
+
+def test_a_secret_longer_than_4096_bytes_is_refused_on_the_command_line_as_in_the_file(
+        cfg_dir, tmp_path):
+    key = make_secret(tmp_path / "long.key", 5000)
+    rc, _, err = run_folio_quickly("serve", cfg_dir / "app.db", "--secret-file", key,
+                                   "--listen", "127.0.0.1:1")
+    assert rc == 1 and f"secret file {key} is longer than 4096 bytes" in err, err
+    path = cfg_dir / "long-key.toml"
+    path.write_text(f'[[cursor.keys]]\nid = 1\nsecret_file = "{key}"\n')
+    rc, _, err = run_folio_quickly("check-config", path)
+    assert rc == 2 and f"{key} is longer than 4096 bytes" in err, err

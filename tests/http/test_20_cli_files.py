@@ -605,3 +605,55 @@ def test_batch_killed_at_random_moments_finishes_with_nothing_lost(folio_exe, tm
     assert p.stdout.decode().strip() == "nothing to move"
     check_final(d, hashes, size)
     assert len(os.listdir(d)) == 5000 // size
+
+
+# --- every subcommand reads its options the same way ----------------------------------------
+
+@pytest.mark.parametrize("args, needle", [
+    (["batch", "{d}", "--size", "1", "--size", "2"], "folio batch: --size is given more than once"),
+    (["batch", "{d}", "--size", "1", "--dry-run", "--dry-run"],
+     "folio batch: --dry-run is given more than once"),
+    (["ls", "{d}", "--page", "1", "--page", "2"], "folio ls: --page is given more than once"),
+    (["ls", "{d}", "--per-page=3", "--per-page", "4"],
+     "folio ls: --per-page is given more than once"),
+    (["ls", "{d}", "--json", "--json"], "folio ls: --json is given more than once"),
+    (["demo", "{d}/new.db", "--rows", "1", "--rows", "2"],
+     "folio demo: --rows is given more than once"),
+    (["serve", "{d}/x.db", "--threads", "2", "--threads", "3"],
+     "folio serve: --threads is given more than once"),
+    (["serve", "{d}/x.db", "--listen", "127.0.0.1:1", "--listen=127.0.0.1:2"],
+     "folio serve: --listen is given more than once"),
+    (["serve", "--config", "{d}/a.toml", "--config", "{d}/b.toml"],
+     "folio serve: --config is given more than once"),
+    (["serve", "{d}/x.db", "--no-hybrid", "--no-hybrid"],
+     "folio serve: --no-hybrid is given more than once"),
+    (["ls", "{d}", "--json=yes"], "folio ls: --json takes no value, got '--json=yes'"),
+    (["demo", "{d}/new.db", "--rows"], "folio demo: --rows needs a value"),
+    (["serve", "{d}/x.db", "--cursor-ttl"], "folio serve: --cursor-ttl needs a value"),
+    (["check-config", "--strict"], "folio check-config: unknown option '--strict'"),
+    (["demo", "{d}/new.db", "--bogus"], "folio demo: unknown option '--bogus'"),
+])
+def test_every_subcommand_refuses_repeated_or_malformed_options(folio_exe, tmp_path, args,
+                                                                 needle):
+    d = tmp_path / "d"
+    make_files(d, [b"a", b"b"])
+    before = snapshot(d)
+    p = run(folio_exe, *[a.format(d=d) for a in args], timeout=30)
+    assert p.returncode == 2, (p.returncode, p.stderr)
+    assert needle in p.stderr.decode(), p.stderr
+    assert p.stdout == b""
+    assert snapshot(d) == before  # nothing was moved or created
+
+
+def test_list_options_and_equals_values_still_work(folio_exe, tmp_path):
+    d = tmp_path / "d"
+    make_files(d, [b"a", b"b", b"c"])
+    p = run(folio_exe, "ls", str(d), "--per-page=2", "--page", "2")
+    assert p.returncode == 0 and p.stdout == b"c\n", p
+    p = run(folio_exe, "batch", str(d), "--size=2", "--dry-run")
+    assert p.returncode == 0 and b"a -> batch-0001/a" in p.stdout, p
+    # --trust-proxy and --cors-origin are lists: repeating them is how to give several.
+    p = run(folio_exe, "serve", str(d / "none.db"), "--trust-proxy", "127.0.0.1",
+            "--trust-proxy", "::1", "--cors-origin", "https://a.example", "--cors-origin",
+            "https://b.example", "--threads=0", timeout=30)
+    assert p.returncode == 2 and b"--threads must be from 1 to 256" in p.stderr, p.stderr

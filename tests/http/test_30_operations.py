@@ -265,6 +265,62 @@ def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(spawn, ops_db):
     assert fetch(srv, "/healthz", spoof).status == 429
 
 
+def fetch_lines(srv, path, lines, source="127.0.0.1", method="GET"):
+    """One request whose headers are `lines` [(name, value)], repeated names kept."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30,
+                                      source_address=(source, 0))
+    try:
+        conn.putrequest(method, path)
+        for name, value in lines:
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return Response(resp.status, resp.msg, resp.read())
+    finally:
+        conn.close()
+
+
+def test_repeated_x_forwarded_for_lines_are_one_list(spawn, ops_db):
+    """A client behind the proxy writes its own first line; the proxy appends the real
+    address as a second line. The lines are one list: the rightmost untrusted hop is the
+    client, so varying the first line gets no fresh bucket."""
+    srv = spawn(ops_db, extra_args=["--rate", "0.2", "--burst", "2",
+                                    "--trust-proxy", "127.0.0.1"])
+    got = [fetch_lines(srv, "/healthz", [("X-Forwarded-For", f"1.1.{i}.1"),
+                                         ("X-Forwarded-For", "7.7.7.7")]).status
+           for i in range(30)]
+    assert got.count(200) <= 3 and got.count(429) >= 27, got
+    # The same list on one line is the same client.
+    r = fetch(srv, "/healthz", {"X-Forwarded-For": "1.1.99.1, 7.7.7.7"})
+    assert r.status == 429, r
+    # Hops of trusted proxies are skipped across lines: 127.0.0.1 appended the last one.
+    lines = [("X-Forwarded-For", "9.9.9.9"), ("X-Forwarded-For", "198.51.100.4"),
+             ("X-Forwarded-For", "127.0.0.1")]
+    first = fetch_lines(srv, "/healthz", lines)
+    assert first.status == 200 and ratelimit(first) == ("2", "1"), first
+    assert fetch_lines(srv, "/healthz", lines).status == 200
+    assert fetch_lines(srv, "/healthz", lines).status == 429
+    # One address, one bucket, however it is spelled.
+    v6 = [fetch(srv, "/healthz", {"X-Forwarded-For": a}).status
+          for a in ("2001:db8::1", "2001:DB8:0::1", "2001:db8:0:0:0:0:0:1")]
+    assert v6 == [200, 200, 429], v6
+
+
+def test_options_requests_spend_rate_limit_tokens(spawn, ops_db):
+    srv = spawn(ops_db, extra_args=["--rate", "0.2", "--burst", "2",
+                                    "--cors-origin", ORIGIN])
+    got = [fetch(srv, "/api/items", {"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
+                 source="127.0.0.4", method="OPTIONS") for _ in range(30)]
+    statuses = [r.status for r in got]
+    assert statuses.count(204) <= 3 and statuses.count(429) >= 27, statuses
+    refused = next(r for r in got if r.status == 429)
+    assert_problem(refused, 429, detail_contains="too many requests")
+    # The refusal still lets the browser read it.
+    assert refused.headers["Access-Control-Allow-Origin"] == ORIGIN
+    # And a GET from the same client finds the bucket empty.
+    assert fetch(srv, "/api/items", source="127.0.0.4").status == 429
+
+
 def test_many_clients_with_a_small_bucket_table_keep_being_answered(spawn, ops_db, tmp_path):
     cfg = tmp_path / "folio.toml"
     cfg.write_text('[rate_limit]\nrate = 1\nburst = 2\nclients = 64\n'
@@ -455,6 +511,19 @@ def test_serve_help_lists_the_operations_flags():
     (["--cors-origin", "*", "--cors-origin", ORIGIN], "give it alone"),
     (["--count", "all"], "--count must be none, exact or estimate"),
     (["--max-offset", "-5"], "--max-offset must be a number"),
+    (["--max-offset", str(2**50 + 1)], "--max-offset must be a number of rows from 0 to 2^50"),
+    (["--rate", "1e-300"], "--rate must be a number of requests per second: 0 (no limit) or "
+                           "from 0.0001 to 100000, got '1e-300'"),
+    (["--rate", "nan"], "got 'nan'"),
+    (["--rate", "inf"], "got 'inf'"),
+    (["--rate", "100001"], "got '100001'"),
+    (["--cursor-ttl", "3155760001"], "--cursor-ttl must be a number of seconds from 0 (never "
+                                     "expire) to 3155760000, got '3155760001'"),
+    (["--cursor-ttl", "-1"], "--cursor-ttl must be a number of seconds"),
+    (["--threads", "0"], "--threads must be from 1 to 256"),
+    (["--threads", "257"], "--threads must be from 1 to 256"),
+    (["--burst", "1000001", "--rate", "1"], "--burst must be from 1 to 1000000"),
+    (["--threads", "1e3"], "--threads must be from 1 to 256"),
 ])
 def test_bad_serve_flags_exit_2_with_a_message(ops_db, args, message):
     proc = subprocess.run([folio_bin(), "serve", ops_db, "--listen", "127.0.0.1:1", *args],

@@ -513,6 +513,31 @@ static void test_burst_defaults_to_the_rate_rounded_up(void **state)
     assert_int_equal(folio_config_default_burst(100000), 100000);
 }
 
+/* A rate so small that its waits overflow every integer (1e-300 once reached a
+ * float-to-unsigned conversion, undefined behaviour) is refused, in both places a rate is
+ * written; the smallest allowed rate and 0 (no limit) are not. */
+static void test_tiny_rates_are_refused(void **state)
+{
+    (void)state;
+    expect_error("[rate_limit]\nrate = 1e-300\n",
+                 "folio.toml:2:8: [rate_limit] rate: must be 0 (no limit) or from 0.0001 to "
+                 "100000 requests per second, got 1e-300");
+    expect_error("[rate_limit]\nrate = 0.00009\n",
+                 "folio.toml:2:8: [rate_limit] rate: must be 0 (no limit) or from 0.0001 to "
+                 "100000 requests per second, got 9e-05");
+    expect_error("[[endpoint]]\npath = \"/p\"\ntable = \"items\"\nrate = 5e-324\n",
+                 "folio.toml:4:8: [[endpoint]] rate: must be 0 (no limit) or from 0.0001 to "
+                 "100000 requests per second, got 4.94066e-324");
+    struct folio_config cfg;
+    load_ok(&cfg, "[rate_limit]\nrate = 0.0001\n");
+    assert_true(cfg.server.rate == 0.0001);
+    assert_int_equal(cfg.server.burst, 1);
+    folio_config_clear(&cfg);
+    load_ok(&cfg, "[rate_limit]\nrate = 0.0\n");
+    assert_true(cfg.server.rate == 0);
+    folio_config_clear(&cfg);
+}
+
 static void test_rate_limit_errors_name_the_key(void **state)
 {
     (void)state;
@@ -1215,6 +1240,7 @@ int main(void)
         cmocka_unit_test(test_endpoint_schema_errors_name_the_column_or_table),
         cmocka_unit_test(test_tutorial_keyset_accepts_an_integer_primary_key),
         cmocka_unit_test(test_open_db_names_the_database_path_position),
+        cmocka_unit_test(test_tiny_rates_are_refused),
         cmocka_unit_test(test_effective_settings_reload_to_the_same_settings),
         cmocka_unit_test(test_load_reads_a_file_and_resolves_against_its_directory),
         cmocka_unit_test(test_out_of_memory_fails_cleanly_without_leaks),

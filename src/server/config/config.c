@@ -384,16 +384,13 @@ folio_status folio_config_load(struct folio_config *cfg, const char *path,
                                struct folio_config_error *err)
 {
     folio_config_init(cfg);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        int e = fd < 0 ? errno : EISDIR;
-        if (fd >= 0)
-            close(fd);
+    char why[128];
+    int fd = folio_config_file_open(path, NULL, why, sizeof why);
+    if (fd < 0) {
         if (err != NULL) {
             err->status = FOLIO_EIO;
             snprintf(err->message, sizeof err->message, "%s: cannot read the file: %s", path,
-                     strerror(e));
+                     why);
         }
         return FOLIO_EIO;
     }
@@ -466,7 +463,15 @@ folio_status folio_config_open_db(const struct folio_config *cfg, const char *ov
         return FOLIO_ECONFIG;
     }
     struct folio_error e = {0};
-    folio_status st = folio_db_open(out, path, &e);
+    folio_status st;
+    struct stat sb;
+    /* SQLite would open a FIFO and then wait on it for ever, or read a device as an
+     * empty database: only a regular file (or one not yet there) is a database. */
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        st = folio_error_set(&e, FOLIO_EIO, 0, NULL, "cannot open database %s: it is %s, not "
+                             "a regular file", path, folio_config_file_kind(sb.st_mode));
+    else
+        st = folio_db_open(out, path, &e);
     if (st == FOLIO_OK || err == NULL)
         return st;
     err->status = st;

@@ -41,6 +41,7 @@
 #define FOLIO_CONFIG_SECRET_MIN 16
 #define FOLIO_CONFIG_MAX_TTL 3155760000u /* one hundred years, in seconds */
 #define FOLIO_CONFIG_MAX_RATE 100000.0  /* requests per second per client */
+#define FOLIO_CONFIG_MIN_RATE 0.0001    /* the smallest rate but 0 (no limit) */
 #define FOLIO_CONFIG_MAX_BURST 1000000
 
 struct folio_config_error {
@@ -152,6 +153,23 @@ bool folio_config_address(const char *text, char out[FOLIO_CONFIG_ADDRESS_MAX]);
 /* NULL when `origin` may be listed as a CORS origin: "*" or a browser origin
  * "scheme://host[:port]" (no path, no trailing '/'); otherwise what is wrong with it. */
 const char *folio_config_origin_problem(const char *origin);
+
+/* Open `path` for reading when it is a regular file (a symbolic link is followed: key
+ * files are often links, e.g. mounted secrets). Never blocks on a FIFO or device: those,
+ * directories and sockets are refused. Returns the descriptor (O_CLOEXEC, blocking
+ * reads), with its fstat() in *out_st when not NULL; or -1 with the reason in `why`
+ * ("No such file or directory", "it is a FIFO (named pipe), not a regular file").
+ * Thread-safe. */
+struct stat;
+int folio_config_file_open(const char *path, struct stat *out_st, char *why,
+                           size_t why_size);
+/* What a file of st_mode `mode` is, for messages: "a directory", "a FIFO (named pipe)". */
+const char *folio_config_file_kind(unsigned mode);
+
+/* Whether `rate` (requests per second) is a usable limit: 0 (none), or finite from
+ * FOLIO_CONFIG_MIN_RATE to FOLIO_CONFIG_MAX_RATE. Tinier rates make waits that overflow
+ * every integer a header can carry. */
+bool folio_config_rate_ok(double rate);
 
 /* The burst used when none is given: max(1, ceil(rate)), 0 for rate 0 (no limit). */
 unsigned folio_config_default_burst(double rate);

@@ -18,15 +18,13 @@ static const char K[] = "[[cursor.keys]]";
 static folio_status read_key_file(const struct folio__cfg *c, const struct folio_toml_value *at,
                                   const char *path, unsigned char *out, size_t *out_len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return folio__cfg_fail_at(c, at, K, "secret_file", "cannot open %s: %s", path,
-                                  strerror(errno));
     struct stat sb;
+    char why[128];
+    int fd = folio_config_file_open(path, &sb, why, sizeof why);
+    if (fd < 0)
+        return folio__cfg_fail_at(c, at, K, "secret_file", "cannot open %s: %s", path, why);
     folio_status st = FOLIO_OK;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-        st = folio__cfg_fail_at(c, at, K, "secret_file", "%s is not a regular file", path);
-    else if (sb.st_mode & (S_IROTH | S_IWOTH))
+    if (sb.st_mode & (S_IROTH | S_IWOTH))
         st = folio__cfg_fail_at(c, at, K, "secret_file",
                                 "%s is readable or writable by other users; run: chmod 600 %s",
                                 path, path);

@@ -96,7 +96,7 @@ static folio_status endpoint_key(const struct folio__cfg *c, const char *S, cons
         if ((st = folio__cfg_bool(c, v, S, k, &b)) == FOLIO_OK)
             ep->prefetch = b;
     } else if (strcmp(k, "rate") == 0) {
-        st = folio__cfg_number(c, v, S, k, 0, FOLIO_CONFIG_MAX_RATE, &ep->rate);
+        st = folio__cfg_rate(c, v, S, k, &ep->rate);
     } else { /* burst */
         if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_CONFIG_MAX_BURST, &n)) == FOLIO_OK)
             ep->burst = (unsigned)n;

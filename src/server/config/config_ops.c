@@ -11,6 +11,7 @@
 #include "server/config/config_internal.h"
 
 #define MAX_RATE FOLIO_CONFIG_MAX_RATE
+#define MIN_RATE FOLIO_CONFIG_MIN_RATE
 #define MAX_BURST FOLIO_CONFIG_MAX_BURST
 #define MAX_CLIENTS (1 << 24) /* buckets: 24 bytes each */
 
@@ -81,6 +82,27 @@ const char *folio_config_origin_problem(const char *origin)
     return NULL;
 }
 
+bool folio_config_rate_ok(double rate)
+{
+    return rate == 0 || (isfinite(rate) && rate >= MIN_RATE && rate <= MAX_RATE);
+}
+
+folio_status folio__cfg_rate(const struct folio__cfg *c, const struct folio_toml_value *v,
+                             const char *section, const char *key, double *out)
+{
+    double d = 0;
+    folio_status st = folio__cfg_number(c, v, section, key, 0, MAX_RATE, &d);
+    if (st != FOLIO_OK)
+        return st;
+    if (!folio_config_rate_ok(d))
+        return folio__cfg_fail_at(c, v, section, key,
+                                  "must be 0 (no limit) or from %g to %g requests per second, "
+                                  "got %g",
+                                  MIN_RATE, MAX_RATE, d);
+    *out = d;
+    return FOLIO_OK;
+}
+
 unsigned folio_config_default_burst(double rate)
 {
     if (rate <= 0)
@@ -130,7 +152,7 @@ static folio_status rate_limit_key(const struct folio__cfg *c, const char *S, co
     folio_status st;
     int64_t n = 0;
     if (strcmp(k, "rate") == 0) {
-        st = folio__cfg_number(c, v, S, k, 0, MAX_RATE, &s->rate);
+        st = folio__cfg_rate(c, v, S, k, &s->rate);
     } else if (strcmp(k, "burst") == 0) {
         if ((st = folio__cfg_int(c, v, S, k, 1, MAX_BURST, &n)) == FOLIO_OK)
             s->burst = (unsigned)n;
