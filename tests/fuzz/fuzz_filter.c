@@ -193,6 +193,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t nsnap = 0;
     for (char *p = text; p && *p && nlines < MAX_LINES;) {
         char *nl = strchr(p, '\n');
+        if (nl == p) { /* an empty line: no column byte */
+            p++;
+            continue;
+        }
         if (nl)
             *nl = '\0';
         int c = (unsigned char)*p % FUZZ_SQL_NCOLS;
