@@ -243,10 +243,6 @@ def test_expired_cursor_is_400_and_ttl_0_never_expires(spawn, demo_db, secret_fi
 
 # --- hostile requests -------------------------------------------------------------------
 
-def assert_client_error(resp, what):
-    assert 400 <= resp.status < 500, f"{what}: want 4xx, got {resp!r}"
-
-
 LONG_TARGETS = {
     "long sort": "/api/users?sort=" + "a" * 100_000,
     "many parameters": "/api/users?" + "a=1&" * 25_000,
@@ -258,9 +254,10 @@ LONG_TARGETS = {
 
 
 @pytest.mark.parametrize("name", list(LONG_TARGETS))
-def test_very_long_requests_get_a_prompt_4xx(demo_server, name):
+def test_very_long_requests_get_a_prompt_414(demo_server, name):
+    """Every one of these targets is over 5,000 bytes: URI Too Long, whichever part is long."""
     r = demo_server.raw(LONG_TARGETS[name], timeout=10)
-    assert_client_error(r, name)
+    assert r.status == 414, f"{name}: want 414, got {r!r}"
     assert_page(demo_server.get("/api/users?per_page=1"), f"after {name}")
 
 
@@ -339,9 +336,18 @@ def test_garbage_query_strings_get_200_or_a_problem(demo_server, tokens, path, p
             assert_page(r, target)
         else:
             assert "tables" in body
+    elif path in ("/api/nope", "/api/users/", "/api", "//api/users"):
+        # no such resource; only a NUL byte in the query is refused before routing
+        if r.status == 400:
+            assert_problem(r, 400, detail="a query parameter contains a NUL byte", what=target)
+        else:
+            assert_problem(r, 404, param=None, detail="no such resource", what=target)
     else:
-        assert 400 <= r.status < 500, f"{target!r}: {r!r}"
-        assert_problem(r, r.status, param=..., what=target)
+        # a real endpoint refuses bad input with a 400 that names the parameter (a parameter
+        # with an empty name has no "param" member: struct folio_error cannot tell "" apart)
+        body = assert_problem(r, 400, param=..., what=target)
+        empty_key = "" in [seg.split("=")[0] for seg in query.split("&")]
+        assert isinstance(body.get("param"), str) or empty_key, f"{target!r}: {body}"
 
 
 def test_server_is_healthy_after_the_garbage(demo_server, demo_con):
