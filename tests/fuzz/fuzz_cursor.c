@@ -36,8 +36,7 @@ static void decode_arbitrary(const uint8_t *data, size_t size)
     static struct folio_cursor c, again;
     struct folio_error err;
     for (int k = 0; k < 2; k++) {
-        if (folio_cursor_decode(&rings[k], (const char *)data, size, 0, fp, &c, &err) !=
-            FOLIO_OK)
+        if (folio_cursor_decode(&rings[k], (const char *)data, size, 0, fp, &c, &err) != FOLIO_OK)
             continue;
         char tok[FOLIO_CURSOR_MAX_TOKEN];
         size_t len;
@@ -81,8 +80,7 @@ static void same_cursor(const struct folio_cursor *a, const struct folio_cursor 
     }
 }
 
-static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static void expect_invalid(const struct folio_keyring *kr, const char *tok, size_t len,
                            const uint8_t *fp)
@@ -142,8 +140,7 @@ static void encode_round_trip(const uint8_t *data, size_t size)
             folio_cursor_decode(&rings[k], tok, len, 0, c.fingerprint, &out, &err) != FOLIO_OK)
             __builtin_trap();
         same_cursor(&c, &out);
-        if (folio_cursor_decode(&rings[k], tok, len, 0, other, &out, &err) !=
-            FOLIO_ECURSOR_FOREIGN)
+        if (folio_cursor_decode(&rings[k], tok, len, 0, other, &out, &err) != FOLIO_ECURSOR_FOREIGN)
             __builtin_trap();
         if (c.expires != 0 &&
             (folio_cursor_decode(&rings[k], tok, len, c.expires, c.fingerprint, &out, &err) !=

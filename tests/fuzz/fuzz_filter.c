@@ -22,8 +22,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const type_names[] = {"INTEGER", "TEXT", "REAL", "", "NUMERIC",
-                                         "VARCHAR(8)", "DOUBLE", "BLOB"};
+static const char *const type_names[] = {"INTEGER", "TEXT",       "REAL",   "",
+                                         "NUMERIC", "VARCHAR(8)", "DOUBLE", "BLOB"};
 static const char *const param_names[FUZZ_SQL_NCOLS] = {"id", "name", "price", "weird"};
 
 #define MAX_LINES 24

@@ -121,12 +121,11 @@ static int same(const json_t *want, const json_t *got)
     if (json_typeof(want) != json_typeof(got))
         return 0;
     switch (json_typeof(want)) {
-    case JSON_INTEGER:
-        return json_integer_value(want) == json_integer_value(got);
+    case JSON_INTEGER: return json_integer_value(want) == json_integer_value(got);
     case JSON_STRING:
         return json_string_length(want) == json_string_length(got) &&
-               memcmp(json_string_value(want), json_string_value(got),
-                      json_string_length(want)) == 0;
+               memcmp(json_string_value(want), json_string_value(got), json_string_length(want)) ==
+                   0;
     case JSON_ARRAY:
         if (json_array_size(want) != json_array_size(got))
             return 0;
@@ -139,15 +138,14 @@ static int same(const json_t *want, const json_t *got)
             return 0;
         for (void *it = json_object_iter((json_t *)want); it;
              it = json_object_iter_next((json_t *)want, it)) {
-            const json_t *g = json_object_getn(got, json_object_iter_key(it),
-                                               json_object_iter_key_len(it));
+            const json_t *g =
+                json_object_getn(got, json_object_iter_key(it), json_object_iter_key_len(it));
             if (g == NULL || !same(json_object_iter_value(it), g))
                 return 0;
         }
         return 1;
     }
-    default:
-        return 1; /* true, false, null */
+    default: return 1; /* true, false, null */
     }
 }
 
@@ -169,12 +167,31 @@ static void check_string_bytes(const char *s, size_t len)
             if (end - p < 2)
                 __builtin_trap();
             switch (p[1]) {
-            case '"': case '\\': c = p[1]; p += 2; break;
-            case 'n': c = '\n'; p += 2; break;
-            case 'r': c = '\r'; p += 2; break;
-            case 't': c = '\t'; p += 2; break;
-            case 'b': c = '\b'; p += 2; break;
-            case 'f': c = '\f'; p += 2; break;
+            case '"':
+            case '\\':
+                c = p[1];
+                p += 2;
+                break;
+            case 'n':
+                c = '\n';
+                p += 2;
+                break;
+            case 'r':
+                c = '\r';
+                p += 2;
+                break;
+            case 't':
+                c = '\t';
+                p += 2;
+                break;
+            case 'b':
+                c = '\b';
+                p += 2;
+                break;
+            case 'f':
+                c = '\f';
+                p += 2;
+                break;
             case 'u': {
                 if (end - p < 6)
                     __builtin_trap();
@@ -187,8 +204,7 @@ static void check_string_bytes(const char *s, size_t len)
                 p += 6;
                 break;
             }
-            default:
-                __builtin_trap();
+            default: __builtin_trap();
             }
             if (i >= len || (unsigned char)s[i] != c)
                 __builtin_trap();

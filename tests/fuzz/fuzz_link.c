@@ -53,8 +53,8 @@ static void check_encode(const char *s, size_t len)
     memcpy(copy, b.data ? b.data : "", b.len + 1);
     folio_status st = folio_url_decode(copy);
     bool has_nul = memchr(s, '\0', len) != NULL;
-    if (has_nul ? st != FOLIO_EINVAL : (st != FOLIO_OK || strlen(copy) != len ||
-                                        memcmp(copy, s, len) != 0))
+    if (has_nul ? st != FOLIO_EINVAL
+                : (st != FOLIO_OK || strlen(copy) != len || memcmp(copy, s, len) != 0))
         __builtin_trap();
     free(copy);
     folio_buf_clear(&b);

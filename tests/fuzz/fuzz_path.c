@@ -79,8 +79,8 @@ static void setup(void)
     snprintf(base, sizeof base, "%s/folio-fuzz-path-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     must(mkdtemp(base) != NULL);
     atexit(cleanup);
-    static const char *const dirs[] = {"root", "root/a", "root/a/b", "root/a/b/c", "root/.x",
-                                       "root/...", "root/a b", "outside", "outside/in"};
+    static const char *const dirs[] = {"root",     "root/a",   "root/a/b", "root/a/b/c", "root/.x",
+                                       "root/...", "root/a b", "outside",  "outside/in"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
         mk(dirs[i], 1);
     mk("root/f", 0);
@@ -92,11 +92,11 @@ static void setup(void)
     ln("/", "root/abs");
     ln("../outside", "root/out");
     ln("loop", "root/loop");
-    ln("..", "root/a/upin");        /* the root: inside */
-    ln("../..", "root/a/b/up2");    /* the root: inside */
-    ln("../..", "root/a/esc");      /* beside the root */
-    ln("file1", "root/a/lf");       /* a file inside: listed */
-    ln("../f", "root/a/lf2");       /* a file inside: listed */
+    ln("..", "root/a/upin");     /* the root: inside */
+    ln("../..", "root/a/b/up2"); /* the root: inside */
+    ln("../..", "root/a/esc");   /* beside the root */
+    ln("file1", "root/a/lf");    /* a file inside: listed */
+    ln("../f", "root/a/lf2");    /* a file inside: listed */
     ln("../../outside/s.txt", "root/a/lout");
     ln("/etc/passwd", "root/a/labs");
     ln("b", "root/a/ldir");
@@ -104,8 +104,8 @@ static void setup(void)
     snprintf(p, sizeof p, "%s/root", base);
     root_fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     must(root_fd >= 0);
-    static const char *const in[] = {"root", "root/a", "root/a/b", "root/a/b/c", "root/.x",
-                                     "root/...", "root/a b"};
+    static const char *const in[] = {"root",    "root/a",   "root/a/b", "root/a/b/c",
+                                     "root/.x", "root/...", "root/a b"};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", base, in[i]);
         must(stat(p, &inside[ninside++]) == 0);
@@ -159,8 +159,8 @@ static void check_listing(int fd, const char *rel, size_t len)
 {
     struct folio_dirlist *list;
     struct folio_error err;
-    if (folio_dirlist_read(fd, root_fd, rel, len, FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list,
-                           &err) != FOLIO_OK)
+    if (folio_dirlist_read(fd, root_fd, rel, len, FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) !=
+        FOLIO_OK)
         __builtin_trap();
     for (size_t i = 0; i < folio_dirlist_count(list); i++) {
         size_t n;

@@ -39,8 +39,8 @@ static folio_status accept(void *ctx, const struct folio_param *p, struct folio_
     return column_of(p->key) >= 0 ? FOLIO_OK : FOLIO_EUNKNOWN_PARAM;
 }
 
-static const char *const core[] = {"per_page", "limit", "page", "offset",
-                                   "after", "before", "sort", "count"};
+static const char *const core[] = {"per_page", "limit",  "page", "offset",
+                                   "after",    "before", "sort", "count"};
 
 static bool core_repeated(const struct folio_param *params, size_t n)
 {
@@ -92,10 +92,14 @@ static void keyset(const struct folio_sort *s, const struct folio_param *params,
     }
     static const bool not_null[FUZZ_SQL_NCOLS] = {true, false, false, true};
     for (int mode = 0; mode < 4; mode++) {
-        struct folio_keyset_spec sp = {.sort = s, .columns = fuzz_sql_columns,
-                                       .not_null = mode & 2 ? not_null : NULL, .values = vals,
-                                       .backward = mode & 1, .inclusive = mode == 2,
-                                       .first_param = 3, .style = FOLIO_PARAM_QNUM};
+        struct folio_keyset_spec sp = {.sort = s,
+                                       .columns = fuzz_sql_columns,
+                                       .not_null = mode & 2 ? not_null : NULL,
+                                       .values = vals,
+                                       .backward = mode & 1,
+                                       .inclusive = mode == 2,
+                                       .first_param = 3,
+                                       .style = FOLIO_PARAM_QNUM};
         struct folio_buf b;
         folio_buf_init(&b, 1 << 20);
         if (folio_keyset_where(&b, &sp) == FOLIO_OK)

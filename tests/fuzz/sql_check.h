@@ -12,8 +12,7 @@
 
 /* Column expressions the harnesses hand to the builders: quoted identifiers, one with an
  * escaped quote, so "pasted verbatim from the allowlist" is checked, not "looks like SQL". */
-static const char *const fuzz_sql_columns[] = {"\"id\"", "\"name\"", "\"price\"",
-                                               "\"we\"\"ird\""};
+static const char *const fuzz_sql_columns[] = {"\"id\"", "\"name\"", "\"price\"", "\"we\"\"ird\""};
 #define FUZZ_SQL_NCOLS 4
 
 struct fuzz_sql_stats {
@@ -29,8 +28,8 @@ static bool fuzz_sql_is_digit(char c)
 /* Check `sql` (NUL-terminated). `prefix` is '?' or '$'. Fills *st. */
 static void fuzz_sql_check(const char *sql, char prefix, struct fuzz_sql_stats *st)
 {
-    static const char *const words[] = {"AND", "OR", "IS", "NOT", "NULL", "IN",
-                                        "LIKE", "ASC", "DESC"};
+    static const char *const words[] = {"AND", "OR",   "IS",  "NOT", "NULL",
+                                        "IN",  "LIKE", "ASC", "DESC"};
     static const char *const ops[] = {"<>", "<=", ">=", "=", "<", ">", "(", ")", ",", " "};
     st->placeholders = 0;
     st->min_param = 1 << 30;
@@ -65,8 +64,8 @@ static void fuzz_sql_check(const char *sql, char prefix, struct fuzz_sql_stats *
         for (size_t i = 0; i < sizeof words / sizeof words[0] && !word; i++) {
             size_t n = strlen(words[i]);
             /* A keyword is a whole word: "ORDER" or "INx" is not one. */
-            if (strncmp(p, words[i], n) == 0 && (p[n] == ' ' || p[n] == ')' || p[n] == '\0' ||
-                                                 p[n] == ',' || p[n] == '(')) {
+            if (strncmp(p, words[i], n) == 0 &&
+                (p[n] == ' ' || p[n] == ')' || p[n] == '\0' || p[n] == ',' || p[n] == '(')) {
                 p += n;
                 word = true;
             }
