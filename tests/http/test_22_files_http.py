@@ -237,7 +237,8 @@ def test_an_empty_directory_has_one_empty_page(client):
                                    "per_page="])
 def test_garbage_numbers_are_400_problems(server, query):
     r = server.get(f"/files/pages?{query}")
-    assert_problem(r, 400, param=...)
+    body = assert_problem(r, 400, param=query.split("=")[0])
+    assert body["type"].endswith("/invalid-parameter"), body
 
 
 @pytest.mark.parametrize("per_page", [1, 7, 50, 120, 1000])
@@ -505,14 +506,19 @@ def test_tampered_truncated_and_foreign_after_cursors_are_400_problems(server, c
     bad += [token[:-1], token[:-3], token[:8], token + "A", token[1:], "", "x", "%00",
             "A" * 300]
     _, other_dir = client.page("/files/big?per_page=10")
-    bad.append(after_token(other_dir["next"]))  # signed by this server, for another directory
+    foreign = after_token(other_dir["next"])  # signed by this server, for another directory
     other = Client(stranger.port)
     _, elsewhere = other.page("/files/pages?per_page=10")
     other.close()
     bad.append(after_token(elsewhere["next"]))  # the same listing, another server's key
-    for tok in bad:
+    for tok in bad + [foreign]:
         r = server.get(f"/files/pages?per_page=10&after={tok}")
-        assert_problem(r, 400, param=..., what=f"after={tok!r}")
+        body = assert_problem(r, 400, param="after", what=f"after={tok!r}")
+        # one answer for every forgery (no oracle), its own for a real cursor of another
+        # directory, and the server-wide one for a NUL byte
+        want = ("foreign-cursor" if tok == foreign else
+                "invalid-parameter" if tok == "%00" else "invalid-cursor")
+        assert body["type"].endswith("/" + want), f"after={tok!r}: {body}"
 
 
 # --- cache invalidation -----------------------------------------------------------------------
