@@ -14,9 +14,9 @@ struct folio_link {
 
 /* Append `<url>; rel="rel", ...` for the present links. Each URL must already be a valid
  * URI reference (built with folio_url_encode for its parts): it may not contain '<', '>',
- * spaces, control characters or bytes >= 0x7f, and FOLIO_EINVAL is returned (with `out`
- * unchanged) if it does. FOLIO_OK,
- * FOLIO_EINVAL, FOLIO_ENOMEM, FOLIO_ETOOBIG. Reentrant. */
+ * spaces, control characters or bytes >= 0x7f, and FOLIO_EINVAL is returned if it does.
+ * FOLIO_OK, FOLIO_EINVAL, FOLIO_ENOMEM, FOLIO_ETOOBIG; on any failure `out` is left exactly
+ * as it was (never a header cut short). Reentrant. */
 folio_status folio_link_header_write(struct folio_buf *out, const struct folio_link *links,
                                      size_t n);
 

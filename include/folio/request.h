@@ -67,6 +67,14 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
                                  folio_param_accept_fn accept, void *accept_ctx,
                                  struct folio_error *err) FOLIO_MUST_CHECK;
 
+/* The first core parameter (per_page, limit, page, offset, after, before, sort, count)
+ * that `params[0..n)` gives more than once: FOLIO_EPARAM with `err` (HTTP 400, param =
+ * its name, the detail folio_request_parse gives for it); FOLIO_OK when there is none.
+ * For a request whose parameters were cut off at a cap, so that a parameter given twice
+ * is still named as such. Reentrant. */
+folio_status folio_request_find_repeat(const struct folio_param *params, size_t n,
+                                       struct folio_error *err) FOLIO_MUST_CHECK;
+
 /* Strict decimal integer: optional '-' only when `allow_negative`, digits only, no
  * spaces, no '+', no leading junk or trailing junk, no overflow. FOLIO_OK, FOLIO_EPARAM
  * (syntax), FOLIO_ERANGE (overflow). Reentrant. */

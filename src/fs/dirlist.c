@@ -123,6 +123,41 @@ folio_status folio_dirlist_open_beneath(int root_fd, const char *relpath, size_t
     return FOLIO_OK;
 }
 
+folio_status folio_dirlist_path_normalize(const char *rel, size_t len, char *out, size_t cap,
+                                          size_t *out_len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && rel[j] != '/')
+            j++;
+        size_t c = j - i;
+        if (c > 0 && !(c == 1 && rel[i] == '.')) {
+            if (n + (n > 0) + c + 1 > cap) {
+                if (cap > 0)
+                    out[0] = '\0';
+                return FOLIO_ETOOBIG;
+            }
+            if (n > 0)
+                out[n++] = '/';
+            memcpy(out + n, rel + i, c);
+            n += c;
+        }
+        i = j + 1;
+    }
+    if (n == 0) {
+        if (cap < 2) {
+            if (cap > 0)
+                out[0] = '\0';
+            return FOLIO_ETOOBIG;
+        }
+        out[n++] = '.';
+    }
+    out[n] = '\0';
+    *out_len = n;
+    return FOLIO_OK;
+}
+
 /* ---- Listings ----------------------------------------------------------------------- */
 
 /* One name: its place in the arena and its length. 8 bytes, so a million names cost

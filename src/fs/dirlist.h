@@ -49,6 +49,18 @@ folio_status folio_dirlist_open_beneath(int root_fd, const char *relpath, size_t
                                         int *out_fd, struct folio_error *err)
     FOLIO_MUST_CHECK;
 
+/* The one spelling of a directory path below the root, as /files links and cursor
+ * fingerprints use it: empty and "." components are dropped ("a//./b/" and "/a/b" are
+ * "a/b"; a leading slash does not make a path absolute here, the root is the only
+ * origin), and the root itself is ".". ".." components are kept (so that
+ * folio_dirlist_open_beneath still refuses them); nothing else is changed. Writes the
+ * NUL-terminated result to out[0..cap) and its length to *out_len. Returns FOLIO_OK, or
+ * FOLIO_ETOOBIG when it does not fit (out is then ""). For any input shorter than
+ * PATH_MAX without a leading '/', folio_dirlist_open_beneath gives the same answer for
+ * the path and for its normalized spelling; normalizing is idempotent. Thread-safe. */
+folio_status folio_dirlist_path_normalize(const char *rel, size_t len, char *out, size_t cap,
+                                          size_t *out_len) FOLIO_MUST_CHECK;
+
 /* ---- Listings ----------------------------------------------------------------------- */
 
 /* Also list symbolic links that resolve, beneath the root, to a regular file. */

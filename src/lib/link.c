@@ -60,6 +60,7 @@ folio_status folio_link_header_write(struct folio_buf *out, const struct folio_l
         for (const char *p = links[i].url; p != NULL && *p; p++)
             if (*p == '<' || *p == '>' || (unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
                 return FOLIO_EINVAL;
+    size_t start = out->len;
     for (size_t i = 0; i < n && st == FOLIO_OK; i++) {
         if (links[i].url == NULL)
             continue;
@@ -73,6 +74,11 @@ folio_status folio_link_header_write(struct folio_buf *out, const struct folio_l
         if (st == FOLIO_OK)
             st = folio_buf_putc(out, '"');
         first = false;
+    }
+    if (st != FOLIO_OK && out->data != NULL) {
+        /* A header cut short must not be usable: take back what this call appended. */
+        out->len = start;
+        out->data[start] = '\0';
     }
     return st;
 }

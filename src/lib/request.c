@@ -53,6 +53,35 @@ static folio_status bad_int(struct folio_error *err, const char *name, folio_sta
                            st == FOLIO_ERANGE ? " (the value is too large)" : "");
 }
 
+static folio_status repeated(struct folio_error *err, const char *name)
+{
+    return folio_error_set(err, FOLIO_EPARAM, 400, name, "parameter '%s' is given more than once",
+                           name);
+}
+
+static int known_index(const char *key)
+{
+    int k = 0;
+    while (k < P_NKNOWN && strcmp(key, known_names[k]) != 0)
+        k++;
+    return k;
+}
+
+folio_status folio_request_find_repeat(const struct folio_param *params, size_t n,
+                                       struct folio_error *err)
+{
+    bool seen[P_NKNOWN] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int k = known_index(params[i].key);
+        if (k == P_NKNOWN)
+            continue;
+        if (seen[k])
+            return repeated(err, known_names[k]);
+        seen[k] = true;
+    }
+    return FOLIO_OK;
+}
+
 folio_status folio_request_parse(struct folio_request *out, const struct folio_param *params,
                                  size_t n, const struct folio_request_limits *limits,
                                  folio_param_accept_fn accept, void *accept_ctx,
@@ -63,9 +92,7 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
 
     for (size_t i = 0; i < n; i++) {
         const struct folio_param *p = &params[i];
-        int k = 0;
-        while (k < P_NKNOWN && strcmp(p->key, known_names[k]) != 0)
-            k++;
+        int k = known_index(p->key);
         if (k == P_NKNOWN) {
             folio_status st = accept ? accept(accept_ctx, p, err) : FOLIO_EUNKNOWN_PARAM;
             if (st == FOLIO_EUNKNOWN_PARAM)
@@ -76,8 +103,7 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
             continue;
         }
         if (val[k] != NULL)
-            return folio_error_set(err, FOLIO_EPARAM, 400, p->key,
-                                   "parameter '%s' is given more than once", p->key);
+            return repeated(err, known_names[k]);
         val[k] = p->value ? p->value : "";
     }
 

@@ -214,9 +214,10 @@ static bool is_first_call(const void *p)
     return p == NULL || (is_mark(p) && (const char *)p < uri_marks + URI_NMARKS);
 }
 
-/* Runs on the raw request target before argument parsing. An oversized query or one with
- * too many parameters is cut off here (its first byte becomes NUL), so that argument
- * parsing cannot exhaust the connection's memory pool, and is answered with a problem. */
+/* Runs on the raw request target before argument parsing. An oversized query is cut off
+ * here (its first byte becomes NUL), one with too many parameters after the last one
+ * kept, so that argument parsing cannot exhaust the connection's memory pool; either is
+ * answered with a problem. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     (void)conn;
@@ -251,8 +252,17 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         for (size_t i = 0; i + 2 < path_len; i++)
             if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
                 m = URI_NUL_PATH;
-    if (m != URI_OK && q != NULL)
+    if (m == URI_TOO_MANY) {
+        /* Keep the first FOLIO_HTTP_MAX_PARAMS parameters: enough to name one given twice. */
+        size_t kept = 0;
+        for (char *p = (char *)q + 1; *p; p++)
+            if ((*p == '&' || *p == ';') && ++kept == FOLIO_HTTP_MAX_PARAMS) {
+                *p = '\0';
+                break;
+            }
+    } else if (m != URI_OK && q != NULL) {
         ((char *)q)[1] = '\0'; /* the request line buffer is ours until the handler runs */
+    }
     return &uri_marks[m];
 }
 
@@ -497,8 +507,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                           NULL);
             break;
         case URI_TOO_MANY:
-            folio_problem(&h, 400, "too-many-parameters", "Too many parameters",
-                          "the query string has too many parameters", NULL);
+            /* "A parameter given twice: 400" names it, however many parameters follow. */
+            if (h.route >= 0 && srv->endpoints[h.route].style == FOLIO_STYLE_FOLIO &&
+                folio_request_find_repeat(h.params, h.nparams, &err) != FOLIO_OK)
+                folio_problem_from_error(&h, &err);
+            else
+                folio_problem(&h, 400, "too-many-parameters", "Too many parameters",
+                              "the query string has too many parameters", NULL);
             break;
         case URI_NUL_PATH:
             folio_problem(&h, 404, "not-found", NULL, "no such resource", NULL);

@@ -240,7 +240,8 @@ def test_an_empty_directory_has_one_empty_page(client):
                                    "per_page="])
 def test_garbage_numbers_are_400_problems(server, query):
     r = server.get(f"/files/pages?{query}")
-    assert_problem(r, 400, param=...)
+    body = assert_problem(r, 400, param=query.split("=")[0])
+    assert body["type"].endswith("/invalid-parameter"), body
 
 
 @pytest.mark.parametrize("per_page", [1, 7, 50, 120, 1000])
@@ -343,16 +344,32 @@ TRAVERSALS = [
 ]
 
 
+def traversal_answer(target):
+    """The one answer a traversal attempt gets, and why:
+    - a NUL byte anywhere in the path, or a path outside /files: the path names nothing
+      (404 "no such resource", the server-wide rule, as for /api/users%00);
+    - a ".." component once percent-decoded (libmicrohttpd decodes the path once, so %2e%2e
+      is "..", %252e%252e is not): malformed whatever the filesystem holds (400
+      invalid-path);
+    - anything else is a well-formed relative path (leading slashes do not make it
+      absolute: /files//etc is etc below the root) that names no directory we may list:
+      missing, a file, or a link leading outside the root (404 "no such directory")."""
+    if "%00" in target or not target.startswith("/files"):
+        return 404, "not-found", "no such resource"
+    if ".." in urllib.parse.unquote(target).split("/"):
+        return 400, "invalid-path", "the path must be a relative directory below the root"
+    return 404, "not-found", "no such directory"
+
+
 @pytest.mark.parametrize("template", TRAVERSALS)
-def test_paths_that_leave_the_root_are_404_or_400_problems(server, tree, template):
+def test_paths_that_leave_the_root_are_400_when_malformed_else_404(server, tree, template):
     outside = str(tree["outside"])
     target = template.format(out=outside,
                              enc=urllib.parse.quote(outside, safe="").removeprefix("%2F"))
     r = server.raw(target)
-    assert r.status in (400, 404), f"{target}: {r!r}"
-    assert media_type(r.headers) == PROBLEM, f"{target}: {r!r}"
-    body = strict_json(r.body)
-    assert body["status"] == r.status and isinstance(body.get("detail"), str), body
+    status, slug, detail = traversal_answer(target)
+    body = assert_problem(r, status, param=None, detail=detail, what=target)
+    assert body["type"].endswith("/" + slug) and "param" not in body, f"{target}: {body}"
     for leaked in (b"secret", b"passwd", b"hosts", b"report-", b"top.txt"):
         assert leaked not in r.body, f"{target} leaked {leaked}: {r.body[:300]!r}"
 
@@ -361,8 +378,8 @@ def test_a_raw_nul_byte_in_the_target_is_refused(server):
     # A raw NUL is no request target at all (RFC 9112): 400, like every malformed request
     # line (docs/http.md), whatever the path would have named.
     r = server.raw(b"/files/mixed\x00/../..")
-    assert r.status == 400 and media_type(r.headers) == PROBLEM, r
-    assert b"one.txt" not in r.body
+    body = assert_problem(r, 400, param=None)
+    assert body["type"].endswith("/invalid-request") and b"one.txt" not in r.body
 
 
 # --- names that are not UTF-8 -----------------------------------------------------------------
@@ -494,14 +511,19 @@ def test_tampered_truncated_and_foreign_after_cursors_are_400_problems(server, c
     bad += [token[:-1], token[:-3], token[:8], token + "A", token[1:], "", "x", "%00",
             "A" * 300]
     _, other_dir = client.page("/files/big?per_page=10")
-    bad.append(after_token(other_dir["next"]))  # signed by this server, for another directory
+    foreign = after_token(other_dir["next"])  # signed by this server, for another directory
     other = Client(stranger)
     _, elsewhere = other.page("/files/pages?per_page=10")
     other.close()
     bad.append(after_token(elsewhere["next"]))  # the same listing, another server's key
-    for tok in bad:
+    for tok in bad + [foreign]:
         r = server.get(f"/files/pages?per_page=10&after={tok}")
-        assert_problem(r, 400, param=..., what=f"after={tok!r}")
+        body = assert_problem(r, 400, param="after", what=f"after={tok!r}")
+        # one answer for every forgery (no oracle), its own for a real cursor of another
+        # directory, and the server-wide one for a NUL byte
+        want = ("foreign-cursor" if tok == foreign else
+                "invalid-parameter" if tok == "%00" else "invalid-cursor")
+        assert body["type"].endswith("/" + want), f"after={tok!r}: {body}"
 
 
 # --- cache invalidation -----------------------------------------------------------------------

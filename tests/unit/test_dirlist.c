@@ -367,6 +367,35 @@ static void expect_stats(struct folio_dirlist_cache *c, uint64_t hits, uint64_t 
                  (unsigned long long)misses);
 }
 
+static void test_paths_have_one_normalized_spelling(void **state)
+{
+    (void)state;
+    const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"", "."}, {".", "."}, {"./", "."}, {"//././/", "."}, {"a", "a"}, {"a/", "a"},
+        {"./a", "a"}, {"a//.", "a"}, {"/a/b", "a/b"}, {"a/./b//c/", "a/b/c"},
+        {"a/../b", "a/../b"}, {"..", ".."}, {"...", "..."}, {".x/.", ".x"}, {"a b/", "a b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64], again[64];
+        size_t n = 99, m = 99;
+        assert_int_equal(folio_dirlist_path_normalize(cases[i].in, strlen(cases[i].in), out,
+                                                      sizeof out, &n), FOLIO_OK);
+        assert_string_equal(out, cases[i].want);
+        assert_int_equal(n, strlen(cases[i].want));
+        assert_int_equal(folio_dirlist_path_normalize(out, n, again, sizeof again, &m), FOLIO_OK);
+        assert_string_equal(again, out);
+    }
+    char small[4];
+    size_t n;
+    assert_int_equal(folio_dirlist_path_normalize("abcd", 4, small, sizeof small, &n),
+                     FOLIO_ETOOBIG);
+    assert_string_equal(small, "");
+    assert_int_equal(folio_dirlist_path_normalize("/abc/", 5, small, sizeof small, &n), FOLIO_OK);
+    assert_string_equal(small, "abc");
+}
+
 static void test_cache_sees_created_and_deleted_files(void **state)
 {
     struct fixture *f = *state;
@@ -653,6 +682,7 @@ static void test_read_fails_cleanly_when_allocation_fails(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paths_have_one_normalized_spelling),
         cmocka_unit_test_setup_teardown(test_names_are_sorted_bytewise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_names_match_reference_sort, setup, teardown),
         cmocka_unit_test_setup_teardown(test_only_regular_files_are_listed, setup, teardown),

@@ -142,6 +142,29 @@ static void test_header_respects_the_buffer_maximum_and_allocation_failures(void
     folio_free(full);
 }
 
+/* A write that fails part-way (the buffer's maximum reached after the first link) leaves
+ * the buffer exactly as it was: no header cut short after "<" or mid-URL. */
+static void test_a_failed_write_leaves_the_buffer_as_it_was(void **state)
+{
+    (void)state;
+    const struct folio_link links[] = {{"first", "/api/t?per_page=5"}, {"next", "/api/t?after=abc"},
+                                       {"last", "/api/t?page=9"}};
+    folio_status st;
+    char *full = header(links, 3, &st);
+    assert_int_equal(st, FOLIO_OK);
+    for (size_t max = 3; max < strlen(full) + 3; max++) {
+        struct folio_buf b;
+        folio_buf_init(&b, max);
+        assert_int_equal(folio_buf_puts(&b, "ab;"), FOLIO_OK);
+        st = folio_link_header_write(&b, links, 3);
+        assert_int_equal(st, FOLIO_ETOOBIG);
+        assert_int_equal(b.len, 3);
+        assert_string_equal(b.data, "ab;");
+        folio_buf_clear(&b);
+    }
+    folio_free(full);
+}
+
 /* --- folio_url_encode ------------------------------------------------------------------- */
 
 /* The encoded text as a new string (by length: termination has its own test). */
@@ -346,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_header_is_appended_after_existing_content),
         cmocka_unit_test(test_urls_that_could_break_the_header_are_einval),
         cmocka_unit_test(test_header_respects_the_buffer_maximum_and_allocation_failures),
+        cmocka_unit_test(test_a_failed_write_leaves_the_buffer_as_it_was),
         cmocka_unit_test(test_url_encode_keeps_unreserved_and_comma_and_escapes_every_other_byte),
         cmocka_unit_test(test_url_encode_of_reserved_and_unicode_text),
         cmocka_unit_test(test_url_encode_of_empty_text_leaves_a_terminated_buffer),

@@ -481,6 +481,30 @@ static void test_a_parameter_given_twice_is_400_naming_it(void **state)
     }
 }
 
+static void test_find_repeat_names_the_first_core_parameter_given_twice(void **state)
+{
+    (void)state;
+    struct folio_error err = {0};
+    const struct folio_param none[] = {{"per_page", "5"}, {"name", "eq.a"}, {"name", "eq.b"},
+                                       {"sort", "id"}, {"x", NULL}, {"x", NULL}};
+    /* filters and unknown keys may repeat: only the core parameters are single */
+    assert_int_equal(folio_request_find_repeat(none, 6, &err), FOLIO_OK);
+    const struct folio_param twice[] = {{"a", "1"}, {"sort", "id"}, {"page", "1"},
+                                        {"page", NULL}, {"sort", "id"}};
+    assert_int_equal(folio_request_find_repeat(twice, 5, &err), FOLIO_EPARAM);
+    assert_int_equal(err.http_status, 400);
+    assert_string_equal(err.param, "page");
+    assert_string_equal(err.detail, "parameter 'page' is given more than once");
+    /* the same words as the parser's */
+    struct folio_request rq;
+    struct folio_error perr = {0};
+    const struct folio_request_limits lim = {20, 100};
+    assert_int_equal(folio_request_parse(&rq, twice + 2, 2, &lim, NULL, NULL, &perr),
+                     FOLIO_EPARAM);
+    assert_string_equal(perr.detail, err.detail);
+    assert_int_equal(folio_request_find_repeat(twice, 0, &err), FOLIO_OK);
+}
+
 static void test_count_accepts_exact_estimate_and_none_only(void **state)
 {
     (void)state;
@@ -538,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_unknown_parameters_are_400_naming_them),
         cmocka_unit_test(test_accept_callback_takes_parameters_the_core_does_not_know),
         cmocka_unit_test(test_a_parameter_given_twice_is_400_naming_it),
+        cmocka_unit_test(test_find_repeat_names_the_first_core_parameter_given_twice),
         cmocka_unit_test(test_count_accepts_exact_estimate_and_none_only),
         cmocka_unit_test(test_sort_is_passed_through_raw_for_the_sort_parser),
     };

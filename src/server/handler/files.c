@@ -104,27 +104,11 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     /* One spelling per directory ("a/", "./a", "a//." are "a"), so cursors and links agree
      * however the client wrote the path. */
     char norm[4096];
-    size_t nlen = 0;
-    for (const char *p = rel; *p;) {
-        const char *slash = strchr(p, '/');
-        size_t n = slash ? (size_t)(slash - p) : strlen(p);
-        if (n > 0 && !(n == 1 && *p == '.')) {
-            if (nlen + n + 2 >= sizeof norm) {
-                folio_problem(h, 414, "uri-too-long", NULL, "the path is too long", NULL);
-                return;
-            }
-            if (nlen)
-                norm[nlen++] = '/';
-            memcpy(norm + nlen, p, n);
-            nlen += n;
-        }
-        p += n;
-        while (*p == '/')
-            p++;
+    size_t nlen;
+    if (folio_dirlist_path_normalize(rel, strlen(rel), norm, sizeof norm, &nlen) != FOLIO_OK) {
+        folio_problem(h, 414, "uri-too-long", NULL, "the path is too long", NULL);
+        return;
     }
-    if (nlen == 0)
-        norm[nlen++] = '.';
-    norm[nlen] = '\0';
     rel = norm;
     if (folio_dirlist_cache_get(srv->dircache, srv->files_root_fd, rel, strlen(rel),
                                 FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) != FOLIO_OK) {
