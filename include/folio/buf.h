@@ -11,7 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folio/common.h"
 #include "folio/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct folio_buf {
     char *data; /* NULL until the first append */
@@ -20,16 +25,23 @@ struct folio_buf {
     size_t max; /* hard limit on len */
 };
 
-void folio_buf_init(struct folio_buf *b, size_t max);
+FOLIO_EXTERN void folio_buf_init(struct folio_buf *b, size_t max);
+FOLIO_EXTERN
 void folio_buf_clear(struct folio_buf *b);         /* frees the memory */
+FOLIO_EXTERN
 void folio_buf_reset(struct folio_buf *b);         /* len = 0, keeps the memory */
-folio_status folio_buf_reserve(struct folio_buf *b, size_t extra);
-folio_status folio_buf_append(struct folio_buf *b, const void *p, size_t n);
-folio_status folio_buf_puts(struct folio_buf *b, const char *s);
-folio_status folio_buf_putc(struct folio_buf *b, char c);
+FOLIO_EXTERN folio_status folio_buf_reserve(struct folio_buf *b, size_t extra);
+FOLIO_EXTERN folio_status folio_buf_append(struct folio_buf *b, const void *p, size_t n);
+FOLIO_EXTERN folio_status folio_buf_puts(struct folio_buf *b, const char *s);
+FOLIO_EXTERN folio_status folio_buf_putc(struct folio_buf *b, char c);
+FOLIO_EXTERN
 folio_status folio_buf_printf(struct folio_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    FOLIO_PRINTF(2, 3);
 /* Take ownership of the content (caller folio_free()s it); the buffer becomes empty. */
-char *folio_buf_detach(struct folio_buf *b, size_t *out_len);
+FOLIO_EXTERN char *folio_buf_detach(struct folio_buf *b, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

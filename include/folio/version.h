@@ -2,7 +2,7 @@
  *
  * This file is the one place the version is written: CMakeLists.txt reads it. The
  * shared library's SONAME carries FOLIO_VERSION_MAJOR; within one major version the ABI
- * only grows (lib/libfolio.sym lists every exported function). */
+ * only grows (src/lib/libfolio.sym lists every exported function). */
 #ifndef FOLIO_VERSION_H
 #define FOLIO_VERSION_H
 
