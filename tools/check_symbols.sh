@@ -4,6 +4,7 @@
 # FOLIO_EXTERN. A change to the ABI is deliberate: edit the header and the list together.
 # Usage: tools/check_symbols.sh path/to/libfolio.so
 set -uo pipefail
+export LC_ALL=C
 lib=${1:?usage: check_symbols.sh LIBFOLIO_SO}
 root="$(cd "$(dirname "$0")/.." && pwd)"
 list="$root/src/lib/libfolio.sym"
