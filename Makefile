@@ -4,8 +4,10 @@ JOBS ?= $(shell nproc)
 DEMO_DB ?= var/demo.db
 DEMO_ROWS ?= 1000000
 LISTEN ?= 127.0.0.1:8080
+PREFIX ?= /usr/local
+DESTDIR ?=
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps build run test bench clean install uninstall
 
 all: build
 
@@ -22,6 +24,17 @@ deps-build:
 FORCE:
 
 build: build/release/folio
+
+# make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage]: headers, libfolio.so.X.Y.Z (+ links),
+# libfolio.a, folio.pc, the CMake package, bin/folio, folio(1), libfolio(3).
+# make uninstall removes exactly the files the last install listed (install_manifest.txt).
+install: deps-build
+	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DFOLIO_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build build/release -j$(JOBS)
+	DESTDIR="$(DESTDIR)" cmake --install build/release
+
+uninstall:
+	DESTDIR="$(DESTDIR)" cmake -DMANIFEST=build/release/install_manifest.txt -P cmake/uninstall.cmake
 
 run: build/release/folio
 	@mkdir -p $(dir $(DEMO_DB)) var/files

@@ -19,9 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folio/common.h"
 #include "folio/sort.h"
 #include "folio/status.h"
 #include "folio/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define FOLIO_CURSOR_MAX_KEYS FOLIO_SORT_MAX
 #define FOLIO_CURSOR_MAX_BYTES 2048  /* decoded token bytes */
@@ -60,23 +65,26 @@ struct folio_keyring {
     struct folio_cursor_key keys[FOLIO_KEYRING_MAX];
 };
 
-void folio_keyring_init(struct folio_keyring *kr, bool encrypt);
+FOLIO_EXTERN void folio_keyring_init(struct folio_keyring *kr, bool encrypt);
 /* Wipe all key material (sodium_memzero). */
-void folio_keyring_clear(struct folio_keyring *kr);
+FOLIO_EXTERN void folio_keyring_clear(struct folio_keyring *kr);
 /* Add a key derived from `secret` (at least 16 bytes). The first key added signs.
  * FOLIO_EINVAL (short secret, duplicate id), FOLIO_ELIMIT (keyring full). Not thread-safe;
  * a filled keyring is read-only and may be shared between threads. */
+FOLIO_EXTERN
 folio_status folio_keyring_add(struct folio_keyring *kr, uint8_t id, const void *secret,
                                size_t len);
 
 /* Fingerprint of a query's canonical description (bytes chosen by the caller, e.g.
  * "table\0sort\0filters"). Reentrant. */
+FOLIO_EXTERN
 void folio_cursor_fingerprint(const void *query, size_t len,
                               uint8_t out[FOLIO_CURSOR_FINGERPRINT_BYTES]);
 
 /* Encode `c` (its keys point to caller memory) with the signing key into `out`
  * (NUL-terminated base64url). FOLIO_EINVAL (empty keyring, too many keys),
  * FOLIO_ETOOBIG (values too large for a token or for out_size). Thread-safe. */
+FOLIO_EXTERN
 folio_status folio_cursor_encode(const struct folio_keyring *kr, const struct folio_cursor *c,
                                  char *out, size_t out_size, size_t *out_len) FOLIO_MUST_CHECK;
 
@@ -87,10 +95,15 @@ folio_status folio_cursor_encode(const struct folio_keyring *kr, const struct fo
  *   FOLIO_ECURSOR_FOREIGN  authentic but `fingerprint` differs (another query);
  *   FOLIO_ECURSOR_EXPIRED  authentic but expired at `now`.
  * `err` (may be NULL) gets HTTP 400 and a client-safe detail. Thread-safe. */
+FOLIO_EXTERN
 folio_status folio_cursor_decode(const struct folio_keyring *kr, const char *token, size_t len,
                                  uint64_t now,
                                  const uint8_t fingerprint[FOLIO_CURSOR_FINGERPRINT_BYTES],
                                  struct folio_cursor *out, struct folio_error *err)
     FOLIO_MUST_CHECK;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

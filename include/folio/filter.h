@@ -12,10 +12,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "folio/common.h"
 #include "folio/buf.h"
 #include "folio/sort.h"
 #include "folio/status.h"
 #include "folio/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define FOLIO_FILTER_MAX 16          /* filters in one request */
 #define FOLIO_FILTER_MAX_VALUES 100  /* items in one in.(...) list */
@@ -29,7 +34,7 @@ enum folio_affinity { FOLIO_AFF_TEXT, FOLIO_AFF_NUMERIC, FOLIO_AFF_INTEGER, FOLI
                       FOLIO_AFF_BLOB };
 
 /* SQLite's affinity rules for a declared column type. */
-enum folio_affinity folio_affinity_of(const char *decl_type);
+FOLIO_EXTERN enum folio_affinity folio_affinity_of(const char *decl_type);
 
 struct folio_filter {
     int column;
@@ -47,13 +52,14 @@ struct folio_filter_set {
     struct folio_buf text; /* unescaped argument bytes; values point here */
 };
 
-void folio_filter_set_init(struct folio_filter_set *s);
-void folio_filter_set_clear(struct folio_filter_set *s);
+FOLIO_EXTERN void folio_filter_set_init(struct folio_filter_set *s);
+FOLIO_EXTERN void folio_filter_set_clear(struct folio_filter_set *s);
 
 /* Parse `value` as a filter on column `column` (declared type `decl_type`) and add it.
  * FOLIO_EPARAM with err (param = `param_name`, HTTP 400, a detail saying what is wrong)
  * for an unknown operator, a missing argument, a malformed list, too many filters or
  * values. Reentrant on distinct sets. */
+FOLIO_EXTERN
 folio_status folio_filter_add(struct folio_filter_set *s, int column, const char *decl_type,
                               const char *param_name, const char *value,
                               struct folio_error *err) FOLIO_MUST_CHECK;
@@ -61,11 +67,17 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
 /* Append "c1 >= ?5 AND c2 IN (?6, ?7)" for every filter (nothing when there is none);
  * parameters are numbered from *io_param, which is advanced; each bound value is appended
  * to `params` at index (*io_param - 1), so params[] must hold every number used. */
+FOLIO_EXTERN
 folio_status folio_filter_where(struct folio_buf *out, const struct folio_filter_set *s,
                                 const char *const *columns, enum folio_param_style style,
                                 int *io_param, struct folio_value *params, size_t max_params);
 
 /* Canonical text of the set for query fingerprints: filters sorted, values typed. */
+FOLIO_EXTERN
 folio_status folio_filter_format(struct folio_buf *out, const struct folio_filter_set *s);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

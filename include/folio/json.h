@@ -14,7 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folio/common.h"
 #include "folio/buf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define FOLIO_JSON_MAX_DEPTH 32
 
@@ -26,33 +31,37 @@ struct folio_json {
     bool after_key;
 };
 
-void folio_json_init(struct folio_json *w, struct folio_buf *out);
-folio_status folio_json_status(const struct folio_json *w);
+FOLIO_EXTERN void folio_json_init(struct folio_json *w, struct folio_buf *out);
+FOLIO_EXTERN folio_status folio_json_status(const struct folio_json *w);
 
-folio_status folio_json_object_begin(struct folio_json *w);
-folio_status folio_json_object_end(struct folio_json *w);
-folio_status folio_json_array_begin(struct folio_json *w);
-folio_status folio_json_array_end(struct folio_json *w);
-folio_status folio_json_key(struct folio_json *w, const char *key);
-folio_status folio_json_keyn(struct folio_json *w, const char *key, size_t len);
+FOLIO_EXTERN folio_status folio_json_object_begin(struct folio_json *w);
+FOLIO_EXTERN folio_status folio_json_object_end(struct folio_json *w);
+FOLIO_EXTERN folio_status folio_json_array_begin(struct folio_json *w);
+FOLIO_EXTERN folio_status folio_json_array_end(struct folio_json *w);
+FOLIO_EXTERN folio_status folio_json_key(struct folio_json *w, const char *key);
+FOLIO_EXTERN folio_status folio_json_keyn(struct folio_json *w, const char *key, size_t len);
 
-folio_status folio_json_null(struct folio_json *w);
-folio_status folio_json_bool(struct folio_json *w, bool v);
-folio_status folio_json_int(struct folio_json *w, int64_t v);
+FOLIO_EXTERN folio_status folio_json_null(struct folio_json *w);
+FOLIO_EXTERN folio_status folio_json_bool(struct folio_json *w, bool v);
+FOLIO_EXTERN folio_status folio_json_int(struct folio_json *w, int64_t v);
 /* Shortest text that reads back as the same double; NaN and infinities become null. */
-folio_status folio_json_double(struct folio_json *w, double v);
-folio_status folio_json_string(struct folio_json *w, const char *s);
-folio_status folio_json_stringn(struct folio_json *w, const char *s, size_t len);
+FOLIO_EXTERN folio_status folio_json_double(struct folio_json *w, double v);
+FOLIO_EXTERN folio_status folio_json_string(struct folio_json *w, const char *s);
+FOLIO_EXTERN folio_status folio_json_stringn(struct folio_json *w, const char *s, size_t len);
 /* Like folio_json_stringn but each byte of an invalid UTF-8 sequence is written as the
  * lone surrogate escape \udcXX (XX = the byte, >= 0x80), Python's "surrogateescape",
  * so arbitrary file names survive a round trip through JSON. */
-folio_status folio_json_string_bytes(struct folio_json *w, const char *s, size_t len);
+FOLIO_EXTERN folio_status folio_json_string_bytes(struct folio_json *w, const char *s, size_t len);
 /* Standard base64 (with padding) of `len` bytes, as a JSON string. */
-folio_status folio_json_base64(struct folio_json *w, const void *p, size_t len);
+FOLIO_EXTERN folio_status folio_json_base64(struct folio_json *w, const void *p, size_t len);
 /* Append pre-encoded JSON text as one value (the caller guarantees it is valid). */
-folio_status folio_json_raw(struct folio_json *w, const char *text, size_t len);
+FOLIO_EXTERN folio_status folio_json_raw(struct folio_json *w, const char *text, size_t len);
 
 /* Append `s` escaped as a JSON string body (no quotes) to a plain buffer. */
-folio_status folio_json_escape(struct folio_buf *out, const char *s, size_t len);
+FOLIO_EXTERN folio_status folio_json_escape(struct folio_buf *out, const char *s, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,7 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folio/common.h"
 #include "folio/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct folio_param {
     const char *key;
@@ -62,6 +67,7 @@ struct folio_request {
  *                        before, per_page with limit; 400
  *   FOLIO_EUNKNOWN_PARAM a parameter nobody accepts; 400
  * Reentrant; `out` borrows strings from `params`. */
+FOLIO_EXTERN
 folio_status folio_request_parse(struct folio_request *out, const struct folio_param *params,
                                  size_t n, const struct folio_request_limits *limits,
                                  folio_param_accept_fn accept, void *accept_ctx,
@@ -78,6 +84,10 @@ folio_status folio_request_find_repeat(const struct folio_param *params, size_t 
 /* Strict decimal integer: optional '-' only when `allow_negative`, digits only, no
  * spaces, no '+', no leading junk or trailing junk, no overflow. FOLIO_OK, FOLIO_EPARAM
  * (syntax), FOLIO_ERANGE (overflow). Reentrant. */
-folio_status folio_parse_int64(const char *s, bool allow_negative, int64_t *out);
+FOLIO_EXTERN folio_status folio_parse_int64(const char *s, bool allow_negative, int64_t *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -11,9 +11,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "folio/common.h"
 #include "folio/buf.h"
 #include "folio/status.h"
 #include "folio/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define FOLIO_SORT_MAX 16
 
@@ -31,14 +36,16 @@ struct folio_sort {
  * FOLIO_EUNKNOWN_COLUMN (a name not in the list), FOLIO_EPARAM (empty item, duplicate
  * column, too many keys). `err` (may be NULL) gets param "sort" and HTTP 400.
  * Reentrant. */
+FOLIO_EXTERN
 folio_status folio_sort_parse(struct folio_sort *out, const char *spec,
                               const char *const *columns, size_t ncols,
                               struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* Append key `column` (ascending) unless the sort already has it. FOLIO_ELIMIT when full. */
-folio_status folio_sort_append(struct folio_sort *s, int column);
+FOLIO_EXTERN folio_status folio_sort_append(struct folio_sort *s, int column);
 
 /* Canonical text of a sort ("-created_at,id") for links and query fingerprints. */
+FOLIO_EXTERN
 folio_status folio_sort_format(struct folio_buf *out, const struct folio_sort *s,
                                const char *const *columns);
 
@@ -62,10 +69,16 @@ struct folio_keyset_spec {
 
 /* Append the predicate (no "WHERE") to `out`. Writes "1" when every row qualifies and
  * "0" when none can. FOLIO_OK, FOLIO_ENOMEM, FOLIO_ETOOBIG. Reentrant. */
+FOLIO_EXTERN
 folio_status folio_keyset_where(struct folio_buf *out, const struct folio_keyset_spec *spec);
 
 /* Append "col1 ASC, col2 DESC" for the sort, reversed when `backward`. */
+FOLIO_EXTERN
 folio_status folio_keyset_order_by(struct folio_buf *out, const struct folio_sort *sort,
                                    const char *const *columns, bool backward);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -7,6 +7,12 @@
 
 #include <stddef.h>
 
+#include "folio/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define FOLIO_STATUS_MAP(X)                                                          \
     X(FOLIO_OK, 0, "ok")                                                             \
     X(FOLIO_ENOMEM, 1, "out of memory")                                              \
@@ -48,13 +54,16 @@ struct folio_error {
 
 /* Static string for `status`; never NULL ("unknown status" for values not in the list).
  * Thread-safe. */
-const char *folio_strerror(folio_status status);
+FOLIO_EXTERN const char *folio_strerror(folio_status status);
 
 /* Fill `err` (if not NULL) and return `status`. printf-style detail. Thread-safe. */
+FOLIO_EXTERN
 folio_status folio_error_set(struct folio_error *err, folio_status status, int http_status,
                              const char *param, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+    FOLIO_PRINTF(5, 6);
 
-#define FOLIO_MUST_CHECK __attribute__((warn_unused_result))
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -37,7 +37,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folio/common.h"
 #include "folio/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* A parsed document (opaque). */
 typedef struct folio_toml folio_toml;
@@ -81,60 +86,67 @@ struct folio_toml_limits {
  *         FOLIO_ETOOBIG  input longer than the size limit,
  *         FOLIO_ENOMEM   the allocator failed (nothing is leaked),
  *         FOLIO_EINVAL   NULL text with len > 0, or NULL out_doc. */
+FOLIO_EXTERN
 folio_status folio_toml_parse(const char *text, size_t len, const char *filename,
                               folio_toml **out_doc, struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* Same, with explicit limits (NULL = defaults). FOLIO_EINVAL also when a limit exceeds
  * FOLIO_TOML_MAX_BYTES_LIMIT / FOLIO_TOML_MAX_DEPTH_LIMIT. */
+FOLIO_EXTERN
 folio_status folio_toml_parse_ex(const char *text, size_t len, const char *filename,
                                  const struct folio_toml_limits *limits,
                                  folio_toml **out_doc, struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* Free a document and everything in it. NULL is allowed. */
-void folio_toml_free(folio_toml *doc);
+FOLIO_EXTERN void folio_toml_free(folio_toml *doc);
 
 /* The root table of a document; never NULL. `doc` must not be NULL (asserted), and
  * neither may `v` for folio_toml_type/_line/_column; every other accessor accepts NULL
  * (and values of the wrong type) and answers 0, NULL or FOLIO_EINVAL, so lookups chain:
  * folio_toml_table_get(folio_toml_table_get(root, "server"), "port"). */
-const struct folio_toml_value *folio_toml_root(const folio_toml *doc);
+FOLIO_EXTERN const struct folio_toml_value *folio_toml_root(const folio_toml *doc);
 
 /* Type of a value, and a static lowercase name for a type ("table", "array", "string",
  * "integer", "float", "bool", "datetime", "datetime-local", "date-local", "time-local";
  * "unknown" for other numbers). */
-enum folio_toml_type folio_toml_type(const struct folio_toml_value *v);
-const char *folio_toml_type_name(enum folio_toml_type type);
+FOLIO_EXTERN enum folio_toml_type folio_toml_type(const struct folio_toml_value *v);
+FOLIO_EXTERN const char *folio_toml_type_name(enum folio_toml_type type);
 
 /* 1-based line and column where `v` was written (see Positions above). */
-uint32_t folio_toml_line(const struct folio_toml_value *v);
-uint32_t folio_toml_column(const struct folio_toml_value *v);
+FOLIO_EXTERN uint32_t folio_toml_line(const struct folio_toml_value *v);
+FOLIO_EXTERN uint32_t folio_toml_column(const struct folio_toml_value *v);
 
 /* --- tables: keys in document order ---------------------------------------------- */
 
 /* Number of keys of a table; 0 when `v` is not a table. */
-size_t folio_toml_table_count(const struct folio_toml_value *v);
+FOLIO_EXTERN size_t folio_toml_table_count(const struct folio_toml_value *v);
 /* Key number `i` (0-based, document order), NUL-terminated; *out_len (optional) gets its
  * length in bytes, which differs from strlen() when the key contains "\u0000".
  * NULL when `v` is not a table or i >= count. */
+FOLIO_EXTERN
 const char *folio_toml_table_key(const struct folio_toml_value *v, size_t i, size_t *out_len);
 /* Value of key number `i`; NULL when `v` is not a table or i >= count. */
+FOLIO_EXTERN
 const struct folio_toml_value *folio_toml_table_value(const struct folio_toml_value *v,
                                                       size_t i);
 /* Line and column of key number `i` (the key itself, not its value); 0 when out of range. */
-uint32_t folio_toml_table_key_line(const struct folio_toml_value *v, size_t i);
-uint32_t folio_toml_table_key_column(const struct folio_toml_value *v, size_t i);
+FOLIO_EXTERN uint32_t folio_toml_table_key_line(const struct folio_toml_value *v, size_t i);
+FOLIO_EXTERN uint32_t folio_toml_table_key_column(const struct folio_toml_value *v, size_t i);
 /* Value stored under `key` (NUL-terminated, or `key_len` bytes); NULL when `v` is not a
  * table or has no such key. Average O(1). */
+FOLIO_EXTERN
 const struct folio_toml_value *folio_toml_table_get(const struct folio_toml_value *v,
                                                     const char *key);
+FOLIO_EXTERN
 const struct folio_toml_value *folio_toml_table_getn(const struct folio_toml_value *v,
                                                      const char *key, size_t key_len);
 
 /* --- arrays ------------------------------------------------------------------------- */
 
 /* Number of elements; 0 when `v` is not an array. */
-size_t folio_toml_array_len(const struct folio_toml_value *v);
+FOLIO_EXTERN size_t folio_toml_array_len(const struct folio_toml_value *v);
 /* Element `i` (0-based); NULL when `v` is not an array or i >= len. */
+FOLIO_EXTERN
 const struct folio_toml_value *folio_toml_array_at(const struct folio_toml_value *v, size_t i);
 
 /* --- scalars -------------------------------------------------------------------------
@@ -143,11 +155,12 @@ const struct folio_toml_value *folio_toml_array_at(const struct folio_toml_value
 
 /* The string's bytes (valid UTF-8, NUL-terminated; may contain NUL bytes via "\u0000",
  * hence the length). `out_len` may be NULL. */
+FOLIO_EXTERN
 folio_status folio_toml_string(const struct folio_toml_value *v, const char **out_str,
                                size_t *out_len);
-folio_status folio_toml_int(const struct folio_toml_value *v, int64_t *out);
-folio_status folio_toml_float(const struct folio_toml_value *v, double *out);
-folio_status folio_toml_bool(const struct folio_toml_value *v, bool *out);
+FOLIO_EXTERN folio_status folio_toml_int(const struct folio_toml_value *v, int64_t *out);
+FOLIO_EXTERN folio_status folio_toml_float(const struct folio_toml_value *v, double *out);
+FOLIO_EXTERN folio_status folio_toml_bool(const struct folio_toml_value *v, bool *out);
 
 /* The parts of a date and/or time. Which parts are meaningful follows has_date, has_time
  * and has_offset (the value's type says the same thing). Fractions of a second beyond
@@ -161,6 +174,7 @@ struct folio_toml_datetime {
 };
 
 /* For the four datetime types. */
+FOLIO_EXTERN
 folio_status folio_toml_datetime(const struct folio_toml_value *v,
                                  struct folio_toml_datetime *out);
 
@@ -172,7 +186,12 @@ folio_status folio_toml_datetime(const struct folio_toml_value *v,
  * "YYYY-MM-DDTHH:MM:SS[.f]" and, with an offset, a trailing "Z" (offset 0) or "+HH:MM";
  * the fraction is written without trailing zeros and omitted when zero.
  * Thread-safe. */
+FOLIO_EXTERN
 size_t folio_toml_datetime_format(const struct folio_toml_datetime *dt, char *buf,
                                   size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

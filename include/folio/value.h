@@ -5,6 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folio/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum folio_value_type {
     FOLIO_VALUE_NULL = 0,
     FOLIO_VALUE_INT = 1,
@@ -22,5 +28,9 @@ struct folio_value {
     const char *s;
     size_t len;
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

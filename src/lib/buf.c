@@ -1,4 +1,4 @@
-/* Growable buffer with a hard maximum: see folio/buf.h. */
+/* Growable buffer with a hard maximum and sticky failure: see folio/buf.h. */
 #include "folio/buf.h"
 
 #include <stdio.h>
@@ -12,6 +12,7 @@ void folio_buf_init(struct folio_buf *b, size_t max)
     b->len = 0;
     b->cap = 0;
     b->max = max;
+    b->status = FOLIO_OK;
 }
 
 void folio_buf_clear(struct folio_buf *b)
@@ -23,14 +24,29 @@ void folio_buf_clear(struct folio_buf *b)
 void folio_buf_reset(struct folio_buf *b)
 {
     b->len = 0;
+    b->status = FOLIO_OK;
     if (b->data != NULL)
         b->data[0] = '\0';
 }
 
+folio_status folio_buf_status(const struct folio_buf *b)
+{
+    return b->status;
+}
+
+/* Every failure goes through here: the buffer stays failed until reset or clear. */
+static folio_status fail(struct folio_buf *b, folio_status st)
+{
+    b->status = st;
+    return st;
+}
+
 folio_status folio_buf_reserve(struct folio_buf *b, size_t extra)
 {
+    if (b->status != FOLIO_OK)
+        return b->status;
     if (extra > b->max || b->len > b->max - extra)
-        return FOLIO_ETOOBIG;
+        return fail(b, FOLIO_ETOOBIG);
     size_t need = b->len + extra + 1; /* room for the terminating NUL */
     if (need <= b->cap)
         return FOLIO_OK;
@@ -41,7 +57,7 @@ folio_status folio_buf_reserve(struct folio_buf *b, size_t extra)
         cap = b->max + 1;
     char *p = folio_realloc(b->data, cap);
     if (p == NULL)
-        return FOLIO_ENOMEM;
+        return fail(b, FOLIO_ENOMEM);
     b->data = p;
     b->cap = cap;
     b->data[b->len] = '\0'; /* a fresh allocation is terminated too */
@@ -50,8 +66,9 @@ folio_status folio_buf_reserve(struct folio_buf *b, size_t extra)
 
 folio_status folio_buf_append(struct folio_buf *b, const void *p, size_t n)
 {
-    /* Fast path: it fits (cap <= max + 1, so the maximum holds too). */
-    if (b->data != NULL && n < b->cap - b->len) {
+    /* Fast path: not failed and it fits (cap <= max + 1, so the maximum holds too). A
+     * failed buffer may still have room; the status test keeps it failed. */
+    if (b->status == FOLIO_OK && b->data != NULL && n < b->cap - b->len) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
@@ -74,7 +91,7 @@ folio_status folio_buf_puts(struct folio_buf *b, const char *s)
 
 folio_status folio_buf_putc(struct folio_buf *b, char c)
 {
-    if (b->data != NULL && b->cap - b->len > 1) {
+    if (b->status == FOLIO_OK && b->data != NULL && b->cap - b->len > 1) {
         b->data[b->len++] = c;
         b->data[b->len] = '\0';
         return FOLIO_OK;
@@ -84,6 +101,8 @@ folio_status folio_buf_putc(struct folio_buf *b, char c)
 
 folio_status folio_buf_printf(struct folio_buf *b, const char *fmt, ...)
 {
+    if (b->status != FOLIO_OK)
+        return b->status;
     va_list ap;
     /* One pass when the text fits in the room already there (the usual case), two
      * otherwise. */
@@ -94,21 +113,19 @@ folio_status folio_buf_printf(struct folio_buf *b, const char *fmt, ...)
         va_start(ap, fmt);
         int n = vsnprintf(b->data + b->len, room, fmt, ap);
         va_end(ap);
-        if (n < 0) {
-            b->data[b->len] = '\0';
-            return FOLIO_EINVAL;
-        }
-        if ((size_t)n < room) {
+        if (n >= 0 && (size_t)n < room) {
             b->len += (size_t)n;
             return FOLIO_OK;
         }
         b->data[b->len] = '\0'; /* undo the partial write */
+        if (n < 0)
+            return fail(b, FOLIO_EINVAL);
     }
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return FOLIO_EINVAL;
+        return fail(b, FOLIO_EINVAL);
     folio_status st = folio_buf_reserve(b, (size_t)n);
     if (st != FOLIO_OK)
         return st;
@@ -122,8 +139,14 @@ folio_status folio_buf_printf(struct folio_buf *b, const char *fmt, ...)
 char *folio_buf_detach(struct folio_buf *b, size_t *out_len)
 {
     char *p = b->data;
+    size_t len = b->len;
+    if (b->status != FOLIO_OK) {
+        folio_free(p);
+        p = NULL;
+        len = 0;
+    }
     if (out_len != NULL)
-        *out_len = b->len;
+        *out_len = len;
     folio_buf_init(b, b->max);
     return p;
 }

@@ -206,7 +206,8 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
         st = folio_error_set(err, st, st == FOLIO_ENOMEM ? 500 : 400, param_name,
                              "filter on '%s' is too large", param_name);
     if (st != FOLIO_OK) {
-        /* Forget this filter's values: the set stays exactly as it was. */
+        /* Forget this filter's values. After ENOMEM/ETOOBIG the text buffer stays failed
+         * (sticky), so the set takes no more filters: the request fails as a whole. */
         s->nvalues = first;
         s->text.len = text_start;
     } else {

@@ -69,10 +69,13 @@ struct folio_http {
     int status;
     const char *content_type;
     size_t nheaders;
+    bool headers_lost; /* a header could not be added: the answer becomes a 500 problem */
     struct folio_http_header headers[FOLIO_HTTP_MAX_HEADERS];
 };
 
-/* Add a response header (copied). */
+/* Add a response header (copied). One that does not fit (too many headers, or the header
+ * buffer failed, which stays failed) sets headers_lost: the response is then a 500
+ * problem, never one missing a header silently. */
 void folio_http_header_add(struct folio_http *h, const char *name, const char *value);
 /* A request header's value, or NULL. */
 const char *folio_http_request_header(struct folio_http *h, const char *name);

@@ -149,8 +149,8 @@ struct MHD_Response *folio_response_new(struct folio_http *h, unsigned *out_stat
             len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
         if (r == NULL)
             return NULL;
-        bool ok = true;
-        if (h->content_type)
+        bool ok = !h->headers_lost;
+        if (ok && h->content_type)
             ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, h->content_type) ==
                  MHD_YES;
         for (size_t i = 0; ok && hd != NULL && i < h->nheaders; i++) {
@@ -171,6 +171,7 @@ struct MHD_Response *folio_response_new(struct folio_http *h, unsigned *out_stat
         MHD_destroy_response(r);
         folio_buf_reset(&w->headers);
         h->nheaders = 0;
+        h->headers_lost = false;
         link = -1;
         folio_problem(h, 500, "internal", NULL, "the response headers could not be sent", NULL);
     }

@@ -120,15 +120,17 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
 
 void folio_http_header_add(struct folio_http *h, const char *name, const char *value)
 {
-    if (h->nheaders == FOLIO_HTTP_MAX_HEADERS)
-        return;
     struct folio_buf *b = &h->w->headers;
     size_t n = b->len;
-    if (folio_buf_append(b, name, strlen(name) + 1) != FOLIO_OK)
+    if (h->nheaders == FOLIO_HTTP_MAX_HEADERS ||
+        folio_buf_append(b, name, strlen(name) + 1) != FOLIO_OK) {
+        h->headers_lost = true;
         return;
+    }
     size_t v = b->len;
     if (folio_buf_append(b, value, strlen(value) + 1) != FOLIO_OK) {
         b->len = n;
+        h->headers_lost = true;
         return;
     }
     h->headers[h->nheaders++] = (struct folio_http_header){n, v};
@@ -335,8 +337,10 @@ static void run_job(struct folio_worker *w, struct folio_job *job)
     h->w = w;
     folio_buf_reset(&w->body);
     folio_buf_reset(&w->headers);
-    if (folio_buf_append(&w->headers, j->hdrs, j->hdrs_len) != FOLIO_OK)
+    if (folio_buf_append(&w->headers, j->hdrs, j->hdrs_len) != FOLIO_OK) {
         h->nheaders = 0;
+        h->headers_lost = true; /* answered as a 500 problem, not without them */
+    }
     route_cached(h);
     folio_response_links_fit(h);
     folio_ops_after(h);

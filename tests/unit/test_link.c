@@ -160,6 +160,7 @@ static void test_a_failed_write_leaves_the_buffer_as_it_was(void **state)
         assert_int_equal(st, FOLIO_ETOOBIG);
         assert_int_equal(b.len, 3);
         assert_string_equal(b.data, "ab;");
+        assert_int_equal(folio_buf_status(&b), FOLIO_ETOOBIG); /* and it stays failed */
         folio_buf_clear(&b);
     }
     folio_free(full);

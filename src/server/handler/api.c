@@ -176,7 +176,8 @@ static folio_status build_links(struct folio_http *h, const struct folio_page_sp
             folio_buf_printf(lb, "&offset=%lld", (long long)((pages - 1) * rq->per_page));
         folio_buf_putc(lb, '\0');
     }
-    return lb->data != NULL ? FOLIO_OK : FOLIO_ENOMEM;
+    /* The buffer's failure is sticky: one check catches a link cut anywhere above. */
+    return lb->data != NULL ? folio_buf_status(lb) : FOLIO_ENOMEM;
 }
 
 static void write_meta(struct folio_json *j, const struct folio_request *rq,

@@ -220,7 +220,8 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     else
         folio_json_null(&j);
     folio_json_object_end(&j);
-    if (folio_json_status(&j) != FOLIO_OK || lb->data == NULL) {
+    /* The links buffer's failure is sticky: this one check catches a link cut anywhere. */
+    if (folio_json_status(&j) != FOLIO_OK || lb->data == NULL || folio_buf_status(lb) != FOLIO_OK) {
         folio_problem(h, 500, "internal", NULL, NULL, NULL);
         return;
     }

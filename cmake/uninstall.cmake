@@ -1,0 +1,30 @@
+# cmake -DMANIFEST=build/install_manifest.txt -P cmake/uninstall.cmake
+# Removes exactly the files the last install listed, under $DESTDIR (give the same DESTDIR
+# as to the install: the manifest holds the paths without it), then the directories only
+# folio uses (include/folio, lib/cmake/folio), if they are left empty.
+if(NOT EXISTS "${MANIFEST}")
+  message(FATAL_ERROR "uninstall: ${MANIFEST} not found: nothing was installed from this build")
+endif()
+file(STRINGS "${MANIFEST}" files)
+set(dirs)
+foreach(f IN LISTS files)
+  set(f "$ENV{DESTDIR}${f}")
+  if(IS_SYMLINK "${f}" OR EXISTS "${f}")
+    message(STATUS "Removing ${f}")
+    file(REMOVE "${f}")
+  else()
+    message(STATUS "Already gone: ${f}")
+  endif()
+  get_filename_component(d "${f}" DIRECTORY)
+  get_filename_component(n "${d}" NAME)
+  if(n STREQUAL "folio")  # include/folio, lib/cmake/folio
+    list(APPEND dirs "${d}")
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES dirs)
+foreach(d IN LISTS dirs)
+  file(GLOB left "${d}/*")
+  if(IS_DIRECTORY "${d}" AND NOT left)
+    file(REMOVE_RECURSE "${d}")
+  endif()
+endforeach()
