@@ -50,9 +50,21 @@ struct response {
     struct folio_buf link; /* Link header value, empty for none */
 };
 
+/* This program's HTTP mapping: libfolio says what kind of failure it was, not a status. */
+static int http_status_of(const struct folio_error *e)
+{
+    switch (e->kind) {
+    case FOLIO_KIND_INPUT: return e->status == FOLIO_ENOTFOUND ? 404 : 400;
+    case FOLIO_KIND_ACCESS: return 403;
+    case FOLIO_KIND_STATE: return 409;
+    case FOLIO_KIND_TRANSIENT: return 503;
+    default: return 500;
+    }
+}
+
 static void problem(struct response *r, const struct folio_error *e)
 {
-    int status = e->http_status ? e->http_status : 500;
+    int status = http_status_of(e);
     struct folio_json j;
     folio_buf_reset(&r->body);
     folio_json_init(&j, &r->body);
@@ -116,7 +128,8 @@ static void serve_items(struct app *a, const struct folio_param *params, size_t 
     if (folio_request_parse(&rq, params, n, &limits, NULL, NULL, &err) != FOLIO_OK)
         { problem(r, &err); return; }
     if (rq.mode == FOLIO_MODE_OFFSET || rq.mode == FOLIO_MODE_BEFORE) {
-        folio_error_set(&err, FOLIO_EPARAM, 400, "", "this example walks forward by cursor only");
+        folio_error_set(&err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "",
+                        "this example walks forward by cursor only");
         { problem(r, &err); return; }
     }
     struct folio_sort sort;
@@ -136,7 +149,7 @@ static void serve_items(struct app *a, const struct folio_param *params, size_t 
     folio_status qst = folio_buf_status(&q);
     folio_buf_clear(&q);
     if (qst != FOLIO_OK) {
-        folio_error_set(&err, qst, 500, "", "out of memory");
+        folio_error_set(&err, qst, FOLIO_KIND_INTERNAL, "", "out of memory");
         { problem(r, &err); return; }
     }
 
@@ -164,7 +177,7 @@ static void serve_items(struct app *a, const struct folio_param *params, size_t 
     if (folio_buf_status(&sql) != FOLIO_OK ||
         sqlite3_prepare_v2(a->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
         folio_buf_clear(&sql);
-        folio_error_set(&err, FOLIO_EDB, 500, "", "query failed");
+        folio_error_set(&err, FOLIO_EDB, FOLIO_KIND_INTERNAL, "", "query failed");
         { problem(r, &err); return; }
     }
     folio_buf_clear(&sql);
@@ -198,7 +211,7 @@ static void serve_items(struct app *a, const struct folio_param *params, size_t 
     bool more = rc == SQLITE_ROW;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        folio_error_set(&err, FOLIO_EDB, 500, "", "query failed");
+        folio_error_set(&err, FOLIO_EDB, FOLIO_KIND_INTERNAL, "", "query failed");
         { problem(r, &err); return; }
     }
     folio_json_array_end(&j);
@@ -226,7 +239,7 @@ static void serve_items(struct app *a, const struct folio_param *params, size_t 
     folio_status lst = folio_link_header_write(&r->link, links, 1);
     folio_buf_clear(&url);
     if (folio_json_status(&j) != FOLIO_OK || lst != FOLIO_OK) {
-        folio_error_set(&err, FOLIO_ETOOBIG, 500, "", "response too large");
+        folio_error_set(&err, FOLIO_ETOOBIG, FOLIO_KIND_INTERNAL, "", "response too large");
         { problem(r, &err); return; }
     }
     r->status = 200;
@@ -243,14 +256,16 @@ static size_t split_query(char *q, struct folio_param *params, struct folio_erro
             *amp = '\0';
         if (*p) {
             if (n == MAX_PARAMS) {
-                folio_error_set(err, FOLIO_ELIMIT, 400, "", "too many query parameters");
+                folio_error_set(err, FOLIO_ELIMIT, FOLIO_KIND_INPUT, "",
+                                "too many query parameters");
                 return SIZE_MAX;
             }
             char *eq = strchr(p, '=');
             if (eq)
                 *eq = '\0';
             if (folio_url_decode(p) != FOLIO_OK || (eq && folio_url_decode(eq + 1) != FOLIO_OK)) {
-                folio_error_set(err, FOLIO_EPARAM, 400, "", "malformed percent-encoding");
+                folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "",
+                                "malformed percent-encoding");
                 return SIZE_MAX;
             }
             params[n++] = (struct folio_param){p, eq ? eq + 1 : NULL};
@@ -266,7 +281,7 @@ static void handle(struct app *a, char *req, struct response *r)
     char *sp1 = strchr(req, ' ');
     char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
     if (!sp1 || !sp2 || strncmp(req, "GET ", 4) != 0) {
-        folio_error_set(&err, FOLIO_EINVAL, 400, "", "only GET requests are served");
+        folio_error_set(&err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "", "only GET requests are served");
         { problem(r, &err); return; }
     }
     *sp2 = '\0';
@@ -275,7 +290,7 @@ static void handle(struct app *a, char *req, struct response *r)
     if (qm)
         *qm = '\0';
     if (strcmp(target, "/items") != 0) {
-        folio_error_set(&err, FOLIO_ENOTFOUND, 404, "", "no such resource");
+        folio_error_set(&err, FOLIO_ENOTFOUND, FOLIO_KIND_INPUT, "", "no such resource");
         { problem(r, &err); return; }
     }
     struct folio_param params[MAX_PARAMS];

@@ -94,7 +94,7 @@ folio_status folio_cursor_encode(const struct folio_keyring *kr, const struct fo
  *                          made with another secret (one status for all: no oracle);
  *   FOLIO_ECURSOR_FOREIGN  authentic but `fingerprint` differs (another query);
  *   FOLIO_ECURSOR_EXPIRED  authentic but expired at `now`.
- * `err` (may be NULL) gets HTTP 400 and a client-safe detail. Thread-safe. */
+ * `err` (may be NULL) gets kind FOLIO_KIND_INPUT and a client-safe detail. Thread-safe. */
 FOLIO_EXTERN
 folio_status folio_cursor_decode(const struct folio_keyring *kr, const char *token, size_t len,
                                  uint64_t now,

@@ -56,7 +56,7 @@ FOLIO_EXTERN void folio_filter_set_init(struct folio_filter_set *s);
 FOLIO_EXTERN void folio_filter_set_clear(struct folio_filter_set *s);
 
 /* Parse `value` as a filter on column `column` (declared type `decl_type`) and add it.
- * FOLIO_EPARAM with err (param = `param_name`, HTTP 400, a detail saying what is wrong)
+ * FOLIO_EPARAM with err (param = `param_name`, FOLIO_KIND_INPUT, a detail saying what is wrong)
  * for an unknown operator, a missing argument, a malformed list, too many filters or
  * values. Reentrant on distinct sets. */
 FOLIO_EXTERN

@@ -57,15 +57,16 @@ struct folio_request {
     enum folio_count count;
 };
 
-/* Parse `params[0..n)`. Statuses (with `err`: HTTP status, offending param, detail):
+/* Parse `params[0..n)`. Statuses (with `err`: kind FOLIO_KIND_INPUT, offending param,
+ * detail):
  *   FOLIO_EPARAM         a malformed value: not a decimal integer, trailing junk, sign,
  *                        overflow, per_page < 1, page < 1, offset < 0,
- *                        a parameter given twice; 400
+ *                        a parameter given twice
  *   FOLIO_ECURSOR_INVALID an empty after= or before= (as any other token that is not a
- *                        cursor); 400
+ *                        cursor)
  *   FOLIO_ECONFLICT      page with offset, page/offset with after/before, after with
- *                        before, per_page with limit; 400
- *   FOLIO_EUNKNOWN_PARAM a parameter nobody accepts; 400
+ *                        before, per_page with limit
+ *   FOLIO_EUNKNOWN_PARAM a parameter nobody accepts
  * Reentrant; `out` borrows strings from `params`. */
 FOLIO_EXTERN
 folio_status folio_request_parse(struct folio_request *out, const struct folio_param *params,
@@ -74,7 +75,7 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
                                  struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* The first core parameter (per_page, limit, page, offset, after, before, sort, count)
- * that `params[0..n)` gives more than once: FOLIO_EPARAM with `err` (HTTP 400, param =
+ * that `params[0..n)` gives more than once: FOLIO_EPARAM with `err` (FOLIO_KIND_INPUT, param =
  * its name, the detail folio_request_parse gives for it); FOLIO_OK when there is none.
  * For a request whose parameters were cut off at a cap, so that a parameter given twice
  * is still named as such. Reentrant. */

@@ -34,7 +34,7 @@ struct folio_sort {
 
 /* Parse `spec` ("-created_at,id") against `columns[0..ncols)`. Statuses: FOLIO_OK;
  * FOLIO_EUNKNOWN_COLUMN (a name not in the list), FOLIO_EPARAM (empty item, duplicate
- * column, too many keys). `err` (may be NULL) gets param "sort" and HTTP 400.
+ * column, too many keys). `err` (may be NULL) gets param "sort" and FOLIO_KIND_INPUT.
  * Reentrant. */
 FOLIO_EXTERN
 folio_status folio_sort_parse(struct folio_sort *out, const char *spec,

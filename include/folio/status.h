@@ -42,12 +42,24 @@ typedef enum folio_status {
 #undef FOLIO__STATUS_ENUM
 } folio_status;
 
+/* What kind of failure an error was, in no protocol's terms: whose fault it is and
+ * whether trying again can help. A server maps it, with the status, to its own codes
+ * (folio's HTTP server: docs/internals/errors.md). Numbers are fixed, like the statuses'. */
+enum folio_error_kind {
+    FOLIO_KIND_NONE = 0,      /* not classified (a config file, startup): the caller decides */
+    FOLIO_KIND_INPUT = 1,     /* the input (parameter, cursor, path) is wrong or names nothing */
+    FOLIO_KIND_ACCESS = 2,    /* the input names something this process may not read */
+    FOLIO_KIND_STATE = 3,     /* the input conflicts with the current state (a lock, a name) */
+    FOLIO_KIND_INTERNAL = 4,  /* the program or its system failed (memory, I/O, database) */
+    FOLIO_KIND_TRANSIENT = 5, /* a limit of the moment (a time limit): a later try may succeed */
+};
+
 /* Rich detail about a failure, filled by functions that take a `struct folio_error *`
  * (which may always be NULL). `param` names the offending request parameter, config key
  * or column when there is one; `detail` is a sentence meant for the API client. */
 struct folio_error {
     folio_status status;
-    int http_status; /* suggested HTTP status (400, 404, 422 ...), 0 if not applicable */
+    enum folio_error_kind kind;
     char param[64];
     char detail[256];
 };
@@ -58,8 +70,8 @@ FOLIO_EXTERN const char *folio_strerror(folio_status status);
 
 /* Fill `err` (if not NULL) and return `status`. printf-style detail. Thread-safe. */
 FOLIO_EXTERN
-folio_status folio_error_set(struct folio_error *err, folio_status status, int http_status,
-                             const char *param, const char *fmt, ...)
+folio_status folio_error_set(struct folio_error *err, folio_status status,
+                             enum folio_error_kind kind, const char *param, const char *fmt, ...)
     FOLIO_PRINTF(5, 6);
 
 #ifdef __cplusplus

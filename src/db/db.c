@@ -23,12 +23,12 @@ folio_status folio_db_open(folio_db **out, const char *target, struct folio_erro
 {
     folio_db *db = folio_calloc(1, sizeof *db);
     if (db == NULL)
-        return folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     db->ops = &folio_db_sqlite_ops;
     db->target = folio_strdup(target);
     if (db->target == NULL) {
         folio_free(db);
-        return folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     }
     folio_status st = db->ops->open(db, target, err);
     if (st != FOLIO_OK) {
@@ -44,7 +44,7 @@ folio_status folio_db_open(folio_db **out, const char *target, struct folio_erro
     }
     for (size_t t = 0; st == FOLIO_OK && t < db->schema.ntables; t++)
         if (index_columns(&db->schema.tables[t]) != FOLIO_OK)
-            st = folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+            st = folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     if (st != FOLIO_OK) {
         folio_db_close(db);
         return st;

@@ -27,7 +27,7 @@ struct sqlite_conn {
 
 static folio_status db_error(struct folio_error *err, sqlite3 *h, const char *what)
 {
-    return folio_error_set(err, FOLIO_EDB, 500, NULL, "%s: %s", what,
+    return folio_error_set(err, FOLIO_EDB, FOLIO_KIND_INTERNAL, NULL, "%s: %s", what,
                            h ? sqlite3_errmsg(h) : "cannot allocate a connection");
 }
 
@@ -38,8 +38,9 @@ static folio_status sq_open(folio_db *db, const char *target, struct folio_error
     /* Fail early and clearly when the file is missing: a read-only open never creates. */
     int rc = sqlite3_open_v2(target, &h, SQLITE_OPEN_READONLY, NULL);
     if (rc != SQLITE_OK) {
-        folio_status st = folio_error_set(err, FOLIO_EIO, 0, NULL, "cannot open %s: %s", target,
-                                          h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+        folio_status st =
+            folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, NULL, "cannot open %s: %s", target,
+                            h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
         sqlite3_close(h);
         return st;
     }
@@ -72,7 +73,7 @@ static folio_status sq_connect(folio_db *db, folio_db_conn **out, struct folio_e
 {
     struct sqlite_conn *c = folio_calloc(1, sizeof *c);
     if (c == NULL)
-        return folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     c->base.db = db;
     int rc = sqlite3_open_v2(db->target, &c->h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                              NULL);
@@ -133,7 +134,7 @@ static sqlite3_stmt *stmt_get(struct sqlite_conn *c, const char *sql, size_t len
     char *copy = folio_strndup(sql, len);
     if (copy == NULL) {
         sqlite3_finalize(stmt);
-        folio_error_set(err, FOLIO_ENOMEM, 500, NULL, "out of memory");
+        folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
         return NULL;
     }
     sqlite3_finalize(victim->stmt);
@@ -192,7 +193,7 @@ static folio_status sq_query(folio_db_conn *base, const char *sql, size_t sql_le
             break;
     }
     if (rc == SQLITE_INTERRUPT)
-        st = folio_error_set(err, FOLIO_ETIMEOUT, 503, NULL,
+        st = folio_error_set(err, FOLIO_ETIMEOUT, FOLIO_KIND_TRANSIENT, NULL,
                              "the query ran longer than the server's time limit");
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         st = db_error(err, c->h, "query failed");
@@ -523,8 +524,9 @@ static folio_status sq_load_schema(folio_db_conn *base, struct folio_schema *out
     sqlite3_finalize(stmt);
     if (st != FOLIO_OK) {
         folio_schema_clear(out);
-        return st == FOLIO_ENOMEM ? folio_error_set(err, st, 500, NULL, "out of memory")
-                                  : db_error(err, c->h, "cannot read the schema");
+        return st == FOLIO_ENOMEM
+                   ? folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "out of memory")
+                   : db_error(err, c->h, "cannot read the schema");
     }
     return FOLIO_OK;
 }

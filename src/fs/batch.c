@@ -66,17 +66,17 @@ static folio_status sys_error(struct folio_error *err, int e, const char *what,
                               const char *name)
 {
     folio_status s = FOLIO_EIO;
-    int http = 500;
+    enum folio_error_kind kind = FOLIO_KIND_INTERNAL;
     if (e == ENOENT || e == ENOTDIR) {
         s = FOLIO_ENOTFOUND;
-        http = 404;
+        kind = FOLIO_KIND_INPUT;
     } else if (e == EACCES || e == EPERM || e == EROFS) {
         s = FOLIO_ENOTFOUND;
-        http = 403;
+        kind = FOLIO_KIND_ACCESS;
     } else if (e == ENOMEM) {
         s = FOLIO_ENOMEM;
     }
-    return folio_error_set(err, s, http, "", "%s %s: %s", what, name, strerror(e));
+    return folio_error_set(err, s, kind, "", "%s %s: %s", what, name, strerror(e));
 }
 
 folio_status folio_batch_lock(int dir_fd, struct folio_error *err)
@@ -85,7 +85,7 @@ folio_status folio_batch_lock(int dir_fd, struct folio_error *err)
         if (errno == EINTR)
             continue;
         if (errno == EWOULDBLOCK)
-            return folio_error_set(err, FOLIO_EBUSY, 409, "",
+            return folio_error_set(err, FOLIO_EBUSY, FOLIO_KIND_STATE, "",
                                    "another folio batch is running on this directory");
         return sys_error(err, errno, "cannot lock", "the directory");
     }
@@ -142,7 +142,7 @@ static folio_status scan_dir(int dir_fd, struct top_scan *t, uint64_t *out_count
     char *buf = folio_malloc(SCAN_BUF_SIZE);
     if (buf == NULL) {
         close(fd);
-        return folio_error_set(err, FOLIO_ENOMEM, 500, "", "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, "", "out of memory");
     }
     folio_status s = FOLIO_OK;
     uint64_t count = 0;
@@ -163,7 +163,8 @@ static folio_status scan_dir(int dir_fd, struct top_scan *t, uint64_t *out_count
                 continue;
             count++;
             if (t != NULL && (s = scan_entry(t, fd, d)) != FOLIO_OK)
-                s = folio_error_set(err, s, 500, "", "cannot examine %s", d->d_name);
+                s = folio_error_set(err, s, FOLIO_KIND_INTERNAL, "", "cannot examine %s",
+                                    d->d_name);
         }
         if (s != FOLIO_OK)
             break;
@@ -266,7 +267,7 @@ static folio_status find_conflicts(struct folio_batch_plan *p, const struct top_
         if (t->blocked[b] >= first_new && t->blocked[b] <= p->last_batch)
             s = add_conflict(p, &cap, FOLIO_BATCH_NOT_A_DIR, t->blocked[b], SIZE_MAX);
     if (s != FOLIO_OK)
-        return folio_error_set(err, s, 500, "", "out of memory");
+        return folio_error_set(err, s, FOLIO_KIND_INTERNAL, "", "out of memory");
     return FOLIO_OK;
 }
 
@@ -306,7 +307,7 @@ static folio_status plan_fill(int dir_fd, struct folio_batch_plan *p, struct fol
         p->skipped = folio_calloc(n, sizeof *p->skipped);
         taken = folio_calloc(n, sizeof *taken);
         if (p->moves == NULL || p->finish == NULL || p->skipped == NULL || taken == NULL)
-            s = folio_error_set(err, FOLIO_ENOMEM, 500, "", "out of memory");
+            s = folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, "", "out of memory");
     }
     if (s == FOLIO_OK)
         s = classify(dir_fd, bfd, p, taken, err);
@@ -334,10 +335,11 @@ folio_status folio_batch_plan_new(int dir_fd, uint64_t size, struct folio_batch_
                                   struct folio_error *err)
 {
     if (size == 0)
-        return folio_error_set(err, FOLIO_EINVAL, 400, "size", "batch size must be at least 1");
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "size",
+                               "batch size must be at least 1");
     struct folio_batch_plan *p = folio_calloc(1, sizeof *p);
     if (p == NULL)
-        return folio_error_set(err, FOLIO_ENOMEM, 500, "", "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, "", "out of memory");
     p->size = size;
     folio_status s = plan_fill(dir_fd, p, err);
     if (s != FOLIO_OK) {
@@ -378,7 +380,7 @@ static folio_status finish_one(int dir_fd, int bfd, const char *name, struct fol
     if (s != FOLIO_OK)
         return s;
     if (!same)
-        return folio_error_set(err, FOLIO_ECONFLICT, 409, "",
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_STATE, "",
                                "%s changed during the run; not touched", name);
     if (unlinkat(dir_fd, name, 0) != 0)
         return sys_error(err, errno, "cannot remove", name);
@@ -404,7 +406,7 @@ static folio_status move_one(int dir_fd, int bfd, const char *bname, const char 
     return FOLIO_OK;
 fail:
     if (errno == EEXIST)
-        return folio_error_set(err, FOLIO_ECONFLICT, 409, "",
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_STATE, "",
                                "%s/%s already exists; not overwritten", bname, name);
     return sys_error(err, errno, "cannot move", name);
 }
@@ -429,7 +431,8 @@ static folio_status enter_batch(int dir_fd, const struct folio_batch_plan *p, ui
     }
     int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
-        return folio_error_set(err, FOLIO_ECONFLICT, 409, "", "%s is not a directory", name);
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_STATE, "", "%s is not a directory",
+                               name);
     if (fd < 0)
         return sys_error(err, errno, "cannot open", name);
     *out_fd = fd;
@@ -474,7 +477,7 @@ folio_status folio_batch_apply(int dir_fd, const struct folio_batch_plan *p, uns
     if (out != NULL)
         *out = r;
     if (p->nconflicts > 0)
-        return folio_error_set(err, FOLIO_ECONFLICT, 409, "",
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_STATE, "",
                                "the plan has %zu conflicts; nothing done", p->nconflicts);
     folio_status s = apply_finish(dir_fd, p, &r, err);
     bool link_mode = (flags & FOLIO_BATCH_LINK_UNLINK) != 0;

@@ -31,23 +31,24 @@ static folio_status open_error(struct folio_error *err, int e)
 {
     switch (e) {
     case ENOENT:
-        return folio_error_set(err, FOLIO_ENOTFOUND, 404, "path", "no such directory");
+        return folio_error_set(err, FOLIO_ENOTFOUND, FOLIO_KIND_INPUT, "path", "no such directory");
     case ENOTDIR:
-        return folio_error_set(err, FOLIO_ENOTFOUND, 404, "path", "not a directory");
+        return folio_error_set(err, FOLIO_ENOTFOUND, FOLIO_KIND_INPUT, "path", "not a directory");
     case EXDEV:
-        return folio_error_set(err, FOLIO_ENOTFOUND, 404, "path",
+        return folio_error_set(err, FOLIO_ENOTFOUND, FOLIO_KIND_INPUT, "path",
                                "a symbolic link leads outside the root");
     case ELOOP:
-        return folio_error_set(err, FOLIO_ENOTFOUND, 404, "path",
+        return folio_error_set(err, FOLIO_ENOTFOUND, FOLIO_KIND_INPUT, "path",
                                "too many or forbidden symbolic links");
     case EACCES:
     case EPERM:
-        return folio_error_set(err, FOLIO_ENOTFOUND, 403, "path", "permission denied");
+        return folio_error_set(err, FOLIO_ENOTFOUND, FOLIO_KIND_ACCESS, "path",
+                               "permission denied");
     case ENAMETOOLONG:
-        return folio_error_set(err, FOLIO_EINVAL, 400, "path", "path too long");
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "path", "path too long");
     default:
-        return folio_error_set(err, FOLIO_EIO, 500, "path", "cannot open directory: %s",
-                               strerror(e));
+        return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_INTERNAL, "path",
+                               "cannot open directory: %s", strerror(e));
     }
 }
 
@@ -89,19 +90,21 @@ folio_status folio_dirlist_open_beneath(int root_fd, const char *relpath, size_t
 {
     char path[PATH_MAX];
     if (relpath == NULL && len != 0)
-        return folio_error_set(err, FOLIO_EINVAL, 400, "path", "missing path");
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "path", "missing path");
     if (len >= sizeof path)
-        return folio_error_set(err, FOLIO_EINVAL, 400, "path", "path too long");
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "path", "path too long");
     if (len > 0 && memchr(relpath, '\0', len) != NULL)
-        return folio_error_set(err, FOLIO_EINVAL, 400, "path", "path contains a NUL byte");
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "path",
+                               "path contains a NUL byte");
     if (len > 0 && relpath[0] == '/')
-        return folio_error_set(err, FOLIO_EINVAL, 400, "path", "path must be relative");
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "path",
+                               "path must be relative");
     for (size_t i = 0; i < len;) {
         size_t j = i;
         while (j < len && relpath[j] != '/')
             j++;
         if (j - i == 2 && relpath[i] == '.' && relpath[i + 1] == '.')
-            return folio_error_set(err, FOLIO_EINVAL, 400, "path",
+            return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "path",
                                    "path must not contain '..'");
         i = j + 1;
     }
@@ -260,11 +263,12 @@ static bool symlink_is_regular_beneath(int root_fd, const char *relpath, size_t 
 static folio_status read_error(struct folio_error *err, int e)
 {
     if (e == ENOENT || e == ENOTDIR)
-        return folio_error_set(err, FOLIO_ENOTFOUND, 404, "path",
+        return folio_error_set(err, FOLIO_ENOTFOUND, FOLIO_KIND_INPUT, "path",
                                "directory removed while being read");
     if (e == EACCES || e == EPERM)
-        return folio_error_set(err, FOLIO_ENOTFOUND, 403, "path", "permission denied");
-    return folio_error_set(err, FOLIO_EIO, 500, "path", "cannot read directory: %s",
+        return folio_error_set(err, FOLIO_ENOTFOUND, FOLIO_KIND_ACCESS, "path",
+                               "permission denied");
+    return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_INTERNAL, "path", "cannot read directory: %s",
                            strerror(e));
 }
 
@@ -294,9 +298,10 @@ static folio_status consider(struct builder *b, int dir_fd, int root_fd, const c
         return FOLIO_OK;
     folio_status s = builder_add(b, name, len);
     if (s == FOLIO_ETOOBIG)
-        return folio_error_set(err, s, 500, "path", "directory has too many names");
+        return folio_error_set(err, s, FOLIO_KIND_INTERNAL, "path", "directory has too many names");
     if (s != FOLIO_OK)
-        return folio_error_set(err, s, 500, "", "out of memory listing a directory");
+        return folio_error_set(err, s, FOLIO_KIND_INTERNAL, "",
+                               "out of memory listing a directory");
     return FOLIO_OK;
 }
 
@@ -306,7 +311,7 @@ static folio_status read_entries(struct builder *b, int dir_fd, int root_fd,
 {
     char *buf = folio_malloc(GETDENTS_BUF_SIZE);
     if (buf == NULL)
-        return folio_error_set(err, FOLIO_ENOMEM, 500, "", "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, "", "out of memory");
     folio_status s = FOLIO_OK;
     for (;;) {
         ssize_t n = getdents64(dir_fd, buf, GETDENTS_BUF_SIZE);
@@ -336,7 +341,7 @@ folio_status folio_dirlist_read(int dir_fd, int root_fd, const char *relpath,
 {
     struct folio_dirlist *list = folio_malloc(sizeof *list);
     if (list == NULL)
-        return folio_error_set(err, FOLIO_ENOMEM, 500, "", "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, "", "out of memory");
     struct builder b = {0};
     folio_status s = read_entries(&b, dir_fd, root_fd, relpath, relpath_len, flags, err);
     if (s != FOLIO_OK) {
@@ -684,8 +689,8 @@ folio_status folio_dirlist_cache_get(struct folio_dirlist_cache *c, int root_fd,
         ((flags & FOLIO_DIRLIST_FOLLOW_SYMLINKS) && fstat(root_fd, &rst) != 0)) {
         int e = errno;
         close(dfd);
-        return folio_error_set(err, FOLIO_EIO, 500, "path", "cannot stat directory: %s",
-                               strerror(e));
+        return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_INTERNAL, "path",
+                               "cannot stat directory: %s", strerror(e));
     }
     struct cache_key key = {st.st_dev, st.st_ino, rst.st_dev, rst.st_ino, flags};
     struct cache_sig sig = sig_of(&st);

@@ -39,11 +39,11 @@
  * root. On kernels without openat2 (ENOSYS) every component is opened with O_NOFOLLOW
  * instead, so no symbolic link is followed at all.
  *
- * Returns FOLIO_OK; FOLIO_EINVAL (http_status 400) for a path that is malformed whatever
- * the filesystem holds (absolute, "..", NUL byte, longer than PATH_MAX);
+ * Returns FOLIO_OK; FOLIO_EINVAL (kind FOLIO_KIND_INPUT) for a path that is malformed
+ * whatever the filesystem holds (absolute, "..", NUL byte, longer than PATH_MAX);
  * FOLIO_ENOTFOUND for a path that is well-formed but does not name a directory we may
- * list: missing, not a directory, a symbolic link that escapes the root or loops
- * (http_status 404), or permission denied (http_status 403); FOLIO_EIO for other system
+ * list: missing, not a directory, a symbolic link that escapes the root or loops (kind
+ * FOLIO_KIND_INPUT), or permission denied (FOLIO_KIND_ACCESS); FOLIO_EIO for other system
  * errors (err->detail names the errno). Thread-safe. */
 folio_status folio_dirlist_open_beneath(int root_fd, const char *relpath, size_t len,
                                         int *out_fd, struct folio_error *err)
@@ -81,7 +81,7 @@ struct folio_dirlist;
  *
  * Returns FOLIO_OK, FOLIO_ENOMEM, FOLIO_ETOOBIG (more than 4 GiB of names or 2^32-1
  * entries), FOLIO_ENOTFOUND (the directory was removed while being read, or permission
- * denied reading it; http_status 404 or 403) or FOLIO_EIO. Thread-safe as long as no two
+ * denied reading it; kind INPUT or ACCESS) or FOLIO_EIO. Thread-safe as long as no two
  * threads read through the same `dir_fd`. */
 folio_status folio_dirlist_read(int dir_fd, int root_fd, const char *relpath,
                                 size_t relpath_len, unsigned flags,

@@ -273,7 +273,7 @@ folio_status folio_cursor_encode(const struct folio_keyring *kr, const struct fo
 
 static folio_status invalid(struct folio_error *err)
 {
-    return folio_error_set(err, FOLIO_ECURSOR_INVALID, 400, NULL, "invalid cursor");
+    return folio_error_set(err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, NULL, "invalid cursor");
 }
 
 folio_status folio_cursor_decode(const struct folio_keyring *kr, const char *token, size_t len,
@@ -337,11 +337,11 @@ folio_status folio_cursor_decode(const struct folio_keyring *kr, const char *tok
     if (!get_body(&r, out))
         return invalid(err);
     if (sodium_memcmp(out->fingerprint, fingerprint, FOLIO_CURSOR_FINGERPRINT_BYTES) != 0)
-        return folio_error_set(err, FOLIO_ECURSOR_FOREIGN, 400, NULL,
+        return folio_error_set(err, FOLIO_ECURSOR_FOREIGN, FOLIO_KIND_INPUT, NULL,
                                "cursor does not belong to this query (its table, sort or "
                                "filters differ); start again from the first page");
     if (out->expires != 0 && now >= out->expires)
-        return folio_error_set(err, FOLIO_ECURSOR_EXPIRED, 400, NULL,
+        return folio_error_set(err, FOLIO_ECURSOR_EXPIRED, FOLIO_KIND_INPUT, NULL,
                                "cursor expired; start again from the first page");
     return FOLIO_OK;
 }

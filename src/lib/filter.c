@@ -154,7 +154,7 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
                               struct folio_error *err)
 {
     if (s->n == FOLIO_FILTER_MAX)
-        return folio_error_set(err, FOLIO_EPARAM, 400, param_name,
+        return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, param_name,
                                "too many filters (at most %d)", FOLIO_FILTER_MAX);
     if (value == NULL)
         value = "";
@@ -165,7 +165,7 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
         if (strlen(ops[i].name) == oplen && memcmp(ops[i].name, value, oplen) == 0)
             found = (int)i;
     if (found < 0 || dot == NULL)
-        return folio_error_set(err, FOLIO_EPARAM, 400, param_name,
+        return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, param_name,
                                "filter on '%s' must look like op.value with op one of eq, neq, "
                                "lt, lte, gt, gte, like, in, is",
                                param_name);
@@ -186,13 +186,13 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
         else if (strcmp(arg, "not.null") == 0)
             f->op = FOLIO_OP_IS_NOT_NULL;
         else
-            st = folio_error_set(err, FOLIO_EPARAM, 400, param_name,
+            st = folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, param_name,
                                  "filter on '%s': 'is' takes null or not.null", param_name);
         break;
     case FOLIO_OP_IN:
         st = add_list(s, aff, arg, &f->nvalues);
         if (st == FOLIO_EPARAM)
-            folio_error_set(err, st, 400, param_name,
+            folio_error_set(err, st, FOLIO_KIND_INPUT, param_name,
                             "filter on '%s': in takes a list like in.(a,b,\"c,d\")", param_name);
         break;
     default:
@@ -200,11 +200,11 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
         f->nvalues = 1;
     }
     if (st == FOLIO_ELIMIT)
-        st = folio_error_set(err, FOLIO_EPARAM, 400, param_name,
+        st = folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, param_name,
                              "filter on '%s' has too many values", param_name);
     else if (st == FOLIO_ENOMEM || st == FOLIO_ETOOBIG)
-        st = folio_error_set(err, st, st == FOLIO_ENOMEM ? 500 : 400, param_name,
-                             "filter on '%s' is too large", param_name);
+        st = folio_error_set(err, st, st == FOLIO_ENOMEM ? FOLIO_KIND_INTERNAL : FOLIO_KIND_INPUT,
+                             param_name, "filter on '%s' is too large", param_name);
     if (st != FOLIO_OK) {
         /* Forget this filter's values. After ENOMEM/ETOOBIG the text buffer stays failed
          * (sticky), so the set takes no more filters: the request fails as a whole. */

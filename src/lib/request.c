@@ -49,14 +49,14 @@ static const char *const known_names[P_NKNOWN] = {
 static folio_status bad_int(struct folio_error *err, const char *name, folio_status st,
                             const char *what)
 {
-    return folio_error_set(err, FOLIO_EPARAM, 400, name, "%s must be %s%s", name, what,
+    return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, name, "%s must be %s%s", name, what,
                            st == FOLIO_ERANGE ? " (the value is too large)" : "");
 }
 
 static folio_status repeated(struct folio_error *err, const char *name)
 {
-    return folio_error_set(err, FOLIO_EPARAM, 400, name, "parameter '%s' is given more than once",
-                           name);
+    return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, name,
+                           "parameter '%s' is given more than once", name);
 }
 
 static int known_index(const char *key)
@@ -96,8 +96,8 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
         if (k == P_NKNOWN) {
             folio_status st = accept ? accept(accept_ctx, p, err) : FOLIO_EUNKNOWN_PARAM;
             if (st == FOLIO_EUNKNOWN_PARAM)
-                return folio_error_set(err, st, 400, p->key, "unknown query parameter '%.64s'",
-                                       p->key);
+                return folio_error_set(err, st, FOLIO_KIND_INPUT, p->key,
+                                       "unknown query parameter '%.64s'", p->key);
             if (st != FOLIO_OK)
                 return st;
             continue;
@@ -108,16 +108,17 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
     }
 
     if (val[P_PER_PAGE] && val[P_LIMIT])
-        return folio_error_set(err, FOLIO_ECONFLICT, 400, "limit",
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_INPUT, "limit",
                                "per_page and limit are the same parameter; give one");
     if (val[P_PAGE] && val[P_OFFSET])
-        return folio_error_set(err, FOLIO_ECONFLICT, 400, "offset",
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_INPUT, "offset",
                                "page and offset both set the position; give one");
     if (val[P_AFTER] && val[P_BEFORE])
-        return folio_error_set(err, FOLIO_ECONFLICT, 400, "before",
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_INPUT, "before",
                                "after and before cannot be combined");
     if ((val[P_PAGE] || val[P_OFFSET]) && (val[P_AFTER] || val[P_BEFORE]))
-        return folio_error_set(err, FOLIO_ECONFLICT, 400, val[P_AFTER] ? "after" : "before",
+        return folio_error_set(err, FOLIO_ECONFLICT, FOLIO_KIND_INPUT,
+                               val[P_AFTER] ? "after" : "before",
                                "a cursor cannot be combined with page or offset");
 
     out->per_page = limits->default_per_page;
@@ -142,7 +143,7 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
         if (st != FOLIO_OK || v < 1)
             return bad_int(err, "page", st, "an integer of at least 1");
         if (v - 1 > INT64_MAX / out->per_page)
-            return folio_error_set(err, FOLIO_EPARAM, 400, "page",
+            return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "page",
                                    "page is too large for this page size");
         out->mode = FOLIO_MODE_OFFSET;
         out->page = v;
@@ -159,7 +160,8 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
         out->cursor = val[P_AFTER] ? val[P_AFTER] : val[P_BEFORE];
         out->mode = val[P_AFTER] ? FOLIO_MODE_AFTER : FOLIO_MODE_BEFORE;
         if (*out->cursor == '\0')
-            return folio_error_set(err, FOLIO_ECURSOR_INVALID, 400, name, "invalid cursor");
+            return folio_error_set(err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, name,
+                                   "invalid cursor");
     }
 
     if (val[P_SORT])
@@ -174,7 +176,7 @@ folio_status folio_request_parse(struct folio_request *out, const struct folio_p
         else if (strcmp(c, "none") == 0)
             out->count = FOLIO_COUNT_NONE;
         else
-            return folio_error_set(err, FOLIO_EPARAM, 400, "count",
+            return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "count",
                                    "count must be one of exact, estimate, none");
     }
     return FOLIO_OK;

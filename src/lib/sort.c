@@ -16,22 +16,22 @@ folio_status folio_sort_parse(struct folio_sort *out, const char *spec,
         if (len > 0 && *p == '-')
             desc = true, p++, len--;
         if (len == 0)
-            return folio_error_set(err, FOLIO_EPARAM, 400, "sort",
+            return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "sort",
                                    "sort has an empty column name");
         int found = -1;
         for (size_t i = 0; i < ncols; i++)
             if (strlen(columns[i]) == len && memcmp(columns[i], p, len) == 0)
                 found = (int)i;
         if (found < 0)
-            return folio_error_set(err, FOLIO_EUNKNOWN_COLUMN, 400, "sort",
-                                   "sort names unknown column '%.*s'",
-                                   (int)(len > 64 ? 64 : len), p);
+            return folio_error_set(err, FOLIO_EUNKNOWN_COLUMN, FOLIO_KIND_INPUT, "sort",
+                                   "sort names unknown column '%.*s'", (int)(len > 64 ? 64 : len),
+                                   p);
         for (size_t k = 0; k < out->n; k++)
             if (out->keys[k].column == found)
-                return folio_error_set(err, FOLIO_EPARAM, 400, "sort",
+                return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "sort",
                                        "sort names column '%s' twice", columns[found]);
         if (out->n == FOLIO_SORT_MAX)
-            return folio_error_set(err, FOLIO_EPARAM, 400, "sort",
+            return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "sort",
                                    "sort has more than %d columns", FOLIO_SORT_MAX);
         out->keys[out->n++] = (struct folio_sort_key){found, desc};
         if (end == NULL)

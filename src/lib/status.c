@@ -17,13 +17,13 @@ const char *folio_strerror(folio_status status)
     return "unknown status";
 }
 
-folio_status folio_error_set(struct folio_error *err, folio_status status, int http_status,
-                             const char *param, const char *fmt, ...)
+folio_status folio_error_set(struct folio_error *err, folio_status status,
+                             enum folio_error_kind kind, const char *param, const char *fmt, ...)
 {
     if (err == NULL)
         return status;
     err->status = status;
-    err->http_status = http_status;
+    err->kind = kind;
     snprintf(err->param, sizeof err->param, "%s", param ? param : "");
     va_list ap;
     va_start(ap, fmt);

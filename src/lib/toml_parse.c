@@ -33,8 +33,8 @@ int folio__toml_fail_at(struct folio__toml_parser *p, folio_status status, uint3
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    folio_error_set(p->err, status, 0, NULL, "%s:%u:%u: %s", p->filename, (unsigned)line,
-                    (unsigned)col, msg);
+    folio_error_set(p->err, status, FOLIO_KIND_NONE, NULL, "%s:%u:%u: %s", p->filename,
+                    (unsigned)line, (unsigned)col, msg);
     return -1;
 }
 
@@ -42,7 +42,8 @@ int folio__toml_oom(struct folio__toml_parser *p)
 {
     if (p->status == FOLIO_OK) {
         p->status = FOLIO_ENOMEM;
-        folio_error_set(p->err, FOLIO_ENOMEM, 0, NULL, "%s: out of memory", p->filename);
+        folio_error_set(p->err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "%s: out of memory",
+                        p->filename);
     }
     return -1;
 }
@@ -600,21 +601,22 @@ folio_status folio_toml_parse_ex(const char *text, size_t len, const char *filen
                                  folio_toml **out_doc, struct folio_error *err)
 {
     if (out_doc == NULL)
-        return folio_error_set(err, FOLIO_EINVAL, 0, NULL, "out_doc is NULL");
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_NONE, NULL, "out_doc is NULL");
     *out_doc = NULL;
     if (filename == NULL)
         filename = "<input>";
     if (text == NULL && len > 0)
-        return folio_error_set(err, FOLIO_EINVAL, 0, NULL, "%s: text is NULL", filename);
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_NONE, NULL, "%s: text is NULL",
+                               filename);
     size_t max_bytes = limits && limits->max_bytes ? limits->max_bytes
                                                    : FOLIO_TOML_DEFAULT_MAX_BYTES;
     unsigned max_depth = limits && limits->max_depth ? limits->max_depth
                                                      : FOLIO_TOML_DEFAULT_MAX_DEPTH;
     if (max_bytes > FOLIO_TOML_MAX_BYTES_LIMIT || max_depth > FOLIO_TOML_MAX_DEPTH_LIMIT)
-        return folio_error_set(err, FOLIO_EINVAL, 0, NULL, "%s: TOML limits too large",
-                               filename);
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_NONE, NULL,
+                               "%s: TOML limits too large", filename);
     if (len > max_bytes)
-        return folio_error_set(err, FOLIO_ETOOBIG, 0, NULL,
+        return folio_error_set(err, FOLIO_ETOOBIG, FOLIO_KIND_NONE, NULL,
                                "%s: %zu bytes is more than the limit of %zu", filename, len,
                                max_bytes);
     struct folio__toml_parser p = {

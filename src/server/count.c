@@ -52,7 +52,7 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
     uint64_t version = 0;
     folio_status st = folio_db_data_version(h->w->conn, &version);
     if (st != FOLIO_OK)
-        return folio_error_set(err, st, 500, NULL, "cannot read the data version");
+        return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "cannot read the data version");
     struct count_entry *victim = &cache[0];
     for (size_t i = 0; i < COUNT_SLOTS; i++) {
         struct count_entry *e = &cache[i];
@@ -85,8 +85,9 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
         st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1,
                             count_row, &n, err);
     if (st != FOLIO_OK)
-        return err && err->status ? err->status
-                                  : folio_error_set(err, st, 500, NULL, "count failed");
+        return err && err->status
+                   ? err->status
+                   : folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "count failed");
     *victim = (struct count_entry){.version = version, .count = n, .used = ++clock_,
                                    .valid = true};
     memcpy(victim->key, k, sizeof k);
@@ -169,7 +170,8 @@ folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec
             st = folio_db_data_version(h->w->conn, &version);
         if (st != FOLIO_OK) {
             folio_db_end_read(h->w->conn);
-            return folio_error_set(err, st, 500, NULL, "cannot start a read transaction");
+            return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL,
+                                   "cannot start a read transaction");
         }
     }
     /* One time limit for all of it: the page, its probes, its total, the boundary index. */

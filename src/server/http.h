@@ -95,6 +95,9 @@ void folio_problem_ext(struct folio_http *h, int status, const char *slug, const
                        const char *ext_value);
 /* The problem for a libfolio status with its folio_error detail. */
 void folio_problem_from_error(struct folio_http *h, const struct folio_error *err);
+/* The HTTP status folio answers `err` with (the table in docs/internals/errors.md): the
+ * library says what kind of failure it was, only the server speaks HTTP. Thread-safe. */
+int folio__problem_status(const struct folio_error *err);
 
 /* Handlers: one file each under handler/. */
 void folio_handle_index(struct folio_http *h);

@@ -137,7 +137,8 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
             size_t off = hold.len;
             if (folio_buf_append(&hold, from[k].s, from[k].len) != FOLIO_OK) {
                 folio_buf_clear(&hold);
-                return folio_error_set(err, FOLIO_ELIMIT, 400, "sort", "sort keys too large");
+                return folio_error_set(err, FOLIO_ELIMIT, FOLIO_KIND_INPUT, "sort",
+                                       "sort keys too large");
             }
             from[k].i = (int64_t)off;
         }
@@ -187,7 +188,7 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
                               next);
     if (st != FOLIO_OK) {
         folio_buf_clear(&hold);
-        return folio_error_set(err, st, 500, NULL, "cannot build the index query");
+        return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "cannot build the index query");
     }
     struct extend e = {x, spec, 0, base, FOLIO_OK};
     st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next, on_key_row, &e,
@@ -196,7 +197,8 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
     if (st == FOLIO_OK)
         st = e.st;
     if (st != FOLIO_OK)
-        return err && err->status ? err->status : folio_error_set(err, st, 500, NULL, "index");
+        return err && err->status ? err->status
+                                  : folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "index");
     if (e.row < limit) {
         x->complete = true;
         x->total = base + e.row;

@@ -102,7 +102,7 @@ folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
     *out = NULL;
     struct folio_jobs *p = folio_calloc(1, sizeof *p);
     if (p == NULL)
-        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     p->cfg = *cfg;
     if (p->cfg.threads == 0)
         p->cfg.threads = 1;
@@ -117,7 +117,7 @@ folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
     p->running = folio_calloc(p->cfg.threads, sizeof *p->running);
     if (p->threads == NULL || p->workers == NULL || p->running == NULL) {
         folio_jobs_free(p);
-        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     }
     /* Every connection is opened before any thread starts, so a database that cannot be
      * opened fails the start instead of a request later. */
@@ -125,9 +125,9 @@ folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
         p->workers[i] = folio_worker_new(srv, err);
         if (p->workers[i] == NULL) {
             folio_jobs_free(p);
-            return err && err->status ? err->status
-                                      : folio_error_set(err, FOLIO_ENOMEM, 0, NULL,
-                                                        "out of memory");
+            return err && err->status
+                       ? err->status
+                       : folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
         }
     }
     for (unsigned i = 0; i < p->cfg.threads; i++) {
@@ -137,7 +137,7 @@ folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
         if (s == NULL || pthread_create(&p->threads[i], NULL, worker_main, s) != 0) {
             folio_free(s);
             folio_jobs_free(p);
-            return folio_error_set(err, FOLIO_EIO, 0, "threads",
+            return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "threads",
                                    "cannot start the database worker threads");
         }
         p->workers[i] = NULL; /* the thread's now */

@@ -36,18 +36,19 @@ folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_en
             if (ep->sortable[spec->sort.keys[k].column])
                 continue;
             if (ep->indexed_sorts)
-                return folio_error_set(err, FOLIO_ENOTSORTABLE, 400, "sort",
+                return folio_error_set(err, FOLIO_ENOTSORTABLE, FOLIO_KIND_INPUT, "sort",
                                        "column '%s' is not sortable: no index starts with it "
                                        "([api] sortable = \"all\" allows every column)",
                                        col->name);
-            return folio_error_set(err, FOLIO_ENOTSORTABLE, 400, "sort",
+            return folio_error_set(err, FOLIO_ENOTSORTABLE, FOLIO_KIND_INPUT, "sort",
                                    "column '%s' is not sortable on this endpoint", col->name);
         }
     }
     spec->nsort_given = spec->sort.n;
     for (size_t i = 0; i < t->npk; i++)
         if (folio_sort_append(&spec->sort, t->pk[i]) != FOLIO_OK)
-            return folio_error_set(err, FOLIO_EPARAM, 400, "sort", "sort has too many columns");
+            return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "sort",
+                                   "sort has too many columns");
 
     /* Fingerprint: table, canonical sort, canonical filters. */
     struct folio_buf b;
@@ -63,7 +64,7 @@ folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_en
         folio_cursor_fingerprint(b.data, b.len, spec->fp);
     folio_buf_clear(&b);
     if (st != FOLIO_OK)
-        return folio_error_set(err, st, 500, NULL, "out of memory");
+        return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "out of memory");
 
     spec->nfields = 0;
     for (size_t i = 0; i < ep->ncols && i < FOLIO_PAGE_MAX_SELECT; i++)
@@ -90,12 +91,12 @@ folio_status folio_page_fields(struct folio_page_spec *spec, const char *fields,
                 found = ep->cols[i];
         }
         if (found < 0)
-            return folio_error_set(err, FOLIO_EUNKNOWN_COLUMN, 400, "fields",
-                                   "fields names unknown column '%.*s'",
-                                   (int)(len > 64 ? 64 : len), p);
+            return folio_error_set(err, FOLIO_EUNKNOWN_COLUMN, FOLIO_KIND_INPUT, "fields",
+                                   "fields names unknown column '%.*s'", (int)(len > 64 ? 64 : len),
+                                   p);
         for (size_t i = 0; i < spec->nfields; i++)
             if (spec->fields[i] == found)
-                return folio_error_set(err, FOLIO_EPARAM, 400, "fields",
+                return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "fields",
                                        "fields names column '%s' twice", t->cols[found].name);
         spec->fields[spec->nfields++] = found;
         if (end == NULL)
@@ -112,9 +113,9 @@ folio_status folio_page_cursor(struct folio_page_spec *spec, struct folio_http *
     folio_status st = folio_cursor_decode(&h->srv->keyring, token, strlen(token),
                                           (uint64_t)time(NULL), spec->fp, &spec->cursor, err);
     if (st == FOLIO_OK && spec->cursor.nkeys != spec->sort.n)
-        st = folio_error_set(err, FOLIO_ECURSOR_INVALID, 400, param, "invalid cursor");
+        st = folio_error_set(err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, param, "invalid cursor");
     if (st == FOLIO_OK && ((spec->cursor.flags & FOLIO_CURSOR_BEFORE) != 0) != before)
-        st = folio_error_set(err, FOLIO_ECURSOR_INVALID, 400, param,
+        st = folio_error_set(err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, param,
                              "this cursor was issued for '%s', not '%s'",
                              before ? "after" : "before", param);
     if (st != FOLIO_OK && err != NULL)
@@ -410,7 +411,7 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
                 st = folio_buf_printf(sql, " OFFSET %s%d", pfx, next++);
         }
         if (st != FOLIO_OK)
-            return folio_error_set(err, st, 500, NULL, "cannot build the query");
+            return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "cannot build the query");
 
         if (h->srv->cfg.debug_plan && phase <= 1) {
             struct folio_buf plan;
@@ -426,7 +427,7 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
             st = folio_json_status(r.j);
         if (st != FOLIO_OK) {
             if (st != FOLIO_EDB && st != FOLIO_ETIMEOUT) /* those two filled err */
-                folio_error_set(err, st, 500, NULL, "%s", folio_strerror(st));
+                folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "%s", folio_strerror(st));
             return st;
         }
     }
@@ -447,7 +448,7 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         res->first = backward ? b : a;
         res->last = backward ? a : b;
         if (r.first.overflow || (shown > 1 && r.last.overflow))
-            return folio_error_set(err, FOLIO_ELIMIT, 400, "sort",
+            return folio_error_set(err, FOLIO_ELIMIT, FOLIO_KIND_INPUT, "sort",
                                    "the sort key values of this page are too large for a "
                                    "cursor; sort by shorter columns");
     }
@@ -479,6 +480,6 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
     if (st == FOLIO_ETIMEOUT)
         return st; /* err says so */
     if (st != FOLIO_OK)
-        return folio_error_set(err, FOLIO_EDB, 500, NULL, "probe failed");
+        return folio_error_set(err, FOLIO_EDB, FOLIO_KIND_INTERNAL, NULL, "probe failed");
     return FOLIO_OK;
 }

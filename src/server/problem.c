@@ -59,11 +59,26 @@ void folio_problem_ext(struct folio_http *h, int status, const char *slug, const
     h->content_type = "application/problem+json";
 }
 
+int folio__problem_status(const struct folio_error *err)
+{
+    if (err->status == FOLIO_ETIMEOUT)
+        return 503;
+    switch (err->kind) {
+    case FOLIO_KIND_INPUT: return err->status == FOLIO_ENOTFOUND ? 404 : 400;
+    case FOLIO_KIND_ACCESS: return 403;
+    case FOLIO_KIND_STATE: return 409;
+    case FOLIO_KIND_TRANSIENT: return 503;
+    case FOLIO_KIND_NONE: /* unclassified: nothing says the client could do better */
+    case FOLIO_KIND_INTERNAL: break;
+    }
+    return 500;
+}
+
 void folio_problem_from_error(struct folio_http *h, const struct folio_error *err)
 {
     const char *slug = "internal";
     const char *title = NULL;
-    int status = err->http_status ? err->http_status : 500;
+    int status = folio__problem_status(err);
     switch (err->status) {
     case FOLIO_EPARAM: slug = "invalid-parameter"; title = "Invalid parameter"; break;
     case FOLIO_EUNKNOWN_PARAM: slug = "unknown-parameter"; title = "Unknown parameter"; break;
@@ -76,9 +91,8 @@ void folio_problem_from_error(struct folio_http *h, const struct folio_error *er
     case FOLIO_ENOTFOUND: slug = "not-found"; break;
     case FOLIO_ELIMIT: slug = "limit-exceeded"; title = "Limit exceeded"; break;
     case FOLIO_ETOOBIG: slug = "too-large"; title = "Response too large"; break;
-    case FOLIO_ETIMEOUT: slug = "query-timeout"; title = "Query timeout"; status = 503; break;
-    default:
-        status = err->http_status >= 400 ? err->http_status : 500;
+    case FOLIO_ETIMEOUT: slug = "query-timeout"; title = "Query timeout"; break;
+    default: break;
     }
     /* Internal failures never leak database text to clients. */
     const char *detail = status >= 500 ? "the server failed to answer this request" : err->detail;

@@ -599,7 +599,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     if (cfg->auto_endpoints) {
         folio_status st = folio_server_auto_endpoints(srv);
         if (st != FOLIO_OK)
-            return folio_error_set(err, st, 0, NULL, "cannot describe the tables: %s",
+            return folio_error_set(err, st, FOLIO_KIND_NONE, NULL, "cannot describe the tables: %s",
                                    folio_strerror(st));
     }
 
@@ -609,14 +609,14 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     struct folio_prefetch_config pc = {cfg->prefetch_threads, cfg->prefetch_queue,
                                        cfg->cache_bytes, cfg->cache_ttl_ms, 2000};
     if (prefetching && folio_prefetch_new(&srv->prefetch, srv, &pc) != FOLIO_OK)
-        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     if (cfg->files_root[0] != '\0') {
         srv->files_root_fd = open(cfg->files_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (srv->files_root_fd < 0 ||
             folio_dirlist_cache_new(FOLIO_DIRLIST_CACHE_DEFAULT_BYTES,
                                     FOLIO_DIRLIST_RACY_NS_DEFAULT, &srv->dircache) != FOLIO_OK) {
             folio_server_stop(srv);
-            return folio_error_set(err, FOLIO_EIO, 0, "files.root",
+            return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "files.root",
                                    "cannot open the files root %s", cfg->files_root);
         }
     }
@@ -624,7 +624,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     for (size_t i = 0; i < srv->nendpoints; i++)
         limited |= srv->endpoints[i].rate > 0;
     if (limited && folio_ratelimit_new(&srv->ratelimit, cfg->rate_clients) != FOLIO_OK)
-        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     if (cfg->access_log[0] != '\0') {
         srv->accesslog_fd = strcmp(cfg->access_log, "-") == 0
                                 ? dup(STDERR_FILENO)
@@ -644,7 +644,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
                                 &srv->metrics.log_dropped) != FOLIO_OK) {
             const char *why = srv->accesslog_fd < 0 ? strerror(open_errno) : "out of memory";
             folio_server_stop(srv);
-            return folio_error_set(err, FOLIO_EIO, 0, "access_log",
+            return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "access_log",
                                    "cannot open access log %s: %s", cfg->access_log, why);
         }
     }
@@ -664,7 +664,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     srv->cfg.max_connections = max_conn;
     if (folio_conntrack_new(&srv->conntrack, max_conn, cfg->request_timeout) != FOLIO_OK) {
         folio_server_stop(srv);
-        return folio_error_set(err, FOLIO_ENOMEM, 0, NULL, "out of memory");
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     }
     unsigned client_jobs = cfg->client_jobs;
     if (client_jobs == 0)
@@ -681,7 +681,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     addr.sin_port = htons(cfg->listen_port);
     if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1) {
         folio_server_stop(srv);
-        return folio_error_set(err, FOLIO_EINVAL, 0, "listen",
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_NONE, "listen",
                                "listen address '%s' is not an IPv4 address", cfg->listen_host);
     }
 
@@ -718,7 +718,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
         folio_server_stop(srv);
-        return folio_error_set(err, FOLIO_EIO, 0, "listen", "cannot listen on %s:%u",
+        return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "listen", "cannot listen on %s:%u",
                                cfg->listen_host, cfg->listen_port);
     }
     return FOLIO_OK;

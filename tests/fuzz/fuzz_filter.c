@@ -204,8 +204,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n0 = fs.n, v0 = fs.nvalues, t0 = fs.text.len;
         struct folio_error err = {0};
         if (folio_filter_add(&fs, c, types[c], param_names[c], value, &err) != FOLIO_OK) {
-            if (fs.n != n0 || fs.nvalues != v0 || fs.text.len != t0 || err.http_status != 400 ||
-                strcmp(err.param, param_names[c]) != 0)
+            if (fs.n != n0 || fs.nvalues != v0 || fs.text.len != t0 ||
+                err.kind != FOLIO_KIND_INPUT || strcmp(err.param, param_names[c]) != 0)
                 __builtin_trap();
         } else {
             if (fs.n != n0 + 1)

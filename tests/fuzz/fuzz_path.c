@@ -135,11 +135,11 @@ static int resolve(const char *p, size_t len, int *out_fd)
     folio_status st = folio_dirlist_open_beneath(root_fd, p, len, &fd, &err);
     *out_fd = -1;
     if (st != FOLIO_OK) {
-        if (malformed(p, len) && (st != FOLIO_EINVAL || err.http_status != 400))
+        if (malformed(p, len) && (st != FOLIO_EINVAL || err.kind != FOLIO_KIND_INPUT))
             __builtin_trap();
-        if (st != FOLIO_EINVAL && !(st == FOLIO_ENOTFOUND && err.http_status == 404))
+        if (st != FOLIO_EINVAL && !(st == FOLIO_ENOTFOUND && err.kind == FOLIO_KIND_INPUT))
             __builtin_trap();
-        if (st == FOLIO_EINVAL && err.http_status != 400)
+        if (st == FOLIO_EINVAL && err.kind != FOLIO_KIND_INPUT)
             __builtin_trap();
         return -1 - (int)st;
     }

@@ -593,7 +593,7 @@ static void test_token_from_another_secret_is_invalid_with_the_same_detail(void 
         assert_int_equal(decode_status(&mine, tok, len, c.fingerprint, &err),
                          FOLIO_ECURSOR_INVALID);
         assert_int_equal(err.status, FOLIO_ECURSOR_INVALID);
-        assert_int_equal(err.http_status, 400);
+        assert_int_equal(err.kind, FOLIO_KIND_INPUT);
         assert_string_equal(err.detail, "invalid cursor");
     }
 }
@@ -772,7 +772,7 @@ static void test_expiry_at_or_before_now_is_expired_and_zero_never_expires(void 
                          (unsigned long long)cases[i].expires, (unsigned long long)cases[i].now,
                          folio_strerror(st), folio_strerror(cases[i].want));
             if (st == FOLIO_ECURSOR_EXPIRED) {
-                assert_int_equal(err.http_status, 400);
+                assert_int_equal(err.kind, FOLIO_KIND_INPUT);
                 assert_int_equal(err.status, FOLIO_ECURSOR_EXPIRED);
             }
         }
@@ -793,7 +793,7 @@ static void test_cursor_for_another_query_is_foreign(void **state)
         assert_memory_not_equal(other, c.fingerprint, sizeof other);
         struct folio_error err = {0};
         assert_int_equal(decode_status(&kr, tok, len, other, &err), FOLIO_ECURSOR_FOREIGN);
-        assert_int_equal(err.http_status, 400);
+        assert_int_equal(err.kind, FOLIO_KIND_INPUT);
         /* each fingerprint byte matters */
         for (size_t b = 0; b < sizeof other; b++) {
             uint8_t fp[FOLIO_CURSOR_FINGERPRINT_BYTES];

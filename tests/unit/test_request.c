@@ -155,8 +155,8 @@ static void assert_rejected(const struct req *r, folio_status want, const char *
         fail_msg("%s: got %s, want %s", what, folio_strerror(r->st), folio_strerror(want));
     if (r->err.status != want)
         fail_msg("%s: err.status is %s", what, folio_strerror(r->err.status));
-    if (r->err.http_status != 400)
-        fail_msg("%s: http_status %d, want 400", what, r->err.http_status);
+    if (r->err.kind != FOLIO_KIND_INPUT)
+        fail_msg("%s: kind %d, want FOLIO_KIND_INPUT", what, (int)r->err.kind);
     if (strcmp(r->err.param, param1) != 0 && (param2 == NULL || strcmp(r->err.param, param2) != 0))
         fail_msg("%s: err.param is \"%s\", want \"%s\"%s%s", what, r->err.param, param1,
                  param2 ? " or " : "", param2 ? param2 : "");
@@ -428,7 +428,7 @@ static folio_status accept_fields(void *ctx, const struct folio_param *p, struct
     if (strcmp(p->key, "fields") != 0)
         return FOLIO_EUNKNOWN_PARAM;
     if (a->refuse_with != FOLIO_OK)
-        return folio_error_set(err, a->refuse_with, 422, "fields", "no such field");
+        return folio_error_set(err, a->refuse_with, FOLIO_KIND_STATE, "fields", "no such field");
     a->fields = p->value;
     return FOLIO_OK;
 }
@@ -457,7 +457,7 @@ static void test_accept_callback_takes_parameters_the_core_does_not_know(void **
     ctx = (struct accept_ctx){.refuse_with = FOLIO_EPARAM};
     r = parse_with(other, 1, accept_fields, &ctx);
     assert_int_equal(r.st, FOLIO_EPARAM);
-    assert_int_equal(r.err.http_status, 422);
+    assert_int_equal(r.err.kind, FOLIO_KIND_STATE);
     assert_string_equal(r.err.param, "fields");
     assert_string_equal(r.err.detail, "no such field");
 }
@@ -492,7 +492,7 @@ static void test_find_repeat_names_the_first_core_parameter_given_twice(void **s
     const struct folio_param twice[] = {{"a", "1"}, {"sort", "id"}, {"page", "1"},
                                         {"page", NULL}, {"sort", "id"}};
     assert_int_equal(folio_request_find_repeat(twice, 5, &err), FOLIO_EPARAM);
-    assert_int_equal(err.http_status, 400);
+    assert_int_equal(err.kind, FOLIO_KIND_INPUT);
     assert_string_equal(err.param, "page");
     assert_string_equal(err.detail, "parameter 'page' is given more than once");
     /* the same words as the parser's */

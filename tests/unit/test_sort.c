@@ -67,7 +67,7 @@ static void test_parse_rejects_unknown_columns_naming_sort(void **state)
         if (st != FOLIO_EUNKNOWN_COLUMN)
             fail_msg("sort=\"%s\": got %s, want unknown column", bad[i], folio_strerror(st));
         assert_int_equal(err.status, FOLIO_EUNKNOWN_COLUMN);
-        assert_int_equal(err.http_status, 400);
+        assert_int_equal(err.kind, FOLIO_KIND_INPUT);
         assert_string_equal(err.param, "sort");
     }
 }
@@ -82,7 +82,7 @@ static void test_parse_rejects_empty_items_and_bare_minus(void **state)
         folio_status st = parse(&s, bad[i], &err);
         if (st != FOLIO_EPARAM)
             fail_msg("sort=\"%s\": got %s, want invalid parameter", bad[i], folio_strerror(st));
-        assert_int_equal(err.http_status, 400);
+        assert_int_equal(err.kind, FOLIO_KIND_INPUT);
         assert_string_equal(err.param, "sort");
     }
 }
@@ -122,7 +122,7 @@ static void test_parse_accepts_at_most_sort_max_keys(void **state)
     struct folio_error err = {0};
     assert_int_equal(folio_sort_parse(&s, spec, cols, FOLIO_SORT_MAX + 4, &err), FOLIO_EPARAM);
     assert_string_equal(err.param, "sort");
-    assert_int_equal(err.http_status, 400);
+    assert_int_equal(err.kind, FOLIO_KIND_INPUT);
 }
 
 /* The client is told the limit that is actually enforced. */

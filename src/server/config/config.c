@@ -468,8 +468,10 @@ folio_status folio_config_open_db(const struct folio_config *cfg, const char *ov
     /* SQLite would open a FIFO and then wait on it for ever, or read a device as an
      * empty database: only a regular file (or one not yet there) is a database. */
     if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
-        st = folio_error_set(&e, FOLIO_EIO, 0, NULL, "cannot open database %s: it is %s, not "
-                             "a regular file", path, folio_config_file_kind(sb.st_mode));
+        st = folio_error_set(&e, FOLIO_EIO, FOLIO_KIND_NONE, NULL,
+                             "cannot open database %s: it is %s, not "
+                             "a regular file",
+                             path, folio_config_file_kind(sb.st_mode));
     else
         st = folio_db_open(out, path, &e);
     if (st == FOLIO_OK || err == NULL)

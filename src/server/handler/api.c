@@ -21,7 +21,7 @@ static folio_status accept_param(void *vctx, const struct folio_param *p,
     struct accept_ctx *a = vctx;
     if (strcmp(p->key, "fields") == 0) {
         if (a->fields != NULL)
-            return folio_error_set(err, FOLIO_EPARAM, 400, "fields",
+            return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "fields",
                                    "parameter 'fields' is given more than once");
         a->fields = p->value ? p->value : "";
         return FOLIO_OK;
@@ -359,7 +359,9 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     folio_json_object_end(&j);
     folio_json_object_end(&j);
     if (folio_json_status(&j) != FOLIO_OK) {
-        struct folio_error e = {folio_json_status(&j), 500, "", "response too large"};
+        struct folio_error e = {.status = folio_json_status(&j),
+                                .kind = FOLIO_KIND_INTERNAL,
+                                .detail = "response too large"};
         folio_problem_from_error(h, &e);
         return;
     }

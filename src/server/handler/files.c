@@ -61,8 +61,8 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     for (size_t i = 0; i < h->nparams; i++) {
         const char *k = h->params[i].key;
         if (strcmp(k, "page") != 0 && strcmp(k, "per_page") != 0 && strcmp(k, "after") != 0) {
-            folio_error_set(&err, FOLIO_EUNKNOWN_PARAM, 400, k, "unknown query parameter '%.64s'",
-                            k);
+            folio_error_set(&err, FOLIO_EUNKNOWN_PARAM, FOLIO_KIND_INPUT, k,
+                            "unknown query parameter '%.64s'", k);
             folio_problem_from_error(h, &err);
             return;
         }
@@ -112,10 +112,10 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     rel = norm;
     if (folio_dirlist_cache_get(srv->dircache, srv->files_root_fd, rel, strlen(rel),
                                 FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) != FOLIO_OK) {
-        if (err.http_status == 0)
-            err.http_status = err.status == FOLIO_ENOTFOUND ? 404 : 400;
-        if (err.status == FOLIO_ENOTFOUND || err.http_status == 404 || err.http_status == 403)
-            folio_problem(h, err.http_status, "not-found", NULL, "no such directory", NULL);
+        /* Missing and unreadable directories are both "not found"; 403 tells them apart. */
+        if (err.status == FOLIO_ENOTFOUND)
+            folio_problem(h, folio__problem_status(&err) == 403 ? 403 : 404, "not-found", NULL,
+                          "no such directory", NULL);
         else
             folio_problem(h, 400, "invalid-path", "Invalid path",
                           "the path must be a relative directory below the root", NULL);
@@ -132,7 +132,8 @@ void folio_handle_files(struct folio_http *h, const char *rel)
                                 fp, &cur, &err) != FOLIO_OK ||
             cur.nkeys != 1 || cur.keys[0].type != FOLIO_VALUE_BLOB) {
             if (err.status == FOLIO_OK)
-                folio_error_set(&err, FOLIO_ECURSOR_INVALID, 400, "after", "invalid cursor");
+                folio_error_set(&err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, "after",
+                                "invalid cursor");
             snprintf(err.param, sizeof err.param, "after");
             folio_dirlist_free(list);
             folio_problem_from_error(h, &err);

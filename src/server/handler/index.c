@@ -47,7 +47,8 @@ void folio_handle_index(struct folio_http *h)
     folio_json_array_end(&j);
     folio_json_object_end(&j);
     if (folio_json_status(&j) != FOLIO_OK) {
-        struct folio_error err = {FOLIO_ETOOBIG, 500, "", "response too large"};
+        struct folio_error err = {
+            .status = FOLIO_ETOOBIG, .kind = FOLIO_KIND_INTERNAL, .detail = "response too large"};
         folio_problem_from_error(h, &err);
         return;
     }
