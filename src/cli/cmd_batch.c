@@ -114,14 +114,14 @@ static void report_conflicts(const struct folio_batch_plan *p)
     char bname[FOLIO_BATCH_DIRNAME_MAX];
     for (size_t i = 0; i < p->nconflicts; i++) {
         const struct folio_batch_conflict *c = &p->conflicts[i];
-        folio_batch_dirname(c->batch, bname, sizeof bname);
+        folio__batch_dirname(c->batch, bname, sizeof bname);
         if (c->kind == FOLIO_BATCH_NOT_A_DIR) {
             fprintf(stderr, "folio batch: conflict: %s is needed as a folder but is not a "
                             "directory\n", bname);
             continue;
         }
         fprintf(stderr, "folio batch: conflict: %s/", bname);
-        put_name(stderr, folio_dirlist_name(p->files, c->file, NULL));
+        put_name(stderr, folio__dirlist_name(p->files, c->file, NULL));
         fputs(" already exists and is a different file\n", stderr);
     }
     fprintf(stderr, "folio batch: nothing was moved; resolve the %zu conflict%s and run "
@@ -132,13 +132,13 @@ static void report_notes(const struct folio_batch_plan *p, bool dry_run)
 {
     for (size_t i = 0; i < p->nskipped; i++) {
         fputs("folio batch: not moving '", stderr);
-        put_name(stderr, folio_dirlist_name(p->files, p->skipped[i], NULL));
+        put_name(stderr, folio__dirlist_name(p->files, p->skipped[i], NULL));
         fputs("': a file named like a batch folder\n", stderr);
     }
     char bname[FOLIO_BATCH_DIRNAME_MAX];
-    folio_batch_dirname(p->finish_batch, bname, sizeof bname);
+    folio__batch_dirname(p->finish_batch, bname, sizeof bname);
     for (size_t i = 0; i < p->nfinish; i++) {
-        const char *name = folio_dirlist_name(p->files, p->finish[i], NULL);
+        const char *name = folio__dirlist_name(p->files, p->finish[i], NULL);
         fputs("folio batch: '", stderr);
         put_name(stderr, name);
         fprintf(stderr, "' is already in %s (an interrupted move); %s the top-level name\n",
@@ -151,12 +151,12 @@ static void print_plan(const struct folio_batch_plan *p)
     char bname[FOLIO_BATCH_DIRNAME_MAX];
     uint64_t current = 0;
     for (size_t k = 0; k < p->nmoves; k++) {
-        uint64_t b = folio_batch_plan_target(p, k);
+        uint64_t b = folio__batch_plan_target(p, k);
         if (b != current) {
-            folio_batch_dirname(b, bname, sizeof bname);
+            folio__batch_dirname(b, bname, sizeof bname);
             current = b;
         }
-        const char *name = folio_dirlist_name(p->files, p->moves[k], NULL);
+        const char *name = folio__dirlist_name(p->files, p->moves[k], NULL);
         put_name(stdout, name);
         printf(" -> %s/", bname);
         put_name(stdout, name);
@@ -168,8 +168,8 @@ static void print_plan(const struct folio_batch_plan *p)
 static void range_text(const struct folio_batch_plan *p, char *out, size_t cap)
 {
     char a[FOLIO_BATCH_DIRNAME_MAX], b[FOLIO_BATCH_DIRNAME_MAX];
-    folio_batch_dirname(p->first_batch, a, sizeof a);
-    folio_batch_dirname(p->last_batch, b, sizeof b);
+    folio__batch_dirname(p->first_batch, a, sizeof a);
+    folio__batch_dirname(p->last_batch, b, sizeof b);
     if (p->first_batch == p->last_batch)
         snprintf(out, cap, "%s", a);
     else
@@ -179,19 +179,19 @@ static void range_text(const struct folio_batch_plan *p, char *out, size_t cap)
 static int run(int fd, const struct batch_args *a)
 {
     struct folio_error err = {0};
-    if (!a->dry_run && folio_batch_lock(fd, &err) != FOLIO_OK) {
+    if (!a->dry_run && folio__batch_lock(fd, &err) != FOLIO_OK) {
         fprintf(stderr, "folio batch: %s: %s\n", a->dir, err.detail);
         return 1;
     }
     struct folio_batch_plan *p;
-    if (folio_batch_plan_new(fd, a->size, &p, &err) != FOLIO_OK) {
+    if (folio__batch_plan_new(fd, a->size, &p, &err) != FOLIO_OK) {
         fprintf(stderr, "folio batch: %s: %s\n", a->dir, err.detail);
         return 1;
     }
     report_notes(p, a->dry_run);
     if (p->nconflicts > 0) {
         report_conflicts(p);
-        folio_batch_plan_free(p);
+        folio__batch_plan_free(p);
         return 1;
     }
     char range[2 * FOLIO_BATCH_DIRNAME_MAX + 4];
@@ -208,7 +208,7 @@ static int run(int fd, const struct batch_args *a)
         const char *env = getenv("FOLIO_BATCH_LINK_UNLINK");
         unsigned flags = (env != NULL && strcmp(env, "1") == 0) ? FOLIO_BATCH_LINK_UNLINK : 0;
         struct folio_batch_result r;
-        folio_status s = folio_batch_apply(fd, p, flags, &r, &err);
+        folio_status s = folio__batch_apply(fd, p, flags, &r, &err);
         if (s != FOLIO_OK) {
             fprintf(stderr, "folio batch: %s\n", err.detail);
             fprintf(stderr, "folio batch: stopped after moving %zu of %zu files; nothing was "
@@ -221,7 +221,7 @@ static int run(int fd, const struct batch_args *a)
             printf("nothing to move\n");
         }
     }
-    folio_batch_plan_free(p);
+    folio__batch_plan_free(p);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "folio batch: cannot write output: %s\n", strerror(errno));
         rc = 1;

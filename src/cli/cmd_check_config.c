@@ -59,7 +59,7 @@ int cmd_check_config(int argc, char **argv)
 
     struct folio_config cfg;
     struct folio_config_error err = {0};
-    if (folio_config_load(&cfg, file, &err) != FOLIO_OK) {
+    if (folio__config_load(&cfg, file, &err) != FOLIO_OK) {
         fprintf(stderr, "%s\n", err.message);
         return 2;
     }
@@ -68,8 +68,8 @@ int cmd_check_config(int argc, char **argv)
     size_t neps = 0;
     rc = 0;
     if (db_path != NULL || cfg.db_path != NULL) {
-        if (folio_config_open_db(&cfg, db_path, &db, &err) != FOLIO_OK ||
-            folio_config_endpoints(&cfg, db, &eps, &neps, &err) != FOLIO_OK) {
+        if (folio__config_open_db(&cfg, db_path, &db, &err) != FOLIO_OK ||
+            folio__config_endpoints(&cfg, db, &eps, &neps, &err) != FOLIO_OK) {
             fprintf(stderr, "%s\n", err.message);
             rc = 2;
         }
@@ -81,7 +81,7 @@ int cmd_check_config(int argc, char **argv)
     if (rc == 0) {
         struct folio_buf out;
         folio_buf_init(&out, 64u << 20);
-        if (folio_config_write(&cfg, db, eps, neps, &out) != FOLIO_OK) {
+        if (folio__config_write(&cfg, db, eps, neps, &out) != FOLIO_OK) {
             fprintf(stderr, "folio check-config: out of memory\n");
             rc = 1;
         } else {
@@ -90,9 +90,9 @@ int cmd_check_config(int argc, char **argv)
         folio_buf_clear(&out);
     }
     for (size_t i = 0; i < neps; i++)
-        folio_endpoint_clear(&eps[i]);
+        folio__endpoint_clear(&eps[i]);
     folio_free(eps);
-    folio_db_close(db);
-    folio_config_clear(&cfg);
+    folio__db_close(db);
+    folio__config_clear(&cfg);
     return rc;
 }

@@ -143,7 +143,7 @@ static int print_json(const struct folio_dirlist *list, const struct folio_page 
     int rc = 0;
     for (uint64_t i = pg->first; i < pg->first + pg->count && rc == 0; i++) {
         size_t len;
-        const char *name = folio_dirlist_name(list, (size_t)i, &len);
+        const char *name = folio__dirlist_name(list, (size_t)i, &len);
         folio_json_string_bytes(&w, name, len);
         /* The writer keeps its nesting state itself, so the text so far can go out. */
         if (b.len >= LS_JSON_FLUSH && folio_json_status(&w) == FOLIO_OK)
@@ -167,7 +167,7 @@ static int print_plain(const struct folio_dirlist *list, const struct folio_page
 {
     for (uint64_t i = pg->first; i < pg->first + pg->count; i++) {
         size_t len;
-        const char *name = folio_dirlist_name(list, (size_t)i, &len);
+        const char *name = folio__dirlist_name(list, (size_t)i, &len);
         fwrite(name, 1, len, stdout);
         putchar('\n');
     }
@@ -191,8 +191,8 @@ int cmd_ls(int argc, char **argv)
     }
     struct folio_dirlist *list;
     struct folio_error err = {0};
-    folio_status s = folio_dirlist_read(fd, fd, ".", 1, FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list,
-                                        &err);
+    folio_status s =
+        folio__dirlist_read(fd, fd, ".", 1, FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err);
     close(fd);
     if (s != FOLIO_OK) {
         fprintf(stderr, "folio ls: %s: %s\n", a.dir,
@@ -200,13 +200,13 @@ int cmd_ls(int argc, char **argv)
         return 1;
     }
     struct folio_page pg;
-    if (folio_page_compute(folio_dirlist_count(list), (uint64_t)a.per_page, a.page, &pg) !=
+    if (folio__page_compute(folio__dirlist_count(list), (uint64_t)a.per_page, a.page, &pg) !=
         FOLIO_OK) {
-        folio_dirlist_free(list);
+        folio__dirlist_free(list);
         return 2; /* unreachable: per_page was checked */
     }
     rc = a.json ? print_json(list, &pg) : print_plain(list, &pg);
-    folio_dirlist_free(list);
+    folio__dirlist_free(list);
     if (fflush(stdout) != 0 || ferror(stdout) || rc != 0) {
         fprintf(stderr, "folio ls: cannot write the listing: %s\n", strerror(errno));
         return 1;

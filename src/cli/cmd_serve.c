@@ -84,7 +84,7 @@ static int read_secret(const char *path, unsigned char *out, size_t *len)
 {
     struct stat st;
     char why[128];
-    int fd = folio_config_file_open(path, &st, why, sizeof why);
+    int fd = folio__config_file_open(path, &st, why, sizeof why);
     if (fd < 0) {
         fprintf(stderr, "folio serve: cannot read secret file %s: %s\n", path, why);
         return -1;
@@ -213,7 +213,7 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
     } else if (strcmp(a, "--rate") == 0) {
         char *end = NULL;
         double d = strtod(v, &end);
-        if (end == v || *end != '\0' || !folio_config_rate_ok(d))
+        if (end == v || *end != '\0' || !folio__config_rate_ok(d))
             return bad("--rate must be a number of requests per second: 0 (no limit) or "
                        "from %g to %g, got '%s'",
                        FOLIO_CONFIG_MIN_RATE, FOLIO_CONFIG_MAX_RATE, v);
@@ -224,14 +224,14 @@ static int parse_value(const char *a, const char *v, struct overrides *o)
         o->burst = n;
     } else if (strcmp(a, "--trust-proxy") == 0) {
         char canon[FOLIO_CONFIG_ADDRESS_MAX];
-        if (!folio_config_address(v, canon))
+        if (!folio__config_address(v, canon))
             return bad("--trust-proxy wants an IP address (e.g. 127.0.0.1 or ::1), got '%s'",
                        v);
         if (o->ntrust == sizeof o->trust / sizeof o->trust[0])
             return bad("--trust-proxy may be given at most 16 times");
         memcpy(o->trust[o->ntrust++], canon, sizeof canon);
     } else if (strcmp(a, "--cors-origin") == 0) {
-        const char *why = folio_config_origin_problem(v);
+        const char *why = folio__config_origin_problem(v);
         if (why != NULL)
             return bad("--cors-origin '%s' %s (an origin is scheme://host[:port], e.g. "
                        "https://app.example)",
@@ -340,7 +340,7 @@ static int apply_overrides(struct folio_config *config, const struct overrides *
     if (o->rate >= 0) {
         s->rate = o->rate;
         if (!config->burst_given)
-            s->burst = folio_config_default_burst(o->rate);
+            s->burst = folio__config_default_burst(o->rate);
     }
     if (o->burst >= 0) {
         if (s->rate == 0)
@@ -420,8 +420,8 @@ static int generation_start(struct generation *g, const struct overrides *o, int
     struct folio_config_error cerr = {0};
     g->db = NULL;
     if (o->config == NULL) {
-        folio_config_init(&g->config);
-    } else if (folio_config_load(&g->config, o->config, &cerr) != FOLIO_OK) {
+        folio__config_init(&g->config);
+    } else if (folio__config_load(&g->config, o->config, &cerr) != FOLIO_OK) {
         fprintf(stderr, "%s\n", cerr.message);
         if (listen_fd >= 0)
             close(listen_fd);
@@ -435,7 +435,7 @@ static int generation_start(struct generation *g, const struct overrides *o, int
         rc = 2;
     }
     /* The database before the keyring: a key is generated beside a database only. */
-    if (rc == 0 && folio_config_open_db(&g->config, o->db_path, &g->db, &cerr) != FOLIO_OK) {
+    if (rc == 0 && folio__config_open_db(&g->config, o->db_path, &g->db, &cerr) != FOLIO_OK) {
         fprintf(stderr, "folio serve: %s\n", cerr.message);
         g->db = NULL;
         rc = 1;
@@ -445,14 +445,14 @@ static int generation_start(struct generation *g, const struct overrides *o, int
         rc = 1;
     struct folio_endpoint *eps = NULL;
     size_t neps = 0;
-    if (rc == 0 && folio_config_endpoints(&g->config, g->db, &eps, &neps, &cerr) != FOLIO_OK) {
+    if (rc == 0 && folio__config_endpoints(&g->config, g->db, &eps, &neps, &cerr) != FOLIO_OK) {
         fprintf(stderr, "%s\n", cerr.message);
         folio_keyring_clear(&kr);
         rc = 2;
     }
     if (rc != 0) {
-        folio_db_close(g->db);
-        folio_config_clear(&g->config);
+        folio__db_close(g->db);
+        folio__config_clear(&g->config);
         if (listen_fd >= 0)
             close(listen_fd);
         return rc;
@@ -469,13 +469,13 @@ static int generation_start(struct generation *g, const struct overrides *o, int
         cfg.listen_port = running->listen_port;
     }
     struct folio_error err = {0};
-    folio_status st = folio_server_start(&g->srv, &cfg, g->db, &kr, eps, neps, &err);
+    folio_status st = folio__server_start(&g->srv, &cfg, g->db, &kr, eps, neps, &err);
     folio_keyring_clear(&kr);
     if (st != FOLIO_OK) {
         fprintf(stderr, "folio serve: %s\n", err.detail);
-        folio_server_stop(&g->srv);
-        folio_db_close(g->db);
-        folio_config_clear(&g->config);
+        folio__server_stop(&g->srv);
+        folio__db_close(g->db);
+        folio__config_clear(&g->config);
         return 1;
     }
     return 0;
@@ -483,9 +483,9 @@ static int generation_start(struct generation *g, const struct overrides *o, int
 
 static void generation_free(struct generation *g)
 {
-    folio_server_stop(&g->srv);
-    folio_db_close(g->db);
-    folio_config_clear(&g->config);
+    folio__server_stop(&g->srv);
+    folio__db_close(g->db);
+    folio__config_clear(&g->config);
     free(g);
 }
 
@@ -514,7 +514,7 @@ static void route_map(const struct folio_server *to, const struct folio_server *
 {
     for (size_t r = 0; r <= FOLIO_METRICS_MAX_ROUTES; r++) {
         int found = r < from->nendpoints && r < FOLIO_METRICS_MAX_ROUTES
-                        ? folio_route_find(to, from->endpoints[r].path)
+                        ? folio__route_find(to, from->endpoints[r].path)
                         : -1;
         map[r] = found >= 0 && found < FOLIO_METRICS_MAX_ROUTES ? found
                                                                 : FOLIO_METRICS_MAX_ROUTES;
@@ -597,7 +597,7 @@ static void retire(struct serve_state *ss)
                 (long long)open, open == 1 ? "" : "s");
     int map[FOLIO_METRICS_MAX_ROUTES + 1];
     route_map(&ss->current->srv, &g->srv, map); /* before stopping frees the endpoints */
-    folio_server_stop(&g->srv);
+    folio__server_stop(&g->srv);
     metrics_carry(&ss->current->srv.metrics, &g->srv.metrics, &g->carried, map);
     generation_free(g);
     ss->draining = NULL;
@@ -631,7 +631,7 @@ static void reload(struct serve_state *ss)
     const struct overrides *o = ss->o;
     fprintf(stderr, "folio: SIGHUP: reloading %s\n", o->config);
     struct generation *old = ss->current;
-    int fd = fcntl(folio_server_listen_fd(&old->srv), F_DUPFD_CLOEXEC, 0);
+    int fd = fcntl(folio__server_listen_fd(&old->srv), F_DUPFD_CLOEXEC, 0);
     struct generation *next = calloc(1, sizeof *next);
     if (fd < 0 || next == NULL) {
         fprintf(stderr, "folio: reload failed (%s); still serving the previous settings\n",
@@ -650,7 +650,7 @@ static void reload(struct serve_state *ss)
     route_map(&next->srv, &old->srv, map);
     metrics_copy(&old->carried, &old->srv.metrics);
     metrics_carry(&next->srv.metrics, &old->carried, NULL, map);
-    folio_server_quiesce(&old->srv);
+    folio__server_quiesce(&old->srv);
     unsigned timeout = old->srv.cfg.connection_timeout ? old->srv.cfg.connection_timeout : 30;
     old->deadline_ms = now_ms() + timeout * 1000u + 1000u;
     old->idle_since_ms = 0; /* counted from the first tick that sees no connection */
@@ -706,11 +706,12 @@ int cmd_serve(int argc, char **argv)
         return rc;
     }
     const struct folio_server *srv = &ss.current->srv;
-    fprintf(stderr, "folio: serving %s (%zu tables, %zu endpoints) on http://%s:%u/ with %u "
-                    "threads\n",
+    fprintf(stderr,
+            "folio: serving %s (%zu tables, %zu endpoints) on http://%s:%u/ with %u "
+            "threads\n",
             o.db_path ? o.db_path : ss.current->config.db_path,
-            folio_db_schema(ss.current->db)->ntables,
-            srv->nendpoints, srv->cfg.listen_host, srv->cfg.listen_port, srv->cfg.threads);
+            folio__db_schema(ss.current->db)->ntables, srv->nendpoints, srv->cfg.listen_host,
+            srv->cfg.listen_port, srv->cfg.threads);
 
     int sig = 0;
     for (;;) {

@@ -19,12 +19,12 @@ static folio_status index_columns(struct folio_table *t)
     return FOLIO_OK;
 }
 
-folio_status folio_db_open(folio_db **out, const char *target, struct folio_error *err)
+folio_status folio__db_open(folio_db **out, const char *target, struct folio_error *err)
 {
     folio_db *db = folio_calloc(1, sizeof *db);
     if (db == NULL)
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
-    db->ops = &folio_db_sqlite_ops;
+    db->ops = &folio__db_sqlite_ops;
     db->target = folio_strdup(target);
     if (db->target == NULL) {
         folio_free(db);
@@ -37,38 +37,38 @@ folio_status folio_db_open(folio_db **out, const char *target, struct folio_erro
         return st;
     }
     folio_db_conn *c;
-    st = folio_db_connect(db, &c, err);
+    st = folio__db_connect(db, &c, err);
     if (st == FOLIO_OK) {
         st = db->ops->load_schema(c, &db->schema, err);
-        folio_db_disconnect(c);
+        folio__db_disconnect(c);
     }
     for (size_t t = 0; st == FOLIO_OK && t < db->schema.ntables; t++)
         if (index_columns(&db->schema.tables[t]) != FOLIO_OK)
             st = folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     if (st != FOLIO_OK) {
-        folio_db_close(db);
+        folio__db_close(db);
         return st;
     }
     *out = db;
     return FOLIO_OK;
 }
 
-void folio_db_close(folio_db *db)
+void folio__db_close(folio_db *db)
 {
     if (db == NULL)
         return;
-    folio_schema_clear(&db->schema);
+    folio__schema_clear(&db->schema);
     db->ops->close(db);
     folio_free(db->target);
     folio_free(db);
 }
 
-const struct folio_schema *folio_db_schema(const folio_db *db)
+const struct folio_schema *folio__db_schema(const folio_db *db)
 {
     return &db->schema;
 }
 
-const struct folio_table *folio_db_table(const folio_db *db, const char *name)
+const struct folio_table *folio__db_table(const folio_db *db, const char *name)
 {
     for (size_t i = 0; i < db->schema.ntables; i++)
         if (strcmp(db->schema.tables[i].name, name) == 0)
@@ -76,68 +76,68 @@ const struct folio_table *folio_db_table(const folio_db *db, const char *name)
     return NULL;
 }
 
-unsigned folio_db_caps(const folio_db *db)
+unsigned folio__db_caps(const folio_db *db)
 {
     return db->ops->caps;
 }
 
-enum folio_param_style folio_db_param_style(const folio_db *db)
+enum folio_param_style folio__db_param_style(const folio_db *db)
 {
     return db->ops->param_style;
 }
 
-folio_status folio_db_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
+folio_status folio__db_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
 {
     return db->ops->connect(db, out, err);
 }
 
-void folio_db_disconnect(folio_db_conn *c)
+void folio__db_disconnect(folio_db_conn *c)
 {
     if (c != NULL)
         c->db->ops->disconnect(c);
 }
 
-folio_status folio_db_query(folio_db_conn *c, const char *sql, size_t sql_len,
-                            const struct folio_value *params, size_t nparams,
-                            folio_db_row_fn fn, void *ctx, struct folio_error *err)
+folio_status folio__db_query(folio_db_conn *c, const char *sql, size_t sql_len,
+                             const struct folio_value *params, size_t nparams, folio_db_row_fn fn,
+                             void *ctx, struct folio_error *err)
 {
     return c->db->ops->query(c, sql, sql_len, params, nparams, fn, ctx, err);
 }
 
-folio_status folio_db_data_version(folio_db_conn *c, uint64_t *out)
+folio_status folio__db_data_version(folio_db_conn *c, uint64_t *out)
 {
     return c->db->ops->data_version(c, out);
 }
 
-folio_status folio_db_begin_read(folio_db_conn *c)
+folio_status folio__db_begin_read(folio_db_conn *c)
 {
     return c->db->ops->begin_read(c);
 }
 
-void folio_db_end_read(folio_db_conn *c)
+void folio__db_end_read(folio_db_conn *c)
 {
     c->db->ops->end_read(c);
 }
 
-void folio_db_deadline(folio_db_conn *c, uint64_t deadline_ms)
+void folio__db_deadline(folio_db_conn *c, uint64_t deadline_ms)
 {
     c->db->ops->deadline(c, deadline_ms);
 }
 
-uint64_t folio_db_now_ms(void)
+uint64_t folio__db_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-folio_status folio_db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
-                              struct folio_buf *out)
+folio_status folio__db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
+                               struct folio_buf *out)
 {
     return c->db->ops->explain(c, sql, sql_len, out);
 }
 
-void folio_table_clear(struct folio_table *tb)
+void folio__table_clear(struct folio_table *tb)
 {
     for (size_t i = 0; tb->cols != NULL && i < tb->ncols_all; i++) {
         folio_free(tb->cols[i].name);
@@ -153,21 +153,21 @@ void folio_table_clear(struct folio_table *tb)
     memset(tb, 0, sizeof *tb);
 }
 
-void folio_schema_clear(struct folio_schema *s)
+void folio__schema_clear(struct folio_schema *s)
 {
     for (size_t t = 0; t < s->ntables; t++)
-        folio_table_clear(&s->tables[t]);
+        folio__table_clear(&s->tables[t]);
     folio_free(s->tables);
     s->tables = NULL;
     s->ntables = 0;
 }
 
-size_t folio_db_row_columns(const struct folio_db_row *row)
+size_t folio__db_row_columns(const struct folio_db_row *row)
 {
     return row->ops->row_columns(row);
 }
 
-void folio_db_row_value(const struct folio_db_row *row, size_t i, struct folio_value *out)
+void folio__db_row_value(const struct folio_db_row *row, size_t i, struct folio_value *out)
 {
     row->ops->row_value(row, i, out);
 }

@@ -90,7 +90,7 @@ struct folio_db_ops {
     enum folio_param_style param_style;
 };
 
-extern const struct folio_db_ops folio_db_sqlite_ops;
+extern const struct folio_db_ops folio__db_sqlite_ops;
 
 struct folio_db {
     const struct folio_db_ops *ops;
@@ -105,41 +105,41 @@ struct folio_db_conn {
 
 /* Open a database (picks the backend from the target: a file path is SQLite) and load its
  * schema. Returns FOLIO_EDB / FOLIO_EIO with err filled. */
-folio_status folio_db_open(folio_db **out, const char *target, struct folio_error *err);
-void folio_db_close(folio_db *db);
-const struct folio_schema *folio_db_schema(const folio_db *db);
-const struct folio_table *folio_db_table(const folio_db *db, const char *name);
-unsigned folio_db_caps(const folio_db *db);
-enum folio_param_style folio_db_param_style(const folio_db *db);
+folio_status folio__db_open(folio_db **out, const char *target, struct folio_error *err);
+void folio__db_close(folio_db *db);
+const struct folio_schema *folio__db_schema(const folio_db *db);
+const struct folio_table *folio__db_table(const folio_db *db, const char *name);
+unsigned folio__db_caps(const folio_db *db);
+enum folio_param_style folio__db_param_style(const folio_db *db);
 
-folio_status folio_db_connect(folio_db *db, folio_db_conn **out, struct folio_error *err);
-void folio_db_disconnect(folio_db_conn *c);
+folio_status folio__db_connect(folio_db *db, folio_db_conn **out, struct folio_error *err);
+void folio__db_disconnect(folio_db_conn *c);
 /* Run `sql` with parameters numbered 1..nparams (NULL-typed ones are left unbound) and
  * call `fn` for each row until it returns non-zero. Statements are prepared once per
  * connection and cached by their text. */
-folio_status folio_db_query(folio_db_conn *c, const char *sql, size_t sql_len,
-                            const struct folio_value *params, size_t nparams,
-                            folio_db_row_fn fn, void *ctx, struct folio_error *err);
-size_t folio_db_row_columns(const struct folio_db_row *row);
-void folio_db_row_value(const struct folio_db_row *row, size_t i, struct folio_value *out);
+folio_status folio__db_query(folio_db_conn *c, const char *sql, size_t sql_len,
+                             const struct folio_value *params, size_t nparams, folio_db_row_fn fn,
+                             void *ctx, struct folio_error *err);
+size_t folio__db_row_columns(const struct folio_db_row *row);
+void folio__db_row_value(const struct folio_db_row *row, size_t i, struct folio_value *out);
 /* A number that changes whenever another connection commits a change. */
-folio_status folio_db_data_version(folio_db_conn *c, uint64_t *out);
+folio_status folio__db_data_version(folio_db_conn *c, uint64_t *out);
 /* A read transaction: every query until end_read sees one snapshot. */
-folio_status folio_db_begin_read(folio_db_conn *c);
-void folio_db_end_read(folio_db_conn *c);
+folio_status folio__db_begin_read(folio_db_conn *c);
+void folio__db_end_read(folio_db_conn *c);
 /* From now on, a query still running at `deadline_ms` (CLOCK_MONOTONIC milliseconds) is
  * stopped and returns FOLIO_ETIMEOUT (err: HTTP 503); 0 removes the limit. Applies to
  * every query of the connection until changed. */
-void folio_db_deadline(folio_db_conn *c, uint64_t deadline_ms);
-/* CLOCK_MONOTONIC in milliseconds, the clock of folio_db_deadline. */
-uint64_t folio_db_now_ms(void);
+void folio__db_deadline(folio_db_conn *c, uint64_t deadline_ms);
+/* CLOCK_MONOTONIC in milliseconds, the clock of folio__db_deadline. */
+uint64_t folio__db_now_ms(void);
 /* The query plan of `sql`, one line per step joined by " | ". */
-folio_status folio_db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
-                              struct folio_buf *out);
+folio_status folio__db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
+                               struct folio_buf *out);
 
 /* Free what a table owns (its columns and names) and zero it; the struct itself is the
  * caller's. */
-void folio_table_clear(struct folio_table *t);
-void folio_schema_clear(struct folio_schema *s);
+void folio__table_clear(struct folio_table *t);
+void folio__schema_clear(struct folio_schema *s);
 
 #endif

@@ -20,7 +20,7 @@ struct stmt_entry {
 struct sqlite_conn {
     struct folio_db_conn base;
     sqlite3 *h;
-    uint64_t deadline_ms; /* 0 = no limit; see folio_db_deadline */
+    uint64_t deadline_ms; /* 0 = no limit; see folio__db_deadline */
     uint64_t clock;
     struct stmt_entry cache[STMT_CACHE_SLOTS];
 };
@@ -61,7 +61,7 @@ static void sq_close(folio_db *db)
 static int on_progress(void *arg)
 {
     const struct sqlite_conn *c = arg;
-    return c->deadline_ms != 0 && folio_db_now_ms() >= c->deadline_ms;
+    return c->deadline_ms != 0 && folio__db_now_ms() >= c->deadline_ms;
 }
 
 static void sq_deadline(folio_db_conn *base, uint64_t deadline_ms)
@@ -185,7 +185,7 @@ static folio_status sq_query(folio_db_conn *base, const char *sql, size_t sql_le
         sqlite3_reset(stmt);
         return db_error(err, c->h, "cannot bind parameters");
     }
-    struct folio_db_row row = {&folio_db_sqlite_ops, stmt};
+    struct folio_db_row row = {&folio__db_sqlite_ops, stmt};
     folio_status st = FOLIO_OK;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -517,13 +517,13 @@ static folio_status sq_load_schema(folio_db_conn *base, struct folio_schema *out
         out->ntables++;
         if (st == FOLIO_ENOTFOUND) {
             /* No unique key folio can address: the table is left out, not served. */
-            folio_table_clear(&n[--out->ntables]);
+            folio__table_clear(&n[--out->ntables]);
             st = FOLIO_OK;
         }
     }
     sqlite3_finalize(stmt);
     if (st != FOLIO_OK) {
-        folio_schema_clear(out);
+        folio__schema_clear(out);
         return st == FOLIO_ENOMEM
                    ? folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "out of memory")
                    : db_error(err, c->h, "cannot read the schema");
@@ -531,7 +531,7 @@ static folio_status sq_load_schema(folio_db_conn *base, struct folio_schema *out
     return FOLIO_OK;
 }
 
-const struct folio_db_ops folio_db_sqlite_ops = {
+const struct folio_db_ops folio__db_sqlite_ops = {
     .name = "sqlite",
     .caps = FOLIO_DB_CAP_DATA_VERSION | FOLIO_DB_CAP_SNAPSHOT,
     .open = sq_open,

@@ -18,7 +18,7 @@
 #define BATCH_MIN_DIGITS 4
 #define SCAN_BUF_SIZE ((size_t)64 << 10)
 
-size_t folio_batch_dirname(uint64_t batch, char *out, size_t cap)
+size_t folio__batch_dirname(uint64_t batch, char *out, size_t cap)
 {
     int n = snprintf(out, cap, BATCH_PREFIX "%04" PRIu64, batch);
     return n < 0 ? 0 : (size_t)n;
@@ -36,12 +36,12 @@ static size_t batch_digits(const char *name)
     return d[n] == '\0' ? n : 0;
 }
 
-bool folio_batch_name_reserved(const char *name)
+bool folio__batch_name_reserved(const char *name)
 {
     return batch_digits(name) >= BATCH_MIN_DIGITS;
 }
 
-bool folio_batch_parse_dirname(const char *name, uint64_t *out)
+bool folio__batch_parse_dirname(const char *name, uint64_t *out)
 {
     size_t n = batch_digits(name);
     if (n < BATCH_MIN_DIGITS || n > 20)
@@ -55,7 +55,7 @@ bool folio_batch_parse_dirname(const char *name, uint64_t *out)
     }
     /* Canonical spelling only: the name must be what we would write for v. */
     char canon[FOLIO_BATCH_DIRNAME_MAX];
-    if (v == 0 || folio_batch_dirname(v, canon, sizeof canon) != BATCH_PREFIX_LEN + n ||
+    if (v == 0 || folio__batch_dirname(v, canon, sizeof canon) != BATCH_PREFIX_LEN + n ||
         strcmp(canon, name) != 0)
         return false;
     *out = v;
@@ -79,7 +79,7 @@ static folio_status sys_error(struct folio_error *err, int e, const char *what,
     return folio_error_set(err, s, kind, "", "%s %s: %s", what, name, strerror(e));
 }
 
-folio_status folio_batch_lock(int dir_fd, struct folio_error *err)
+folio_status folio__batch_lock(int dir_fd, struct folio_error *err)
 {
     while (flock(dir_fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EINTR)
@@ -105,7 +105,7 @@ struct top_scan {
 static folio_status scan_entry(struct top_scan *t, int dir_fd, const struct dirent64 *d)
 {
     uint64_t num;
-    if (!folio_batch_parse_dirname(d->d_name, &num))
+    if (!folio__batch_parse_dirname(d->d_name, &num))
         return FOLIO_OK;
     unsigned char type = d->d_type;
     if (type == DT_UNKNOWN) {
@@ -180,7 +180,7 @@ static folio_status open_batch_dir(int dir_fd, uint64_t batch, int *out_fd,
                                    struct folio_error *err)
 {
     char name[FOLIO_BATCH_DIRNAME_MAX];
-    folio_batch_dirname(batch, name, sizeof name);
+    folio__batch_dirname(batch, name, sizeof name);
     /* O_NOFOLLOW: a batch folder replaced by a symbolic link must not send files away. */
     int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -231,10 +231,10 @@ static folio_status probe_last(int dir_fd, int bfd, const char *name, bool *out_
 static folio_status classify(int dir_fd, int bfd, struct folio_batch_plan *p, bool *taken,
                              struct folio_error *err)
 {
-    size_t n = folio_dirlist_count(p->files);
+    size_t n = folio__dirlist_count(p->files);
     for (size_t i = 0; i < n; i++) {
-        const char *name = folio_dirlist_name(p->files, i, NULL);
-        if (folio_batch_name_reserved(name)) {
+        const char *name = folio__dirlist_name(p->files, i, NULL);
+        if (folio__batch_name_reserved(name)) {
             p->skipped[p->nskipped++] = i;
             continue;
         }
@@ -260,7 +260,7 @@ static folio_status find_conflicts(struct folio_batch_plan *p, const struct top_
     size_t cap = 0;
     folio_status s = FOLIO_OK;
     for (size_t k = 0; k < p->nmoves && s == FOLIO_OK; k++)
-        if (taken[k] && p->first_exists && folio_batch_plan_target(p, k) == p->first_batch)
+        if (taken[k] && p->first_exists && folio__batch_plan_target(p, k) == p->first_batch)
             s = add_conflict(p, &cap, FOLIO_BATCH_NAME_TAKEN, p->first_batch, p->moves[k]);
     uint64_t first_new = p->first_exists ? p->first_batch + 1 : p->first_batch;
     for (size_t b = 0; b < t->nblocked && s == FOLIO_OK && p->nmoves > 0; b++)
@@ -271,7 +271,7 @@ static folio_status find_conflicts(struct folio_batch_plan *p, const struct top_
     return FOLIO_OK;
 }
 
-uint64_t folio_batch_plan_target(const struct folio_batch_plan *p, size_t k)
+uint64_t folio__batch_plan_target(const struct folio_batch_plan *p, size_t k)
 {
     if (k < p->first_room)
         return p->first_batch;
@@ -296,12 +296,12 @@ static folio_status plan_fill(int dir_fd, struct folio_batch_plan *p, struct fol
             s = sys_error(err, errno, "cannot open", "directory");
     }
     if (s == FOLIO_OK)
-        s = folio_dirlist_read(list_fd, -1, NULL, 0, 0, &p->files, err);
+        s = folio__dirlist_read(list_fd, -1, NULL, 0, 0, &p->files, err);
     if (list_fd >= 0)
         close(list_fd);
     bool *taken = NULL;
     if (s == FOLIO_OK) {
-        size_t n = folio_dirlist_count(p->files);
+        size_t n = folio__dirlist_count(p->files);
         p->moves = folio_calloc(n, sizeof *p->moves);
         p->finish = folio_calloc(n, sizeof *p->finish);
         p->skipped = folio_calloc(n, sizeof *p->skipped);
@@ -321,7 +321,7 @@ static folio_status plan_fill(int dir_fd, struct folio_batch_plan *p, struct fol
             p->first_batch = t.highest + 1;
             p->first_room = p->size;
         }
-        p->last_batch = p->nmoves ? folio_batch_plan_target(p, p->nmoves - 1) : 0;
+        p->last_batch = p->nmoves ? folio__batch_plan_target(p, p->nmoves - 1) : 0;
         s = find_conflicts(p, &t, taken, err);
     }
     if (bfd >= 0)
@@ -331,8 +331,8 @@ static folio_status plan_fill(int dir_fd, struct folio_batch_plan *p, struct fol
     return s;
 }
 
-folio_status folio_batch_plan_new(int dir_fd, uint64_t size, struct folio_batch_plan **out_plan,
-                                  struct folio_error *err)
+folio_status folio__batch_plan_new(int dir_fd, uint64_t size, struct folio_batch_plan **out_plan,
+                                   struct folio_error *err)
 {
     if (size == 0)
         return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_INPUT, "size",
@@ -343,18 +343,18 @@ folio_status folio_batch_plan_new(int dir_fd, uint64_t size, struct folio_batch_
     p->size = size;
     folio_status s = plan_fill(dir_fd, p, err);
     if (s != FOLIO_OK) {
-        folio_batch_plan_free(p);
+        folio__batch_plan_free(p);
         return s;
     }
     *out_plan = p;
     return FOLIO_OK;
 }
 
-void folio_batch_plan_free(struct folio_batch_plan *p)
+void folio__batch_plan_free(struct folio_batch_plan *p)
 {
     if (p == NULL)
         return;
-    folio_dirlist_free(p->files);
+    folio__dirlist_free(p->files);
     folio_free(p->moves);
     folio_free(p->finish);
     folio_free(p->skipped);
@@ -417,7 +417,7 @@ static folio_status enter_batch(int dir_fd, const struct folio_batch_plan *p, ui
                                 struct folio_error *err)
 {
     char name[FOLIO_BATCH_DIRNAME_MAX];
-    folio_batch_dirname(batch, name, sizeof name);
+    folio__batch_dirname(batch, name, sizeof name);
     if (!(p->first_exists && batch == p->first_batch)) {
         if (mkdirat(dir_fd, name, 0777) == 0) {
             r->created++;
@@ -444,7 +444,7 @@ static folio_status leave_batch(int *bfd, uint64_t batch, struct folio_error *er
     if (*bfd < 0)
         return FOLIO_OK;
     char name[FOLIO_BATCH_DIRNAME_MAX];
-    folio_batch_dirname(batch, name, sizeof name);
+    folio__batch_dirname(batch, name, sizeof name);
     folio_status s = sync_dir(*bfd, name, err);
     close(*bfd);
     *bfd = -1;
@@ -459,7 +459,7 @@ static folio_status apply_finish(int dir_fd, const struct folio_batch_plan *p,
     int bfd = -1;
     folio_status s = open_batch_dir(dir_fd, p->finish_batch, &bfd, err);
     for (size_t i = 0; i < p->nfinish && s == FOLIO_OK; i++) {
-        s = finish_one(dir_fd, bfd, folio_dirlist_name(p->files, p->finish[i], NULL), err);
+        s = finish_one(dir_fd, bfd, folio__dirlist_name(p->files, p->finish[i], NULL), err);
         if (s == FOLIO_OK)
             r->finished++;
     }
@@ -470,8 +470,8 @@ static folio_status apply_finish(int dir_fd, const struct folio_batch_plan *p,
     return s;
 }
 
-folio_status folio_batch_apply(int dir_fd, const struct folio_batch_plan *p, unsigned flags,
-                               struct folio_batch_result *out, struct folio_error *err)
+folio_status folio__batch_apply(int dir_fd, const struct folio_batch_plan *p, unsigned flags,
+                                struct folio_batch_result *out, struct folio_error *err)
 {
     struct folio_batch_result r = {0};
     if (out != NULL)
@@ -485,7 +485,7 @@ folio_status folio_batch_apply(int dir_fd, const struct folio_batch_plan *p, uns
     uint64_t current = 0;
     char bname[FOLIO_BATCH_DIRNAME_MAX] = "";
     for (size_t k = 0; k < p->nmoves && s == FOLIO_OK; k++) {
-        uint64_t batch = folio_batch_plan_target(p, k);
+        uint64_t batch = folio__batch_plan_target(p, k);
         if (batch != current) {
             s = leave_batch(&bfd, current, err);
             if (s == FOLIO_OK)
@@ -493,9 +493,9 @@ folio_status folio_batch_apply(int dir_fd, const struct folio_batch_plan *p, uns
             if (s != FOLIO_OK)
                 break;
             current = batch;
-            folio_batch_dirname(batch, bname, sizeof bname);
+            folio__batch_dirname(batch, bname, sizeof bname);
         }
-        s = move_one(dir_fd, bfd, bname, folio_dirlist_name(p->files, p->moves[k], NULL),
+        s = move_one(dir_fd, bfd, bname, folio__dirlist_name(p->files, p->moves[k], NULL),
                      &link_mode, err);
         if (s == FOLIO_OK)
             r.moved++;

@@ -30,7 +30,7 @@
  * each batch folder when it is complete, the parent again at the end. A power loss may
  * undo the latest moves, never split one (rename is atomic).
  *
- * Concurrency: folio_batch_lock() takes an exclusive flock on DIR so two runs cannot
+ * Concurrency: folio__batch_lock() takes an exclusive flock on DIR so two runs cannot
  * interleave; other programs changing DIR during a run are not defended against beyond
  * the no-overwrite rule. Nothing here prints or exits. */
 #ifndef FOLIO_FS_BATCH_H
@@ -78,34 +78,34 @@ struct folio_batch_plan {
 
 /* Write the folder name of batch `batch` (>= 1), e.g. "batch-0001", into `out`
  * (`cap` >= FOLIO_BATCH_DIRNAME_MAX is always enough); returns its length. */
-size_t folio_batch_dirname(uint64_t batch, char *out, size_t cap);
+size_t folio__batch_dirname(uint64_t batch, char *out, size_t cap);
 
 /* Is `name` a batch folder name in canonical spelling? Then its number goes to *out.
  * "batch-0001" and "batch-10000" are; "batch-1", "batch-00001", "batch-0" are not. */
-bool folio_batch_parse_dirname(const char *name, uint64_t *out);
+bool folio__batch_parse_dirname(const char *name, uint64_t *out);
 
 /* Is `name` "batch-" followed by four or more digits and nothing else (the files that
  * are never moved)? */
-bool folio_batch_name_reserved(const char *name);
+bool folio__batch_name_reserved(const char *name);
 
 /* Take an exclusive, non-blocking flock on the directory `dir_fd`. It lasts as long as
  * the open file description. Returns FOLIO_OK, FOLIO_EBUSY (another run holds it) or
  * FOLIO_EIO. */
-folio_status folio_batch_lock(int dir_fd, struct folio_error *err) FOLIO_MUST_CHECK;
+folio_status folio__batch_lock(int dir_fd, struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* Look at the directory `dir_fd` (read-only: nothing is changed) and work out the plan
  * for batches of `size` files. On success the caller owns *out_plan and frees it with
- * folio_batch_plan_free(). A plan with conflicts is still returned (FOLIO_OK): check
+ * folio__batch_plan_free(). A plan with conflicts is still returned (FOLIO_OK): check
  * plan->nconflicts. Returns FOLIO_OK, FOLIO_EINVAL (size 0), FOLIO_ENOMEM, FOLIO_ETOOBIG,
  * FOLIO_ENOTFOUND (the directory or batch-H vanished, or permission denied) or FOLIO_EIO.
  * Thread-safe for distinct directories. */
-folio_status folio_batch_plan_new(int dir_fd, uint64_t size, struct folio_batch_plan **out_plan,
-                                  struct folio_error *err) FOLIO_MUST_CHECK;
+folio_status folio__batch_plan_new(int dir_fd, uint64_t size, struct folio_batch_plan **out_plan,
+                                   struct folio_error *err) FOLIO_MUST_CHECK;
 
-void folio_batch_plan_free(struct folio_batch_plan *plan);
+void folio__batch_plan_free(struct folio_batch_plan *plan);
 
 /* The folder that moves[k] goes to (k < plan->nmoves). */
-uint64_t folio_batch_plan_target(const struct folio_batch_plan *plan, size_t k);
+uint64_t folio__batch_plan_target(const struct folio_batch_plan *plan, size_t k);
 
 /* Move with link() and unlink() even where renameat2(RENAME_NOREPLACE) works. */
 #define FOLIO_BATCH_LINK_UNLINK 0x1u
@@ -117,8 +117,8 @@ struct folio_batch_result {
     bool used_link_fallback;  /* some moves were link+unlink */
 };
 
-/* Carry out `plan` (made by folio_batch_plan_new on the same `dir_fd`, preferably under
- * folio_batch_lock): first remove the top-level names of `finish` files (after checking
+/* Carry out `plan` (made by folio__batch_plan_new on the same `dir_fd`, preferably under
+ * folio__batch_lock): first remove the top-level names of `finish` files (after checking
  * again that both names are the same file), then make the moves in order, creating
  * folders as needed. `out` (may be NULL) is filled even on failure with the work done.
  * Stops at the first failure; what was done stays done and a new plan continues from
@@ -126,8 +126,8 @@ struct folio_batch_result {
  * a name turned up in the way during the run (that file stays where it was);
  * FOLIO_ENOTFOUND if a file vanished during the run or permission was denied; FOLIO_EIO
  * for other system errors. err->detail names the file or folder. */
-folio_status folio_batch_apply(int dir_fd, const struct folio_batch_plan *plan, unsigned flags,
-                               struct folio_batch_result *out, struct folio_error *err)
-    FOLIO_MUST_CHECK;
+folio_status folio__batch_apply(int dir_fd, const struct folio_batch_plan *plan, unsigned flags,
+                                struct folio_batch_result *out,
+                                struct folio_error *err) FOLIO_MUST_CHECK;
 
 #endif

@@ -85,8 +85,8 @@ static int open_nofollow_walk(int root_fd, char *path)
     return cur;
 }
 
-folio_status folio_dirlist_open_beneath(int root_fd, const char *relpath, size_t len,
-                                        int *out_fd, struct folio_error *err)
+folio_status folio__dirlist_open_beneath(int root_fd, const char *relpath, size_t len, int *out_fd,
+                                         struct folio_error *err)
 {
     char path[PATH_MAX];
     if (relpath == NULL && len != 0)
@@ -126,8 +126,8 @@ folio_status folio_dirlist_open_beneath(int root_fd, const char *relpath, size_t
     return FOLIO_OK;
 }
 
-folio_status folio_dirlist_path_normalize(const char *rel, size_t len, char *out, size_t cap,
-                                          size_t *out_len)
+folio_status folio__dirlist_path_normalize(const char *rel, size_t len, char *out, size_t cap,
+                                           size_t *out_len)
 {
     size_t n = 0;
     for (size_t i = 0; i < len;) {
@@ -335,9 +335,9 @@ static folio_status read_entries(struct builder *b, int dir_fd, int root_fd,
     return s;
 }
 
-folio_status folio_dirlist_read(int dir_fd, int root_fd, const char *relpath,
-                                size_t relpath_len, unsigned flags,
-                                struct folio_dirlist **out_list, struct folio_error *err)
+folio_status folio__dirlist_read(int dir_fd, int root_fd, const char *relpath, size_t relpath_len,
+                                 unsigned flags, struct folio_dirlist **out_list,
+                                 struct folio_error *err)
 {
     struct folio_dirlist *list = folio_malloc(sizeof *list);
     if (list == NULL)
@@ -376,13 +376,13 @@ folio_status folio_dirlist_read(int dir_fd, int root_fd, const char *relpath,
     return FOLIO_OK;
 }
 
-struct folio_dirlist *folio_dirlist_ref(struct folio_dirlist *list)
+struct folio_dirlist *folio__dirlist_ref(struct folio_dirlist *list)
 {
     atomic_fetch_add_explicit(&list->refs, 1, memory_order_relaxed);
     return list;
 }
 
-void folio_dirlist_free(struct folio_dirlist *list)
+void folio__dirlist_free(struct folio_dirlist *list)
 {
     if (list == NULL)
         return;
@@ -393,12 +393,12 @@ void folio_dirlist_free(struct folio_dirlist *list)
     folio_free(list);
 }
 
-size_t folio_dirlist_count(const struct folio_dirlist *list)
+size_t folio__dirlist_count(const struct folio_dirlist *list)
 {
     return list->count;
 }
 
-const char *folio_dirlist_name(const struct folio_dirlist *list, size_t i, size_t *out_len)
+const char *folio__dirlist_name(const struct folio_dirlist *list, size_t i, size_t *out_len)
 {
     const struct entry *e = &list->entries[i];
     if (out_len != NULL)
@@ -406,7 +406,7 @@ const char *folio_dirlist_name(const struct folio_dirlist *list, size_t i, size_
     return list->arena + e->off;
 }
 
-size_t folio_dirlist_after(const struct folio_dirlist *list, const void *key, size_t key_len)
+size_t folio__dirlist_after(const struct folio_dirlist *list, const void *key, size_t key_len)
 {
     size_t lo = 0, hi = list->count;
     while (lo < hi) {
@@ -420,15 +420,15 @@ size_t folio_dirlist_after(const struct folio_dirlist *list, const void *key, si
     return lo;
 }
 
-size_t folio_dirlist_bytes(const struct folio_dirlist *list)
+size_t folio__dirlist_bytes(const struct folio_dirlist *list)
 {
     return sizeof *list + list->count * sizeof *list->entries + list->arena_len;
 }
 
 /* ---- Page arithmetic ---------------------------------------------------------------- */
 
-folio_status folio_page_compute(uint64_t total, uint64_t per_page, int64_t page,
-                                struct folio_page *out)
+folio_status folio__page_compute(uint64_t total, uint64_t per_page, int64_t page,
+                                 struct folio_page *out)
 {
     if (per_page == 0)
         return FOLIO_EINVAL;
@@ -525,8 +525,8 @@ static bool sig_eq(const struct cache_sig *a, const struct cache_sig *b)
            a->ino == b->ino && a->size == b->size && a->nlink == b->nlink;
 }
 
-folio_status folio_dirlist_cache_new(size_t max_bytes, int64_t racy_ns,
-                                     struct folio_dirlist_cache **out_cache)
+folio_status folio__dirlist_cache_new(size_t max_bytes, int64_t racy_ns,
+                                      struct folio_dirlist_cache **out_cache)
 {
     struct folio_dirlist_cache *c = folio_calloc(1, sizeof *c);
     if (c == NULL)
@@ -550,13 +550,13 @@ folio_status folio_dirlist_cache_new(size_t max_bytes, int64_t racy_ns,
     return FOLIO_OK;
 }
 
-void folio_dirlist_cache_free(struct folio_dirlist_cache *c)
+void folio__dirlist_cache_free(struct folio_dirlist_cache *c)
 {
     if (c == NULL)
         return;
     for (struct cache_entry *e = c->lru_head, *next; e != NULL; e = next) {
         next = e->next;
-        folio_dirlist_free(e->list);
+        folio__dirlist_free(e->list);
         folio_free(e);
     }
     pthread_mutex_destroy(&c->mu);
@@ -605,7 +605,7 @@ static void entry_remove(struct folio_dirlist_cache *c, struct cache_entry *e)
     lru_unlink(c, e);
     c->stats.entries--;
     c->stats.bytes -= e->bytes;
-    folio_dirlist_free(e->list);
+    folio__dirlist_free(e->list);
     folio_free(e);
 }
 
@@ -635,7 +635,7 @@ static void maybe_grow(struct folio_dirlist_cache *c)
 static void cache_insert(struct folio_dirlist_cache *c, const struct cache_key *k,
                          const struct cache_sig *sig, struct folio_dirlist *list)
 {
-    size_t bytes = folio_dirlist_bytes(list) + sizeof(struct cache_entry);
+    size_t bytes = folio__dirlist_bytes(list) + sizeof(struct cache_entry);
     if (bytes > c->max_bytes)
         return;
     struct cache_entry *e = folio_calloc(1, sizeof *e);
@@ -643,7 +643,7 @@ static void cache_insert(struct folio_dirlist_cache *c, const struct cache_key *
         return; /* not caching is always correct */
     e->key = *k;
     e->sig = *sig;
-    e->list = folio_dirlist_ref(list);
+    e->list = folio__dirlist_ref(list);
     e->bytes = bytes;
     pthread_mutex_lock(&c->mu);
     struct cache_entry *old = *bucket_slot(c, k);
@@ -676,12 +676,12 @@ static bool is_racy(const struct timespec *mtim, const struct timespec *now, int
     return age_ns < racy_ns || age_ns <= 0;
 }
 
-folio_status folio_dirlist_cache_get(struct folio_dirlist_cache *c, int root_fd,
-                                     const char *relpath, size_t len, unsigned flags,
-                                     struct folio_dirlist **out_list, struct folio_error *err)
+folio_status folio__dirlist_cache_get(struct folio_dirlist_cache *c, int root_fd,
+                                      const char *relpath, size_t len, unsigned flags,
+                                      struct folio_dirlist **out_list, struct folio_error *err)
 {
     int dfd;
-    folio_status s = folio_dirlist_open_beneath(root_fd, relpath, len, &dfd, err);
+    folio_status s = folio__dirlist_open_beneath(root_fd, relpath, len, &dfd, err);
     if (s != FOLIO_OK)
         return s;
     struct stat st, rst = {0};
@@ -698,7 +698,7 @@ folio_status folio_dirlist_cache_get(struct folio_dirlist_cache *c, int root_fd,
     pthread_mutex_lock(&c->mu);
     struct cache_entry *e = *bucket_slot(c, &key);
     if (e != NULL && sig_eq(&e->sig, &sig)) {
-        *out_list = folio_dirlist_ref(e->list);
+        *out_list = folio__dirlist_ref(e->list);
         lru_unlink(c, e);
         lru_push_front(c, e);
         c->stats.hits++;
@@ -716,7 +716,7 @@ folio_status folio_dirlist_cache_get(struct folio_dirlist_cache *c, int root_fd,
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct folio_dirlist *list;
-    s = folio_dirlist_read(dfd, root_fd, relpath, len, flags, &list, err);
+    s = folio__dirlist_read(dfd, root_fd, relpath, len, flags, &list, err);
     close(dfd);
     if (s != FOLIO_OK)
         return s;
@@ -731,8 +731,8 @@ folio_status folio_dirlist_cache_get(struct folio_dirlist_cache *c, int root_fd,
     return FOLIO_OK;
 }
 
-void folio_dirlist_cache_stats(struct folio_dirlist_cache *c,
-                               struct folio_dirlist_cache_stats *out)
+void folio__dirlist_cache_stats(struct folio_dirlist_cache *c,
+                                struct folio_dirlist_cache_stats *out)
 {
     pthread_mutex_lock(&c->mu);
     *out = c->stats;

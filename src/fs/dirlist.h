@@ -45,21 +45,20 @@
  * list: missing, not a directory, a symbolic link that escapes the root or loops (kind
  * FOLIO_KIND_INPUT), or permission denied (FOLIO_KIND_ACCESS); FOLIO_EIO for other system
  * errors (err->detail names the errno). Thread-safe. */
-folio_status folio_dirlist_open_beneath(int root_fd, const char *relpath, size_t len,
-                                        int *out_fd, struct folio_error *err)
-    FOLIO_MUST_CHECK;
+folio_status folio__dirlist_open_beneath(int root_fd, const char *relpath, size_t len, int *out_fd,
+                                         struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* The one spelling of a directory path below the root, as /files links and cursor
  * fingerprints use it: empty and "." components are dropped ("a//./b/" and "/a/b" are
  * "a/b"; a leading slash does not make a path absolute here, the root is the only
  * origin), and the root itself is ".". ".." components are kept (so that
- * folio_dirlist_open_beneath still refuses them); nothing else is changed. Writes the
+ * folio__dirlist_open_beneath still refuses them); nothing else is changed. Writes the
  * NUL-terminated result to out[0..cap) and its length to *out_len. Returns FOLIO_OK, or
  * FOLIO_ETOOBIG when it does not fit (out is then ""). For any input shorter than
- * PATH_MAX without a leading '/', folio_dirlist_open_beneath gives the same answer for
+ * PATH_MAX without a leading '/', folio__dirlist_open_beneath gives the same answer for
  * the path and for its normalized spelling; normalizing is idempotent. Thread-safe. */
-folio_status folio_dirlist_path_normalize(const char *rel, size_t len, char *out, size_t cap,
-                                          size_t *out_len) FOLIO_MUST_CHECK;
+folio_status folio__dirlist_path_normalize(const char *rel, size_t len, char *out, size_t cap,
+                                           size_t *out_len) FOLIO_MUST_CHECK;
 
 /* ---- Listings ----------------------------------------------------------------------- */
 
@@ -67,7 +66,7 @@ folio_status folio_dirlist_path_normalize(const char *rel, size_t len, char *out
 #define FOLIO_DIRLIST_FOLLOW_SYMLINKS 0x1u
 
 /* An immutable, sorted listing. Reference-counted: the cache and any number of readers
- * may hold the same listing, each releases its reference with folio_dirlist_free(). All
+ * may hold the same listing, each releases its reference with folio__dirlist_free(). All
  * accessors are thread-safe (the listing never changes once built). */
 struct folio_dirlist;
 
@@ -83,32 +82,31 @@ struct folio_dirlist;
  * entries), FOLIO_ENOTFOUND (the directory was removed while being read, or permission
  * denied reading it; kind INPUT or ACCESS) or FOLIO_EIO. Thread-safe as long as no two
  * threads read through the same `dir_fd`. */
-folio_status folio_dirlist_read(int dir_fd, int root_fd, const char *relpath,
-                                size_t relpath_len, unsigned flags,
-                                struct folio_dirlist **out_list, struct folio_error *err)
-    FOLIO_MUST_CHECK;
+folio_status folio__dirlist_read(int dir_fd, int root_fd, const char *relpath, size_t relpath_len,
+                                 unsigned flags, struct folio_dirlist **out_list,
+                                 struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* Take another reference (for a second holder); returns `list`. Thread-safe. */
-struct folio_dirlist *folio_dirlist_ref(struct folio_dirlist *list);
+struct folio_dirlist *folio__dirlist_ref(struct folio_dirlist *list);
 
 /* Drop one reference; the memory is released with the last one. NULL is ignored.
  * Thread-safe. */
-void folio_dirlist_free(struct folio_dirlist *list);
+void folio__dirlist_free(struct folio_dirlist *list);
 
-size_t folio_dirlist_count(const struct folio_dirlist *list);
+size_t folio__dirlist_count(const struct folio_dirlist *list);
 
 /* The i-th name (i < count), NUL-terminated, valid while the caller holds a reference;
  * its length in bytes goes to *out_len if out_len is not NULL. */
-const char *folio_dirlist_name(const struct folio_dirlist *list, size_t i, size_t *out_len);
+const char *folio__dirlist_name(const struct folio_dirlist *list, size_t i, size_t *out_len);
 
 /* Cursor pagination: the index of the first name that sorts strictly after `key`
  * (`key_len` bytes, compared bytewise like the listing; NULL is allowed when key_len is
  * 0), or count if there is none.
  * Binary search, O(log count). */
-size_t folio_dirlist_after(const struct folio_dirlist *list, const void *key, size_t key_len);
+size_t folio__dirlist_after(const struct folio_dirlist *list, const void *key, size_t key_len);
 
 /* Bytes of memory the listing holds (names, index and header); what the cache counts. */
-size_t folio_dirlist_bytes(const struct folio_dirlist *list);
+size_t folio__dirlist_bytes(const struct folio_dirlist *list);
 
 /* ---- Page arithmetic ---------------------------------------------------------------- */
 
@@ -124,8 +122,8 @@ struct folio_page {
 /* Compute the page `page` of `total` items, `per_page` per page. `page` is clamped into
  * 1..pages (so 0, negative and too large page numbers serve the first or last page).
  * Returns FOLIO_OK, or FOLIO_EINVAL when per_page is 0 (*out untouched). Thread-safe. */
-folio_status folio_page_compute(uint64_t total, uint64_t per_page, int64_t page,
-                                struct folio_page *out) FOLIO_MUST_CHECK;
+folio_status folio__page_compute(uint64_t total, uint64_t per_page, int64_t page,
+                                 struct folio_page *out) FOLIO_MUST_CHECK;
 
 /* ---- Cache -------------------------------------------------------------------------- */
 
@@ -144,7 +142,7 @@ folio_status folio_page_compute(uint64_t total, uint64_t per_page, int64_t page,
  * change, while ctime also moves for chmod or utimensat. A symbolic link's target is
  * judged when the listing is read; changes outside the directory are not noticed.
  *
- * Memory. The cache holds at most `max_bytes` (as counted by folio_dirlist_bytes);
+ * Memory. The cache holds at most `max_bytes` (as counted by folio__dirlist_bytes);
  * beyond that the least recently used listings are evicted. A listing larger than
  * `max_bytes` on its own is returned but not kept. Evicted listings stay valid for
  * readers that still hold a reference. */
@@ -165,25 +163,25 @@ struct folio_dirlist_cache_stats {
 /* Create a cache. max_bytes 0 means FOLIO_DIRLIST_CACHE_DEFAULT_BYTES; racy_ns < 0 means
  * FOLIO_DIRLIST_RACY_NS_DEFAULT. Returns FOLIO_OK, FOLIO_ENOMEM or FOLIO_EIO (the mutex
  * could not be created). */
-folio_status folio_dirlist_cache_new(size_t max_bytes, int64_t racy_ns,
-                                     struct folio_dirlist_cache **out_cache) FOLIO_MUST_CHECK;
+folio_status folio__dirlist_cache_new(size_t max_bytes, int64_t racy_ns,
+                                      struct folio_dirlist_cache **out_cache) FOLIO_MUST_CHECK;
 
 /* Free the cache and drop its references (readers keep theirs). NULL is ignored. Not
  * thread-safe with respect to other calls on the same cache. */
-void folio_dirlist_cache_free(struct folio_dirlist_cache *cache);
+void folio__dirlist_cache_free(struct folio_dirlist_cache *cache);
 
-/* Open `relpath` beneath `root_fd` (see folio_dirlist_open_beneath), and return its
+/* Open `relpath` beneath `root_fd` (see folio__dirlist_open_beneath), and return its
  * listing in *out_list, from the cache when still valid, read afresh otherwise. The
- * caller owns one reference and releases it with folio_dirlist_free(). The directory is
+ * caller owns one reference and releases it with folio__dirlist_free(). The directory is
  * read without holding the cache lock, so a slow read does not block other lookups.
- * Returns what folio_dirlist_open_beneath and folio_dirlist_read return. Thread-safe. */
-folio_status folio_dirlist_cache_get(struct folio_dirlist_cache *cache, int root_fd,
-                                     const char *relpath, size_t len, unsigned flags,
-                                     struct folio_dirlist **out_list,
-                                     struct folio_error *err) FOLIO_MUST_CHECK;
+ * Returns what folio__dirlist_open_beneath and folio__dirlist_read return. Thread-safe. */
+folio_status folio__dirlist_cache_get(struct folio_dirlist_cache *cache, int root_fd,
+                                      const char *relpath, size_t len, unsigned flags,
+                                      struct folio_dirlist **out_list,
+                                      struct folio_error *err) FOLIO_MUST_CHECK;
 
 /* Counters and current size. Thread-safe. */
-void folio_dirlist_cache_stats(struct folio_dirlist_cache *cache,
-                               struct folio_dirlist_cache_stats *out);
+void folio__dirlist_cache_stats(struct folio_dirlist_cache *cache,
+                                struct folio_dirlist_cache_stats *out);
 
 #endif

@@ -57,8 +57,8 @@ static void *writer(void *arg)
     return NULL;
 }
 
-folio_status folio_accesslog_new(struct folio_accesslog **out, int fd,
-                                 atomic_uint_fast64_t *dropped)
+folio_status folio__accesslog_new(struct folio_accesslog **out, int fd,
+                                  atomic_uint_fast64_t *dropped)
 {
     struct folio_accesslog *log = folio_calloc(1, sizeof *log);
     if (log == NULL)
@@ -77,7 +77,7 @@ folio_status folio_accesslog_new(struct folio_accesslog **out, int fd,
     return FOLIO_OK;
 }
 
-void folio_accesslog_free(struct folio_accesslog *log)
+void folio__accesslog_free(struct folio_accesslog *log)
 {
     if (log == NULL)
         return;
@@ -91,7 +91,7 @@ void folio_accesslog_free(struct folio_accesslog *log)
     folio_free(log);
 }
 
-void folio_accesslog_line(struct folio_accesslog *log, const char *line, size_t len)
+void folio__accesslog_line(struct folio_accesslog *log, const char *line, size_t len)
 {
     pthread_mutex_lock(&log->lock);
     if (log->len + len + 1 > RING_BYTES) {

@@ -13,11 +13,11 @@
 struct folio_accesslog;
 
 /* Log to `fd` (not closed by the log). FOLIO_ENOMEM, FOLIO_EIO (thread). */
-folio_status folio_accesslog_new(struct folio_accesslog **out, int fd,
-                                 atomic_uint_fast64_t *dropped);
+folio_status folio__accesslog_new(struct folio_accesslog **out, int fd,
+                                  atomic_uint_fast64_t *dropped);
 /* Flush what is queued, stop the writer thread, free. */
-void folio_accesslog_free(struct folio_accesslog *log);
+void folio__accesslog_free(struct folio_accesslog *log);
 /* Queue one line (a newline is added). Thread-safe, never blocks on I/O. */
-void folio_accesslog_line(struct folio_accesslog *log, const char *line, size_t len);
+void folio__accesslog_line(struct folio_accesslog *log, const char *line, size_t len);
 
 #endif

@@ -31,7 +31,7 @@ struct folio_conntrack {
 
 static uint64_t now_ms(void)
 {
-    return folio_now_us() / 1000u;
+    return folio__now_us() / 1000u;
 }
 
 static void *sweep_main(void *arg)
@@ -62,8 +62,8 @@ static void *sweep_main(void *arg)
     return NULL;
 }
 
-folio_status folio_conntrack_new(struct folio_conntrack **out, unsigned max_connections,
-                                 unsigned request_timeout)
+folio_status folio__conntrack_new(struct folio_conntrack **out, unsigned max_connections,
+                                  unsigned request_timeout)
 {
     struct folio_conntrack *t = folio_calloc(1, sizeof *t);
     *out = NULL;
@@ -75,7 +75,7 @@ folio_status folio_conntrack_new(struct folio_conntrack **out, unsigned max_conn
     t->timeout_ms = request_timeout * 1000u;
     if (request_timeout > 0) {
         if (pthread_create(&t->sweeper, NULL, sweep_main, t) != 0) {
-            folio_conntrack_free(t);
+            folio__conntrack_free(t);
             return FOLIO_EIO;
         }
         t->sweeping = true;
@@ -84,7 +84,7 @@ folio_status folio_conntrack_new(struct folio_conntrack **out, unsigned max_conn
     return FOLIO_OK;
 }
 
-void folio_conntrack_free(struct folio_conntrack *t)
+void folio__conntrack_free(struct folio_conntrack *t)
 {
     if (t == NULL)
         return;
@@ -104,14 +104,14 @@ void folio_conntrack_free(struct folio_conntrack *t)
     folio_free(t);
 }
 
-bool folio_conntrack_admit(struct folio_conntrack *t)
+bool folio__conntrack_admit(struct folio_conntrack *t)
 {
     /* Several I/O threads may admit at once: the cap can be passed by at most their
      * number, which is harmless. */
     return atomic_load(&t->open) < t->max_connections;
 }
 
-struct folio_conn *folio_conntrack_open(struct folio_conntrack *t, int fd)
+struct folio_conn *folio__conntrack_open(struct folio_conntrack *t, int fd)
 {
     atomic_fetch_add(&t->open, 1);
     struct folio_conn *c = folio_calloc(1, sizeof *c);
@@ -129,7 +129,7 @@ struct folio_conn *folio_conntrack_open(struct folio_conntrack *t, int fd)
     return c;
 }
 
-void folio_conntrack_close(struct folio_conntrack *t, struct folio_conn *c)
+void folio__conntrack_close(struct folio_conntrack *t, struct folio_conn *c)
 {
     atomic_fetch_sub(&t->open, 1);
     if (c == NULL)
@@ -145,14 +145,14 @@ void folio_conntrack_close(struct folio_conntrack *t, struct folio_conn *c)
     folio_free(c);
 }
 
-void folio_conntrack_busy(struct folio_conn *c)
+void folio__conntrack_busy(struct folio_conn *c)
 {
     int waiting = C_WAITING;
     if (c != NULL)
         atomic_compare_exchange_strong(&c->state, &waiting, C_BUSY);
 }
 
-void folio_conntrack_idle(struct folio_conn *c)
+void folio__conntrack_idle(struct folio_conn *c)
 {
     if (c == NULL)
         return;

@@ -18,23 +18,23 @@
 struct folio_conntrack;
 struct folio_conn;
 
-/* `max_connections` open at once (beyond it folio_conntrack_admit says no); a request must
+/* `max_connections` open at once (beyond it folio__conntrack_admit says no); a request must
  * be complete within `request_timeout` seconds (0 = no deadline). */
-folio_status folio_conntrack_new(struct folio_conntrack **out, unsigned max_connections,
-                                 unsigned request_timeout);
+folio_status folio__conntrack_new(struct folio_conntrack **out, unsigned max_connections,
+                                  unsigned request_timeout);
 /* Stops the sweeper; call after every connection has closed. NULL is fine. */
-void folio_conntrack_free(struct folio_conntrack *t);
+void folio__conntrack_free(struct folio_conntrack *t);
 
 /* Whether one more connection may be accepted. Thread-safe. */
-bool folio_conntrack_admit(struct folio_conntrack *t);
+bool folio__conntrack_admit(struct folio_conntrack *t);
 /* A connection on socket `fd` opened: its request deadline starts. Returns its record (NULL
  * when out of memory: the connection is then counted but has no deadline). */
-struct folio_conn *folio_conntrack_open(struct folio_conntrack *t, int fd);
+struct folio_conn *folio__conntrack_open(struct folio_conntrack *t, int fd);
 /* It closed (before libmicrohttpd closes the socket). `c` may be NULL. */
-void folio_conntrack_close(struct folio_conntrack *t, struct folio_conn *c);
+void folio__conntrack_close(struct folio_conntrack *t, struct folio_conn *c);
 /* Its request arrived completely: no deadline while it is answered. */
-void folio_conntrack_busy(struct folio_conn *c);
+void folio__conntrack_busy(struct folio_conn *c);
 /* Its response was sent: the next request's deadline starts. */
-void folio_conntrack_idle(struct folio_conn *c);
+void folio__conntrack_idle(struct folio_conn *c);
 
 #endif

@@ -22,7 +22,7 @@ struct count_entry {
 static _Thread_local struct count_entry cache[COUNT_SLOTS];
 static _Thread_local uint64_t clock_;
 
-void folio_count_thread_clear(void)
+void folio__count_thread_clear(void)
 {
     memset(cache, 0, sizeof cache);
 }
@@ -30,13 +30,13 @@ void folio_count_thread_clear(void)
 static int count_row(void *ctx, const struct folio_db_row *row)
 {
     struct folio_value v;
-    folio_db_row_value(row, 0, &v);
+    folio__db_row_value(row, 0, &v);
     *(int64_t *)ctx = v.type == FOLIO_VALUE_INT ? v.i : 0;
     return 1;
 }
 
-folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spec *spec,
-                               int64_t *out, struct folio_error *err)
+folio_status folio__count_exact(struct folio_http *h, const struct folio_page_spec *spec,
+                                int64_t *out, struct folio_error *err)
 {
     const struct folio_table *t = spec->ep->table;
     struct folio_buf *sql = &h->w->sql;
@@ -50,7 +50,7 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
     folio_buf_clear(&key);
 
     uint64_t version = 0;
-    folio_status st = folio_db_data_version(h->w->conn, &version);
+    folio_status st = folio__db_data_version(h->w->conn, &version);
     if (st != FOLIO_OK)
         return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "cannot read the data version");
     struct count_entry *victim = &cache[0];
@@ -76,14 +76,13 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
     if (st == FOLIO_OK && spec->filters && spec->filters->n > 0) {
         st = folio_buf_puts(sql, " WHERE ");
         if (st == FOLIO_OK)
-            st = folio_filter_where(sql, spec->filters, t->sqls,
-                                    folio_db_param_style(h->srv->db), &next, params,
-                                    sizeof params / sizeof params[0]);
+            st = folio_filter_where(sql, spec->filters, t->sqls, folio__db_param_style(h->srv->db),
+                                    &next, params, sizeof params / sizeof params[0]);
     }
     int64_t n = 0;
     if (st == FOLIO_OK)
-        st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1,
-                            count_row, &n, err);
+        st = folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, count_row,
+                             &n, err);
     if (st != FOLIO_OK)
         return err && err->status
                    ? err->status
@@ -97,13 +96,12 @@ folio_status folio_count_exact(struct folio_http *h, const struct folio_page_spe
 
 static int first_value(void *ctx, const struct folio_db_row *row)
 {
-    folio_db_row_value(row, 0, ctx);
+    folio__db_row_value(row, 0, ctx);
     return 1;
 }
 
-folio_status folio_count_estimate(struct folio_http *h, const struct folio_page_spec *spec,
-                                  int64_t limit, struct folio_total *out,
-                                  struct folio_error *err)
+folio_status folio__count_estimate(struct folio_http *h, const struct folio_page_spec *spec,
+                                   int64_t limit, struct folio_total *out, struct folio_error *err)
 {
     const struct folio_table *t = spec->ep->table;
     struct folio_buf *sql = &h->w->sql;
@@ -118,7 +116,7 @@ folio_status folio_count_estimate(struct folio_http *h, const struct folio_page_
                               "%s) + 1, 0)",
                               k, t->sql, k, t->sql);
         if (st == FOLIO_OK)
-            st = folio_db_query(h->w->conn, sql->data, sql->len, NULL, 0, first_value, &v, err);
+            st = folio__db_query(h->w->conn, sql->data, sql->len, NULL, 0, first_value, &v, err);
         if (st != FOLIO_OK)
             return err && err->status ? err->status : st;
         *out = (struct folio_total){FOLIO_TOTAL_ESTIMATE, v.type == FOLIO_VALUE_INT ? v.i : 0};
@@ -130,17 +128,17 @@ folio_status folio_count_estimate(struct folio_http *h, const struct folio_page_
     if (st == FOLIO_OK && filtered) {
         st = folio_buf_puts(sql, " WHERE ");
         if (st == FOLIO_OK)
-            st = folio_filter_where(sql, spec->filters, t->sqls, folio_db_param_style(h->srv->db),
+            st = folio_filter_where(sql, spec->filters, t->sqls, folio__db_param_style(h->srv->db),
                                     &next, params, sizeof params / sizeof params[0] - 1);
     }
     params[next - 1] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = limit + 1};
     if (st == FOLIO_OK)
         st = folio_buf_printf(sql, " LIMIT %s%d)",
-                              folio_db_param_style(h->srv->db) == FOLIO_PARAM_DOLLAR ? "$" : "?",
+                              folio__db_param_style(h->srv->db) == FOLIO_PARAM_DOLLAR ? "$" : "?",
                               next);
     if (st == FOLIO_OK)
-        st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next, first_value,
-                            &v, err);
+        st = folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next, first_value, &v,
+                             err);
     if (st != FOLIO_OK)
         return err && err->status ? err->status : st;
     int64_t n = v.type == FOLIO_VALUE_INT ? v.i : 0;
@@ -149,10 +147,10 @@ folio_status folio_count_estimate(struct folio_http *h, const struct folio_page_
     return FOLIO_OK;
 }
 
-folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec,
-                              struct folio_json *j, enum folio_count mode,
-                              struct folio_page_result *res, struct folio_total *total,
-                              struct folio_error *err)
+folio_status folio__page_fetch(struct folio_http *h, struct folio_page_spec *spec,
+                               struct folio_json *j, enum folio_count mode,
+                               struct folio_page_result *res, struct folio_total *total,
+                               struct folio_error *err)
 {
     const struct folio_server_config *cfg = &h->srv->cfg;
     bool hybrid = cfg->hybrid && spec->mode == FOLIO_MODE_OFFSET &&
@@ -165,34 +163,34 @@ folio_status folio_page_fetch(struct folio_http *h, struct folio_page_spec *spec
     *total = (struct folio_total){FOLIO_TOTAL_NONE, 0};
     spec->seek = NULL;
     if (txn) {
-        st = folio_db_begin_read(h->w->conn);
+        st = folio__db_begin_read(h->w->conn);
         if (st == FOLIO_OK)
-            st = folio_db_data_version(h->w->conn, &version);
+            st = folio__db_data_version(h->w->conn, &version);
         if (st != FOLIO_OK) {
-            folio_db_end_read(h->w->conn);
+            folio__db_end_read(h->w->conn);
             return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL,
                                    "cannot start a read transaction");
         }
     }
     /* One time limit for all of it: the page, its probes, its total, the boundary index. */
     if (cfg->query_timeout_ms > 0)
-        folio_db_deadline(h->w->conn, folio_db_now_ms() + cfg->query_timeout_ms);
+        folio__db_deadline(h->w->conn, folio__db_now_ms() + cfg->query_timeout_ms);
     if (hybrid)
-        st = folio_hybrid_seek(h, spec, version, err);
+        st = folio__hybrid_seek(h, spec, version, err);
     if (st == FOLIO_OK)
-        st = folio_page_run(h, spec, j, res, err);
+        st = folio__page_run(h, spec, j, res, err);
     if (st == FOLIO_OK && mode == FOLIO_COUNT_EXACT) {
-        int64_t known = hybrid ? folio_hybrid_known_total(spec, version) : -1;
+        int64_t known = hybrid ? folio__hybrid_known_total(spec, version) : -1;
         total->kind = FOLIO_TOTAL_EXACT;
         if (known >= 0)
             total->value = known;
         else
-            st = folio_count_exact(h, spec, &total->value, err);
+            st = folio__count_exact(h, spec, &total->value, err);
     } else if (st == FOLIO_OK && mode == FOLIO_COUNT_ESTIMATE) {
-        st = folio_count_estimate(h, spec, cfg->count_limit, total, err);
+        st = folio__count_estimate(h, spec, cfg->count_limit, total, err);
     }
-    folio_db_deadline(h->w->conn, 0);
+    folio__db_deadline(h->w->conn, 0);
     if (txn)
-        folio_db_end_read(h->w->conn);
+        folio__db_end_read(h->w->conn);
     return st;
 }

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-folio_status folio_endpoint_init(struct folio_endpoint *ep, const struct folio_table *t,
-                                 const char *path)
+folio_status folio__endpoint_init(struct folio_endpoint *ep, const struct folio_table *t,
+                                  const char *path)
 {
     memset(ep, 0, sizeof *ep);
     ep->table = t;
@@ -32,13 +32,13 @@ folio_status folio_endpoint_init(struct folio_endpoint *ep, const struct folio_t
     ep->default_count = FOLIO_COUNT_NONE;
     ep->style = FOLIO_STYLE_FOLIO;
     if (!ep->path || !ep->url || !ep->name || !ep->cols || !ep->exposed || !ep->sortable || !ep->filterable) {
-        folio_endpoint_clear(ep);
+        folio__endpoint_clear(ep);
         return FOLIO_ENOMEM;
     }
     return FOLIO_OK;
 }
 
-folio_status folio_endpoint_expose(struct folio_endpoint *ep, int column)
+folio_status folio__endpoint_expose(struct folio_endpoint *ep, int column)
 {
     if (column < 0 || (size_t)column >= ep->table->ncols)
         return FOLIO_EINVAL;
@@ -49,18 +49,18 @@ folio_status folio_endpoint_expose(struct folio_endpoint *ep, int column)
     return FOLIO_OK;
 }
 
-folio_status folio_endpoint_all_columns(struct folio_endpoint *ep, bool any_sort)
+folio_status folio__endpoint_all_columns(struct folio_endpoint *ep, bool any_sort)
 {
     ep->indexed_sorts = !any_sort;
     for (size_t c = 0; c < ep->table->ncols; c++) {
-        folio_endpoint_expose(ep, (int)c);
+        folio__endpoint_expose(ep, (int)c);
         ep->sortable[c] = any_sort || ep->table->cols[c].index_lead;
         ep->filterable[c] = true;
     }
     return FOLIO_OK;
 }
 
-void folio_endpoint_clear(struct folio_endpoint *ep)
+void folio__endpoint_clear(struct folio_endpoint *ep)
 {
     folio_free(ep->path);
     folio_free(ep->url);

@@ -44,13 +44,13 @@ struct folio_endpoint {
 };
 
 /* Allocate the per-column arrays for `t` (nothing exposed yet). */
-folio_status folio_endpoint_init(struct folio_endpoint *ep, const struct folio_table *t,
-                                 const char *path);
+folio_status folio__endpoint_init(struct folio_endpoint *ep, const struct folio_table *t,
+                                  const char *path);
 /* Expose and filter on every visible column. Sortable: every column with `any_sort`,
  * else only the columns an index can serve (db.h: index_lead). */
-folio_status folio_endpoint_all_columns(struct folio_endpoint *ep, bool any_sort);
+folio_status folio__endpoint_all_columns(struct folio_endpoint *ep, bool any_sort);
 /* Add an exposed column by table index (keeps output order). */
-folio_status folio_endpoint_expose(struct folio_endpoint *ep, int column);
-void folio_endpoint_clear(struct folio_endpoint *ep);
+folio_status folio__endpoint_expose(struct folio_endpoint *ep, int column);
+void folio__endpoint_clear(struct folio_endpoint *ep);
 
 #endif

@@ -38,8 +38,8 @@ struct folio_worker {
 };
 
 /* A worker for the calling thread (request threads get theirs automatically). */
-struct folio_worker *folio_worker_new(struct folio_server *srv, struct folio_error *err);
-void folio_worker_free(struct folio_worker *w);
+struct folio_worker *folio__worker_new(struct folio_server *srv, struct folio_error *err);
+void folio__worker_free(struct folio_worker *w);
 
 struct folio_http_header {
     size_t name, value; /* offsets into worker->headers */
@@ -76,50 +76,50 @@ struct folio_http {
 /* Add a response header (copied). One that does not fit (too many headers, or the header
  * buffer failed, which stays failed) sets headers_lost: the response is then a 500
  * problem, never one missing a header silently. */
-void folio_http_header_add(struct folio_http *h, const char *name, const char *value);
+void folio__http_header_add(struct folio_http *h, const char *name, const char *value);
 /* A request header's value, or NULL. */
-const char *folio_http_request_header(struct folio_http *h, const char *name);
+const char *folio__http_request_header(struct folio_http *h, const char *name);
 /* Every line of a request header, joined with ", " into `out` (reset first), as RFC 9110
  * section 5.3 says repeated list-valued fields combine; NULL when the header is absent
  * or `out` failed. */
-const char *folio_http_request_header_list(struct folio_http *h, const char *name,
-                                           struct folio_buf *out);
+const char *folio__http_request_header_list(struct folio_http *h, const char *name,
+                                            struct folio_buf *out);
 
 /* Fill the response with an RFC 9457 problem: `slug` becomes the type URI, `title` the
  * short summary; detail and param come from `err` when given. */
-void folio_problem(struct folio_http *h, int status, const char *slug, const char *title,
-                   const char *detail, const char *param);
+void folio__problem(struct folio_http *h, int status, const char *slug, const char *title,
+                    const char *detail, const char *param);
 /* The same with one extension member `ext_key: "ext_value"` (RFC 9457 section 3.2). */
-void folio_problem_ext(struct folio_http *h, int status, const char *slug, const char *title,
-                       const char *detail, const char *param, const char *ext_key,
-                       const char *ext_value);
+void folio__problem_ext(struct folio_http *h, int status, const char *slug, const char *title,
+                        const char *detail, const char *param, const char *ext_key,
+                        const char *ext_value);
 /* The problem for a libfolio status with its folio_error detail. */
-void folio_problem_from_error(struct folio_http *h, const struct folio_error *err);
+void folio__problem_from_error(struct folio_http *h, const struct folio_error *err);
 /* The HTTP status folio answers `err` with (the table in docs/internals/errors.md): the
  * library says what kind of failure it was, only the server speaks HTTP. Thread-safe. */
 int folio__problem_status(const struct folio_error *err);
 
 /* Handlers: one file each under handler/. */
-void folio_handle_index(struct folio_http *h);
+void folio__handle_index(struct folio_http *h);
 struct folio_endpoint;
-void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep);
-void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep);
-void folio_handle_files(struct folio_http *h, const char *relpath);
+void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep);
+void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep);
+void folio__handle_files(struct folio_http *h, const char *relpath);
 
 /* Route one request to its handler. */
-void folio_route(struct folio_http *h);
-/* Whether folio_route(h) would run a handler that reads the database or the disk (those
+void folio__route(struct folio_http *h);
+/* Whether folio__route(h) would run a handler that reads the database or the disk (those
  * run on the database workers); false for what is answered from memory. */
-bool folio_route_needs_worker(const struct folio_http *h);
+bool folio__route_needs_worker(const struct folio_http *h);
 /* The endpoint serving `path`, or -1. */
-int folio_route_find(const struct folio_server *srv, const char *path);
+int folio__route_find(const struct folio_server *srv, const char *path);
 
 /* Around every request (ops.c): CORS, rate limits, then after the handler metrics and
- * the access log. folio_ops_before returns true when it answered the request itself. */
-bool folio_ops_before(struct folio_http *h);
-void folio_ops_after(struct folio_http *h);
-void folio_handle_health(struct folio_http *h);
-void folio_handle_metrics(struct folio_http *h);
-uint64_t folio_now_us(void);
+ * the access log. folio__ops_before returns true when it answered the request itself. */
+bool folio__ops_before(struct folio_http *h);
+void folio__ops_after(struct folio_http *h);
+void folio__handle_health(struct folio_http *h);
+void folio__handle_metrics(struct folio_http *h);
+uint64_t folio__now_us(void);
 
 #endif

@@ -38,7 +38,7 @@ static void index_drop(struct hindex *x)
     memset(x, 0, sizeof *x);
 }
 
-void folio_hybrid_thread_clear(void)
+void folio__hybrid_thread_clear(void)
 {
     for (size_t i = 0; i < MAX_INDEXES; i++)
         index_drop(&indexes[i]);
@@ -93,7 +93,7 @@ static int on_key_row(void *ctx, const struct folio_db_row *row)
     folio_status st = FOLIO_OK;
     for (size_t k = 0; k < e->spec->sort.n && st == FOLIO_OK; k++) {
         struct folio_value v;
-        folio_db_row_value(row, k, &v);
+        folio__db_row_value(row, k, &v);
         unsigned char tag = (unsigned char)v.type;
         st = folio_buf_append(&x->arena, &tag, 1);
         if (st != FOLIO_OK)
@@ -146,7 +146,7 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
         if (from[k].type == FOLIO_VALUE_TEXT || from[k].type == FOLIO_VALUE_BLOB)
             from[k].s = hold.data + from[k].i;
 
-    enum folio_param_style style = folio_db_param_style(h->srv->db);
+    enum folio_param_style style = folio__db_param_style(h->srv->db);
     struct folio_value params[FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 2];
     memset(params, 0, sizeof params);
     if (have_from)
@@ -191,8 +191,8 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
         return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "cannot build the index query");
     }
     struct extend e = {x, spec, 0, base, FOLIO_OK};
-    st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next, on_key_row, &e,
-                        err);
+    st =
+        folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next, on_key_row, &e, err);
     folio_buf_clear(&hold);
     if (st == FOLIO_OK)
         st = e.st;
@@ -252,8 +252,8 @@ static struct hindex *lookup(const struct folio_page_spec *spec, uint64_t versio
     return victim;
 }
 
-folio_status folio_hybrid_seek(struct folio_http *h, struct folio_page_spec *spec,
-                               uint64_t version, struct folio_error *err)
+folio_status folio__hybrid_seek(struct folio_http *h, struct folio_page_spec *spec,
+                                uint64_t version, struct folio_error *err)
 {
     spec->seek = NULL;
     spec->seek_offset = spec->offset;
@@ -280,7 +280,7 @@ folio_status folio_hybrid_seek(struct folio_http *h, struct folio_page_spec *spe
     return FOLIO_OK;
 }
 
-int64_t folio_hybrid_known_total(const struct folio_page_spec *spec, uint64_t version)
+int64_t folio__hybrid_known_total(const struct folio_page_spec *spec, uint64_t version)
 {
     struct hindex *x = lookup(spec, version, false);
     return x != NULL && x->complete ? x->total : -1;

@@ -18,13 +18,13 @@
  * connection's data version in it. Leaves spec->seek NULL when the offset is below one
  * stride (plain OFFSET is as cheap); past the last row it seeks to the last boundary with
  * the remainder in seek_offset, which yields the empty page. */
-folio_status folio_hybrid_seek(struct folio_http *h, struct folio_page_spec *spec,
-                               uint64_t version, struct folio_error *err);
+folio_status folio__hybrid_seek(struct folio_http *h, struct folio_page_spec *spec,
+                                uint64_t version, struct folio_error *err);
 
 /* Rows in the query when the index has seen the end of them, else -1. */
-int64_t folio_hybrid_known_total(const struct folio_page_spec *spec, uint64_t version);
+int64_t folio__hybrid_known_total(const struct folio_page_spec *spec, uint64_t version);
 
 /* Release the calling thread's indexes. */
-void folio_hybrid_thread_clear(void);
+void folio__hybrid_thread_clear(void);
 
 #endif

@@ -92,12 +92,12 @@ static void *worker_main(void *arg)
     }
     pthread_mutex_unlock(&p->lock);
     /* Freed here: the worker's per-thread caches belong to this thread. */
-    folio_worker_free(w);
+    folio__worker_free(w);
     return NULL;
 }
 
-folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
-                            const struct folio_jobs_config *cfg, struct folio_error *err)
+folio_status folio__jobs_new(struct folio_jobs **out, struct folio_server *srv,
+                             const struct folio_jobs_config *cfg, struct folio_error *err)
 {
     *out = NULL;
     struct folio_jobs *p = folio_calloc(1, sizeof *p);
@@ -116,15 +116,15 @@ folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
     p->workers = folio_calloc(p->cfg.threads, sizeof *p->workers);
     p->running = folio_calloc(p->cfg.threads, sizeof *p->running);
     if (p->threads == NULL || p->workers == NULL || p->running == NULL) {
-        folio_jobs_free(p);
+        folio__jobs_free(p);
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     }
     /* Every connection is opened before any thread starts, so a database that cannot be
      * opened fails the start instead of a request later. */
     for (unsigned i = 0; i < p->cfg.threads; i++) {
-        p->workers[i] = folio_worker_new(srv, err);
+        p->workers[i] = folio__worker_new(srv, err);
         if (p->workers[i] == NULL) {
-            folio_jobs_free(p);
+            folio__jobs_free(p);
             return err && err->status
                        ? err->status
                        : folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
@@ -136,7 +136,7 @@ folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
             *s = (struct start){p, p->workers[i]};
         if (s == NULL || pthread_create(&p->threads[i], NULL, worker_main, s) != 0) {
             folio_free(s);
-            folio_jobs_free(p);
+            folio__jobs_free(p);
             return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "threads",
                                    "cannot start the database worker threads");
         }
@@ -147,7 +147,7 @@ folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
     return FOLIO_OK;
 }
 
-folio_status folio_jobs_submit(struct folio_jobs *p, struct folio_job *job)
+folio_status folio__jobs_submit(struct folio_jobs *p, struct folio_job *job)
 {
     pthread_mutex_lock(&p->lock);
     if (p->stopping || p->queued >= p->cfg.queue) {
@@ -166,7 +166,7 @@ folio_status folio_jobs_submit(struct folio_jobs *p, struct folio_job *job)
     return FOLIO_OK;
 }
 
-void folio_jobs_stop(struct folio_jobs *p)
+void folio__jobs_stop(struct folio_jobs *p)
 {
     if (p == NULL)
         return;
@@ -182,13 +182,13 @@ void folio_jobs_stop(struct folio_jobs *p)
     p->nthreads = 0;
 }
 
-void folio_jobs_free(struct folio_jobs *p)
+void folio__jobs_free(struct folio_jobs *p)
 {
     if (p == NULL)
         return;
-    folio_jobs_stop(p);
+    folio__jobs_stop(p);
     for (unsigned i = 0; p->workers != NULL && i < p->cfg.threads; i++)
-        folio_worker_free(p->workers[i]);
+        folio__worker_free(p->workers[i]);
     folio_free(p->workers);
     folio_free(p->threads);
     folio_free(p->running);

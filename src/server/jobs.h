@@ -33,15 +33,15 @@ struct folio_job {
 
 /* Start the workers, each with its own folio_worker for `srv`. FOLIO_ENOMEM, or FOLIO_EIO
  * (err says why) when a thread or a database connection cannot be made. */
-folio_status folio_jobs_new(struct folio_jobs **out, struct folio_server *srv,
-                            const struct folio_jobs_config *cfg, struct folio_error *err);
+folio_status folio__jobs_new(struct folio_jobs **out, struct folio_server *srv,
+                             const struct folio_jobs_config *cfg, struct folio_error *err);
 /* Queue `job`; a worker calls job->run(worker, job) later, exactly once. FOLIO_ELIMIT when
  * the queue is full or the pool is stopping: the job was not taken. Thread-safe. */
-folio_status folio_jobs_submit(struct folio_jobs *p, struct folio_job *job)
+folio_status folio__jobs_submit(struct folio_jobs *p, struct folio_job *job)
     __attribute__((warn_unused_result));
 /* Refuse further jobs, run the queued ones, and join the workers. Idempotent. */
-void folio_jobs_stop(struct folio_jobs *p);
+void folio__jobs_stop(struct folio_jobs *p);
 /* Stop (if not yet) and free. NULL is fine. */
-void folio_jobs_free(struct folio_jobs *p);
+void folio__jobs_free(struct folio_jobs *p);
 
 #endif

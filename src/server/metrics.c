@@ -13,7 +13,7 @@ static const double bucket_le[FOLIO_METRICS_BUCKETS] = {
 static const char *const class_label[FOLIO_SC_COUNT] = {"2xx", "3xx", "400", "404",
                                                         "429", "4xx", "5xx"};
 
-void folio_metrics_request(struct folio_metrics *m, size_t route, int status, uint64_t micros)
+void folio__metrics_request(struct folio_metrics *m, size_t route, int status, uint64_t micros)
 {
     enum folio_status_class c;
     if (status < 300)
@@ -59,8 +59,8 @@ static void gauge(struct folio_buf *out, const char *name, const char *help, int
                      (long long)v);
 }
 
-void folio_metrics_write(struct folio_metrics *m, struct folio_buf *out,
-                         const char *const *route_names, size_t n)
+void folio__metrics_write(struct folio_metrics *m, struct folio_buf *out,
+                          const char *const *route_names, size_t n)
 {
     folio_buf_puts(out, "# HELP folio_http_requests_total HTTP requests by route and status.\n"
                         "# TYPE folio_http_requests_total counter\n");

@@ -34,11 +34,10 @@ struct folio_metrics {
 };
 
 /* Route index for metrics: 0..MAX_ROUTES-1 an endpoint, MAX_ROUTES everything else. */
-void folio_metrics_request(struct folio_metrics *m, size_t route, int status,
-                           uint64_t micros);
+void folio__metrics_request(struct folio_metrics *m, size_t route, int status, uint64_t micros);
 
 /* Append the exposition text. `route_names[i]` labels route i (n of them). */
-void folio_metrics_write(struct folio_metrics *m, struct folio_buf *out,
-                         const char *const *route_names, size_t n);
+void folio__metrics_write(struct folio_metrics *m, struct folio_buf *out,
+                          const char *const *route_names, size_t n);
 
 #endif

@@ -11,7 +11,7 @@
 #include "server/http.h"
 #include "server/server.h"
 
-uint64_t folio_now_us(void)
+uint64_t folio__now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -149,40 +149,40 @@ static bool rate_limited(struct folio_http *h)
     if (srv->ratelimit == NULL || rate <= 0)
         return false;
     struct folio_ratelimit_result r;
-    folio_ratelimit_take(srv->ratelimit, h->client, strlen(h->client), scope, rate, burst,
-                         h->start_us / 1000, &r);
+    folio__ratelimit_take(srv->ratelimit, h->client, strlen(h->client), scope, rate, burst,
+                          h->start_us / 1000, &r);
     char v[24];
     snprintf(v, sizeof v, "%u", r.limit);
-    folio_http_header_add(h, "RateLimit-Limit", v);
+    folio__http_header_add(h, "RateLimit-Limit", v);
     snprintf(v, sizeof v, "%u", r.remaining);
-    folio_http_header_add(h, "RateLimit-Remaining", v);
+    folio__http_header_add(h, "RateLimit-Remaining", v);
     snprintf(v, sizeof v, "%u", r.reset);
-    folio_http_header_add(h, "RateLimit-Reset", v);
+    folio__http_header_add(h, "RateLimit-Reset", v);
     if (r.allowed)
         return false;
     atomic_fetch_add_explicit(&srv->metrics.rate_limited, 1, memory_order_relaxed);
     snprintf(v, sizeof v, "%u", r.retry_after);
-    folio_http_header_add(h, "Retry-After", v);
+    folio__http_header_add(h, "Retry-After", v);
     char detail[128];
     snprintf(detail, sizeof detail, "too many requests from this client; retry in %u s",
              r.retry_after);
-    folio_problem(h, 429, "rate-limited", NULL, detail, NULL);
+    folio__problem(h, 429, "rate-limited", NULL, detail, NULL);
     return true;
 }
 
-bool folio_ops_before(struct folio_http *h)
+bool folio__ops_before(struct folio_http *h)
 {
     struct folio_server *srv = h->srv;
     const struct folio_server_config *cfg = &srv->cfg;
     client_address(h);
 
-    const char *origin = folio_http_request_header(h, "Origin");
+    const char *origin = folio__http_request_header(h, "Origin");
     const char *allow = allowed_origin(cfg, origin);
     if (allow != NULL) {
-        folio_http_header_add(h, "Access-Control-Allow-Origin", allow);
+        folio__http_header_add(h, "Access-Control-Allow-Origin", allow);
         if (strcmp(allow, "*") != 0)
-            folio_http_header_add(h, "Vary", "Origin");
-        folio_http_header_add(h, "Access-Control-Expose-Headers", expose);
+            folio__http_header_add(h, "Vary", "Origin");
+        folio__http_header_add(h, "Access-Control-Expose-Headers", expose);
     }
     /* Every request spends a token, a CORS preflight (OPTIONS) too: it costs the server
      * as much as a small page, and a free one would be a way around the limit. */
@@ -190,17 +190,17 @@ bool folio_ops_before(struct folio_http *h)
         return true;
     if (strcmp(h->method, "OPTIONS") == 0) {
         /* A CORS preflight (or a plain OPTIONS): no body, the methods we answer. */
-        folio_http_header_add(h, "Allow", "GET, HEAD, OPTIONS");
+        folio__http_header_add(h, "Allow", "GET, HEAD, OPTIONS");
         if (allow != NULL) {
-            folio_http_header_add(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
-            const char *req = folio_http_request_header(h, "Access-Control-Request-Headers");
+            folio__http_header_add(h, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+            const char *req = folio__http_request_header(h, "Access-Control-Request-Headers");
             /* Echoed only when it is a list of header names (RFC 9110 tokens): a control
              * character would otherwise go out in a response header. */
             if (req != NULL && strlen(req) < 512 &&
                 req[strspn(req, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                 "0123456789!#$%&'*+-.^_`|~, ")] == '\0')
-                folio_http_header_add(h, "Access-Control-Allow-Headers", req);
-            folio_http_header_add(h, "Access-Control-Max-Age", "600");
+                folio__http_header_add(h, "Access-Control-Allow-Headers", req);
+            folio__http_header_add(h, "Access-Control-Max-Age", "600");
         }
         folio_buf_reset(&h->w->body);
         h->status = 204;
@@ -210,12 +210,12 @@ bool folio_ops_before(struct folio_http *h)
     return false;
 }
 
-void folio_ops_after(struct folio_http *h)
+void folio__ops_after(struct folio_http *h)
 {
     struct folio_server *srv = h->srv;
-    uint64_t us = folio_now_us() - h->start_us;
+    uint64_t us = folio__now_us() - h->start_us;
     size_t route = h->route >= 0 ? (size_t)h->route : FOLIO_METRICS_MAX_ROUTES;
-    folio_metrics_request(&srv->metrics, route, h->status, us);
+    folio__metrics_request(&srv->metrics, route, h->status, us);
     if (h->rows > 0)
         atomic_fetch_add_explicit(&srv->metrics.rows_served, (uint64_t)h->rows,
                                   memory_order_relaxed);
@@ -240,7 +240,7 @@ void folio_ops_after(struct folio_http *h)
         for (size_t i = 0; i < len; i++)
             if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
                 line[i] = '?';
-        folio_accesslog_line(srv->accesslog, line, len);
+        folio__accesslog_line(srv->accesslog, line, len);
     }
 }
 
@@ -251,13 +251,13 @@ static int one(void *ctx, const struct folio_db_row *row)
     return 1;
 }
 
-void folio_handle_health(struct folio_http *h)
+void folio__handle_health(struct folio_http *h)
 {
     static const char sql[] = "SELECT 1";
     bool ok = false;
-    if (folio_db_query(h->w->conn, sql, sizeof sql - 1, NULL, 0, one, &ok, NULL) != FOLIO_OK ||
+    if (folio__db_query(h->w->conn, sql, sizeof sql - 1, NULL, 0, one, &ok, NULL) != FOLIO_OK ||
         !ok) {
-        folio_problem(h, 503, "unhealthy", NULL, "the database cannot be read", NULL);
+        folio__problem(h, 503, "unhealthy", NULL, "the database cannot be read", NULL);
         return;
     }
     folio_buf_reset(&h->w->body);
@@ -266,7 +266,7 @@ void folio_handle_health(struct folio_http *h)
     h->content_type = "application/json";
 }
 
-void folio_handle_metrics(struct folio_http *h)
+void folio__handle_metrics(struct folio_http *h)
 {
     const char *names[FOLIO_METRICS_MAX_ROUTES];
     size_t n = h->srv->nendpoints < FOLIO_METRICS_MAX_ROUTES ? h->srv->nendpoints
@@ -274,7 +274,7 @@ void folio_handle_metrics(struct folio_http *h)
     for (size_t i = 0; i < n; i++)
         names[i] = h->srv->endpoints[i].path;
     folio_buf_reset(&h->w->body);
-    folio_metrics_write(&h->srv->metrics, &h->w->body, names, n);
+    folio__metrics_write(&h->srv->metrics, &h->w->body, names, n);
     h->status = 200;
     h->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

@@ -7,9 +7,9 @@
 
 #include "server/server.h"
 
-folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
-                             const char *sort, const struct folio_filter_set *filters,
-                             struct folio_error *err)
+folio_status folio__page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
+                              const char *sort, const struct folio_filter_set *filters,
+                              struct folio_error *err)
 {
     const struct folio_table *t = ep->table;
     spec->ep = ep;
@@ -72,8 +72,8 @@ folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_en
     return FOLIO_OK;
 }
 
-folio_status folio_page_fields(struct folio_page_spec *spec, const char *fields,
-                               struct folio_error *err)
+folio_status folio__page_fields(struct folio_page_spec *spec, const char *fields,
+                                struct folio_error *err)
 {
     const struct folio_endpoint *ep = spec->ep;
     const struct folio_table *t = ep->table;
@@ -106,9 +106,9 @@ folio_status folio_page_fields(struct folio_page_spec *spec, const char *fields,
     return FOLIO_OK;
 }
 
-folio_status folio_page_cursor(struct folio_page_spec *spec, struct folio_http *h,
-                               const char *token, bool before, const char *param,
-                               struct folio_error *err)
+folio_status folio__page_cursor(struct folio_page_spec *spec, struct folio_http *h,
+                                const char *token, bool before, const char *param,
+                                struct folio_error *err)
 {
     folio_status st = folio_cursor_decode(&h->srv->keyring, token, strlen(token),
                                           (uint64_t)time(NULL), spec->fp, &spec->cursor, err);
@@ -125,9 +125,9 @@ folio_status folio_page_cursor(struct folio_page_spec *spec, struct folio_http *
     return st;
 }
 
-folio_status folio_page_token(struct folio_http *h, const struct folio_page_spec *spec,
-                              const struct folio_value *vals, unsigned flags, char *out,
-                              size_t out_size)
+folio_status folio__page_token(struct folio_http *h, const struct folio_page_spec *spec,
+                               const struct folio_value *vals, unsigned flags, char *out,
+                               size_t out_size)
 {
     struct folio_cursor c;
     uint64_t ttl = h->srv->cfg.cursor_ttl;
@@ -166,7 +166,7 @@ static void keys_copy(struct folio_keycopy *k, const struct run *r,
     k->overflow = false;
     for (size_t i = 0; i < k->n; i++) {
         struct folio_value v;
-        folio_db_row_value(row, (size_t)r->key_pos[i], &v);
+        folio__db_row_value(row, (size_t)r->key_pos[i], &v);
         if (v.type == FOLIO_VALUE_TEXT || v.type == FOLIO_VALUE_BLOB) {
             if (v.len > sizeof k->bytes - used) {
                 k->overflow = true;
@@ -181,7 +181,7 @@ static void keys_copy(struct folio_keycopy *k, const struct run *r,
     }
 }
 
-void folio_json_value(struct folio_json *j, const struct folio_value *v)
+void folio__json_value(struct folio_json *j, const struct folio_value *v)
 {
     switch (v->type) {
     case FOLIO_VALUE_NULL: folio_json_null(j); break;
@@ -206,8 +206,8 @@ static int on_row(void *ctx, const struct folio_db_row *row)
     for (size_t f = 0; f < spec->nfields; f++) {
         struct folio_value v;
         folio_json_key(j, cols[spec->fields[f]].name);
-        folio_db_row_value(row, f, &v);
-        folio_json_value(j, &v);
+        folio__db_row_value(row, f, &v);
+        folio__json_value(j, &v);
     }
     folio_json_object_end(j);
     if (r->backward)
@@ -318,24 +318,24 @@ static folio_status probe(struct folio_http *h, const struct folio_page_spec *sp
     folio_buf_reset(sql);
     folio_status st = folio_buf_printf(sql, "SELECT 1 FROM %s", spec->ep->table->sql);
     if (st == FOLIO_OK)
-        st = where(sql, spec, tb, folio_db_param_style(h->srv->db), keys, backward, inclusive,
+        st = where(sql, spec, tb, folio__db_param_style(h->srv->db), keys, backward, inclusive,
                    SPLIT_NONE, 0, params, &next);
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " LIMIT 1");
     if (st != FOLIO_OK)
         return st;
     *out = false;
-    return folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, one_row,
-                          out, err);
+    return folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, one_row, out,
+                           err);
 }
 
-folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *spec,
-                            struct folio_json *j, struct folio_page_result *res,
-                            struct folio_error *err)
+folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec *spec,
+                             struct folio_json *j, struct folio_page_result *res,
+                             struct folio_error *err)
 {
     static _Thread_local struct run r;
     const struct folio_table *t = spec->ep->table;
-    enum folio_param_style style = folio_db_param_style(h->srv->db);
+    enum folio_param_style style = folio__db_param_style(h->srv->db);
     const char *pfx = style == FOLIO_PARAM_DOLLAR ? "$" : "?";
     bool keyset = spec->mode == FOLIO_MODE_AFTER || spec->mode == FOLIO_MODE_BEFORE;
     bool backward = spec->mode == FOLIO_MODE_BEFORE;
@@ -416,13 +416,12 @@ folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *
         if (h->srv->cfg.debug_plan && phase <= 1) {
             struct folio_buf plan;
             folio_buf_init(&plan, 64 * 1024);
-            if (folio_db_explain(h->w->conn, sql->data, sql->len, &plan) == FOLIO_OK &&
-                plan.data)
-                folio_http_header_add(h, "X-Folio-Plan", plan.data);
+            if (folio__db_explain(h->w->conn, sql->data, sql->len, &plan) == FOLIO_OK && plan.data)
+                folio__http_header_add(h, "X-Folio-Plan", plan.data);
             folio_buf_clear(&plan);
         }
-        st = folio_db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, on_row,
-                            &r, err);
+        st = folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, on_row, &r,
+                             err);
         if (st == FOLIO_OK)
             st = folio_json_status(r.j);
         if (st != FOLIO_OK) {

@@ -12,7 +12,7 @@
 #define FOLIO_MAX_PER_PAGE 1000 /* the largest max_per_page a config may set */
 
 /* Write a typed value as JSON (BLOB as base64). */
-void folio_json_value(struct folio_json *j, const struct folio_value *v);
+void folio__json_value(struct folio_json *j, const struct folio_value *v);
 
 /* Sort-key values of one row, copied out of the row (valid only during the callback)
  * into fixed storage: no allocation per row. */
@@ -56,24 +56,24 @@ struct folio_page_result {
  * append the tiebreaker, compute the query fingerprint over table, sort and filters.
  * Returns FOLIO_EUNKNOWN_COLUMN (a column the endpoint does not expose),
  * FOLIO_ENOTSORTABLE (exposed, not sortable) or FOLIO_EPARAM, with err (param "sort"). */
-folio_status folio_page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
-                             const char *sort, const struct folio_filter_set *filters,
-                             struct folio_error *err);
+folio_status folio__page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
+                              const char *sort, const struct folio_filter_set *filters,
+                              struct folio_error *err);
 /* Parse a `fields=a,b` list within the endpoint's exposed columns (NULL = all exposed). */
-folio_status folio_page_fields(struct folio_page_spec *spec, const char *fields,
-                               struct folio_error *err);
+folio_status folio__page_fields(struct folio_page_spec *spec, const char *fields,
+                                struct folio_error *err);
 /* Verify and decode a cursor token for this spec (after the sort is set). */
-folio_status folio_page_cursor(struct folio_page_spec *spec, struct folio_http *h,
-                               const char *token, bool before, const char *param,
-                               struct folio_error *err);
+folio_status folio__page_cursor(struct folio_page_spec *spec, struct folio_http *h,
+                                const char *token, bool before, const char *param,
+                                struct folio_error *err);
 /* Fetch the page; each row is written as one JSON object value into `j` (which the caller
  * has positioned inside an array), in the requested order. */
-folio_status folio_page_run(struct folio_http *h, const struct folio_page_spec *spec,
-                            struct folio_json *j, struct folio_page_result *res,
-                            struct folio_error *err);
+folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec *spec,
+                             struct folio_json *j, struct folio_page_result *res,
+                             struct folio_error *err);
 /* A signed token for a boundary row of this spec's query. */
-folio_status folio_page_token(struct folio_http *h, const struct folio_page_spec *spec,
-                              const struct folio_value *vals, unsigned flags, char *out,
-                              size_t out_size);
+folio_status folio__page_token(struct folio_http *h, const struct folio_page_spec *spec,
+                               const struct folio_value *vals, unsigned flags, char *out,
+                               size_t out_size);
 
 #endif

@@ -71,7 +71,7 @@ static const char *name_value(const char *p, const char **name, size_t *name_len
     return word(skip_ows(q + 1), value, value_size);
 }
 
-enum folio_count folio_prefer_count(const char *p)
+enum folio_count folio__prefer_count(const char *p)
 {
     while (p != NULL && *p != '\0') {
         const char *name;

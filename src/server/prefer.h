@@ -13,6 +13,6 @@
  * `count` preference decides, even with a value folio does not know (then the default);
  * a malformed element is skipped. Values: exact; planned, estimated (and folio's own
  * estimate); none. Reentrant. */
-enum folio_count folio_prefer_count(const char *value);
+enum folio_count folio__prefer_count(const char *value);
 
 #endif

@@ -177,12 +177,12 @@ static struct entry *insert_in_flight(struct folio_prefetch *p, const char *key,
 
 /* --- epoch ------------------------------------------------------------------------- */
 
-uint64_t folio_prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w)
+uint64_t folio__prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w)
 {
     (void)w;
     uint64_t v = 0;
     pthread_mutex_lock(&p->watch_lock);
-    bool changed = p->watch == NULL || folio_db_data_version(p->watch, &v) != FOLIO_OK ||
+    bool changed = p->watch == NULL || folio__db_data_version(p->watch, &v) != FOLIO_OK ||
                    v != p->watch_version; /* cannot tell counts as a change */
     p->watch_version = v;
     uint64_t epoch = changed ? atomic_fetch_add(&p->epoch, 1) + 1 : atomic_load(&p->epoch);
@@ -192,8 +192,8 @@ uint64_t folio_prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w)
 
 /* --- keys -------------------------------------------------------------------------- */
 
-folio_status folio_prefetch_key(struct folio_buf *out, const char *path,
-                                const struct folio_param *params, size_t n)
+folio_status folio__prefetch_key(struct folio_buf *out, const char *path,
+                                 const struct folio_param *params, size_t n)
 {
     folio_status st = folio_buf_puts(out, path);
     for (size_t i = 0; i < n && st == FOLIO_OK; i++) {
@@ -219,7 +219,7 @@ static void fill_response(struct folio_http *h, const struct entry *e)
     for (size_t i = 0; i < e->nheaders; i++) {
         const char *name = s;
         const char *value = name + strlen(name) + 1;
-        folio_http_header_add(h, name, value);
+        folio__http_header_add(h, name, value);
         s = value + strlen(value) + 1;
     }
     h->status = e->status;
@@ -247,10 +247,10 @@ static bool cursors_fresh(const struct folio_prefetch *p, const struct entry *e)
     return expires > now && (expires - now) * 2 >= ttl * 1000u;
 }
 
-bool folio_prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                          size_t key_len, uint64_t *out_epoch)
+bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
+                           size_t key_len, uint64_t *out_epoch)
 {
-    uint64_t epoch = folio_prefetch_epoch(p, h->w);
+    uint64_t epoch = folio__prefetch_epoch(p, h->w);
     uint64_t hsh = hash_of(key, key_len);
     *out_epoch = epoch;
     struct timespec deadline;
@@ -368,8 +368,8 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
     pthread_mutex_unlock(&p->lock);
 }
 
-void folio_prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
-                          const char *key, size_t key_len, uint64_t epoch)
+void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
+                           size_t key_len, uint64_t epoch)
 {
     store(p, h, key, key_len, epoch, false);
 }
@@ -412,20 +412,20 @@ static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url)
     if (!parse_url(url, h.params, &h.nparams))
         return;
     h.path = url;
-    h.route = folio_route_find(p->srv, h.path);
+    h.route = folio__route_find(p->srv, h.path);
     if (h.route < 0)
         return;
     struct folio_buf key;
     folio_buf_init(&key, MAX_URL * 3);
-    if (folio_prefetch_key(&key, h.path, h.params, h.nparams) != FOLIO_OK || key.data == NULL) {
+    if (folio__prefetch_key(&key, h.path, h.params, h.nparams) != FOLIO_OK || key.data == NULL) {
         folio_buf_clear(&key);
         return;
     }
     /* Epoch first, then the query: the entry never claims to be newer than its data. */
-    uint64_t epoch = folio_prefetch_epoch(p, w);
+    uint64_t epoch = folio__prefetch_epoch(p, w);
     folio_buf_reset(&w->body);
     folio_buf_reset(&w->headers);
-    folio_route(&h);
+    folio__route(&h);
     store(p, &h, key.data, key.len, epoch, true);
     folio_buf_clear(&key);
 }
@@ -434,7 +434,7 @@ static void *fetcher(void *arg)
 {
     struct folio_prefetch *p = arg;
     struct folio_error err = {0};
-    struct folio_worker *w = folio_worker_new(p->srv, &err);
+    struct folio_worker *w = folio__worker_new(p->srv, &err);
     char url[MAX_URL];
     pthread_mutex_lock(&p->lock);
     for (;;) {
@@ -454,11 +454,11 @@ static void *fetcher(void *arg)
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
-    folio_worker_free(w);
+    folio__worker_free(w);
     return NULL;
 }
 
-void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url)
+void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url)
 {
     size_t len = strlen(url);
     if (len >= MAX_URL)
@@ -472,7 +472,7 @@ void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url)
         return;
     struct folio_buf key;
     folio_buf_init(&key, MAX_URL * 3);
-    if (folio_prefetch_key(&key, copy, params, n) != FOLIO_OK || key.data == NULL) {
+    if (folio__prefetch_key(&key, copy, params, n) != FOLIO_OK || key.data == NULL) {
         folio_buf_clear(&key);
         return;
     }
@@ -493,8 +493,8 @@ void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url)
         atomic_fetch_add_explicit(&p->srv->metrics.prefetch_skipped, 1, memory_order_relaxed);
 }
 
-folio_status folio_prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
-                                const struct folio_prefetch_config *cfg)
+folio_status folio__prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
+                                 const struct folio_prefetch_config *cfg)
 {
     struct folio_prefetch *p = folio_calloc(1, sizeof *p);
     if (p == NULL)
@@ -516,9 +516,9 @@ folio_status folio_prefetch_new(struct folio_prefetch **out, struct folio_server
     pthread_cond_init(&p->work, NULL);
     pthread_mutex_init(&p->watch_lock, NULL);
     struct folio_error err = {0};
-    if (folio_db_connect(srv->db, &p->watch, &err) != FOLIO_OK ||
-        folio_db_data_version(p->watch, &p->watch_version) != FOLIO_OK) {
-        folio_db_disconnect(p->watch);
+    if (folio__db_connect(srv->db, &p->watch, &err) != FOLIO_OK ||
+        folio__db_data_version(p->watch, &p->watch_version) != FOLIO_OK) {
+        folio__db_disconnect(p->watch);
         p->watch = NULL;
     }
     for (unsigned i = 0; i < cfg->threads; i++)
@@ -528,7 +528,7 @@ folio_status folio_prefetch_new(struct folio_prefetch **out, struct folio_server
     return FOLIO_OK;
 }
 
-void folio_prefetch_free(struct folio_prefetch *p)
+void folio__prefetch_free(struct folio_prefetch *p)
 {
     if (p == NULL)
         return;
@@ -544,7 +544,7 @@ void folio_prefetch_free(struct folio_prefetch *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->filled);
     pthread_cond_destroy(&p->work);
-    folio_db_disconnect(p->watch);
+    folio__db_disconnect(p->watch);
     pthread_mutex_destroy(&p->watch_lock);
     folio_free(p->jobs);
     folio_free(p->threads);

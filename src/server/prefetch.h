@@ -30,29 +30,29 @@ struct folio_prefetch_config {
     unsigned wait_ms;   /* how long a request waits for a fetch in flight */
 };
 
-folio_status folio_prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
-                                const struct folio_prefetch_config *cfg);
+folio_status folio__prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
+                                 const struct folio_prefetch_config *cfg);
 /* Stop the fetchers (finishing the jobs they hold), drop the cache. */
-void folio_prefetch_free(struct folio_prefetch *p);
+void folio__prefetch_free(struct folio_prefetch *p);
 
 /* The canonical cache key of a request: path, '?', the parameters in order, re-encoded
  * exactly as folio writes them into links. */
-folio_status folio_prefetch_key(struct folio_buf *out, const char *path,
-                                const struct folio_param *params, size_t n);
+folio_status folio__prefetch_key(struct folio_buf *out, const char *path,
+                                 const struct folio_param *params, size_t n);
 
 /* Serve `h` from the cache when a fresh entry exists (returns true: the response is
  * filled). Otherwise the caller owns the fetch of `key` and must call
- * folio_prefetch_store afterwards (the entry is marked in flight meanwhile). */
-bool folio_prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                          size_t key_len, uint64_t *out_epoch);
+ * folio__prefetch_store afterwards (the entry is marked in flight meanwhile). */
+bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
+                           size_t key_len, uint64_t *out_epoch);
 /* Store the response in `h` under `key` (only 200 responses are kept), wake waiters. */
-void folio_prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
-                          const char *key, size_t key_len, uint64_t epoch);
+void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
+                           size_t key_len, uint64_t epoch);
 /* Queue a background fetch of the relative URL `url` (a `next` link). */
-void folio_prefetch_enqueue(struct folio_prefetch *p, const char *url);
+void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url);
 
 /* Check the database for a change and return the current epoch. `w` is unused (the check
  * runs on the watcher connection, under its own lock). */
-uint64_t folio_prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w);
+uint64_t folio__prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w);
 
 #endif

@@ -21,15 +21,15 @@ static const char *title_for(int status)
     }
 }
 
-void folio_problem(struct folio_http *h, int status, const char *slug, const char *title,
-                   const char *detail, const char *param)
+void folio__problem(struct folio_http *h, int status, const char *slug, const char *title,
+                    const char *detail, const char *param)
 {
-    folio_problem_ext(h, status, slug, title, detail, param, NULL, NULL);
+    folio__problem_ext(h, status, slug, title, detail, param, NULL, NULL);
 }
 
-void folio_problem_ext(struct folio_http *h, int status, const char *slug, const char *title,
-                       const char *detail, const char *param, const char *ext_key,
-                       const char *ext_value)
+void folio__problem_ext(struct folio_http *h, int status, const char *slug, const char *title,
+                        const char *detail, const char *param, const char *ext_key,
+                        const char *ext_value)
 {
     struct folio_buf *b = &h->w->body;
     folio_buf_reset(b);
@@ -74,7 +74,7 @@ int folio__problem_status(const struct folio_error *err)
     return 500;
 }
 
-void folio_problem_from_error(struct folio_http *h, const struct folio_error *err)
+void folio__problem_from_error(struct folio_http *h, const struct folio_error *err)
 {
     const char *slug = "internal";
     const char *title = NULL;
@@ -102,9 +102,9 @@ void folio_problem_from_error(struct folio_http *h, const struct folio_error *er
         char retry[24];
         unsigned ms = h->srv->cfg.query_timeout_ms;
         snprintf(retry, sizeof retry, "%u", ms / 1000 + 1);
-        folio_http_header_add(h, "Retry-After", retry);
+        folio__http_header_add(h, "Retry-After", retry);
         detail = "the query ran longer than the server's time limit (query_timeout); "
                  "narrow it with filters, sort by an indexed column, or follow cursor links";
     }
-    folio_problem(h, status, slug, title, detail, err->param);
+    folio__problem(h, status, slug, title, detail, err->param);
 }

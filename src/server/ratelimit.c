@@ -23,7 +23,7 @@ struct folio_ratelimit {
     pthread_mutex_t locks[STRIPES];
 };
 
-folio_status folio_ratelimit_new(struct folio_ratelimit **out, size_t slots)
+folio_status folio__ratelimit_new(struct folio_ratelimit **out, size_t slots)
 {
     size_t n = 64;
     while (n < slots)
@@ -43,7 +43,7 @@ folio_status folio_ratelimit_new(struct folio_ratelimit **out, size_t slots)
     return FOLIO_OK;
 }
 
-void folio_ratelimit_free(struct folio_ratelimit *rl)
+void folio__ratelimit_free(struct folio_ratelimit *rl)
 {
     if (rl == NULL)
         return;
@@ -72,9 +72,9 @@ static unsigned seconds(double x)
     return x >= (double)UINT_MAX ? UINT_MAX : (unsigned)x;
 }
 
-void folio_ratelimit_take(struct folio_ratelimit *rl, const void *client, size_t len,
-                          uint32_t scope, double rate, unsigned burst, uint64_t now_ms,
-                          struct folio_ratelimit_result *out)
+void folio__ratelimit_take(struct folio_ratelimit *rl, const void *client, size_t len,
+                           uint32_t scope, double rate, unsigned burst, uint64_t now_ms,
+                           struct folio_ratelimit_result *out)
 {
     uint64_t key = hash(client, len, scope);
     size_t home = (size_t)key & rl->mask;
@@ -119,7 +119,7 @@ void folio_ratelimit_take(struct folio_ratelimit *rl, const void *client, size_t
         out->retry_after = 1;
 }
 
-size_t folio_ratelimit_size(struct folio_ratelimit *rl)
+size_t folio__ratelimit_size(struct folio_ratelimit *rl)
 {
     size_t n = 0;
     for (size_t s = 0; s < STRIPES; s++)

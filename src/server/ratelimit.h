@@ -21,17 +21,17 @@ struct folio_ratelimit_result {
 };
 
 /* `slots` buckets (rounded up to a power of two). FOLIO_ENOMEM. */
-folio_status folio_ratelimit_new(struct folio_ratelimit **out, size_t slots);
-void folio_ratelimit_free(struct folio_ratelimit *rl);
+folio_status folio__ratelimit_new(struct folio_ratelimit **out, size_t slots);
+void folio__ratelimit_free(struct folio_ratelimit *rl);
 
 /* Take one token for `client` (an address, any bytes) in bucket family `scope` (0 = the
  * server-wide limit, or an endpoint's index + 1), refilling at `rate` tokens per second up
  * to `burst`. `now_ms` is a monotonic clock in milliseconds. Thread-safe. */
-void folio_ratelimit_take(struct folio_ratelimit *rl, const void *client, size_t len,
-                          uint32_t scope, double rate, unsigned burst, uint64_t now_ms,
-                          struct folio_ratelimit_result *out);
+void folio__ratelimit_take(struct folio_ratelimit *rl, const void *client, size_t len,
+                           uint32_t scope, double rate, unsigned burst, uint64_t now_ms,
+                           struct folio_ratelimit_result *out);
 
 /* Buckets currently in use (for metrics and tests). */
-size_t folio_ratelimit_size(struct folio_ratelimit *rl);
+size_t folio__ratelimit_size(struct folio_ratelimit *rl);
 
 #endif

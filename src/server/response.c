@@ -14,7 +14,7 @@
 /* Bytes of cursor parameters (after=, before=, cursor=, with their separator) in a raw
  * query, values counted up to FOLIO_CURSOR_MAX_TOKEN: the part of a target that
  * max_url_bytes leaves out. `end` bounds the query (NULL: its NUL). */
-size_t folio_response_cursor_bytes(const char *query, const char *end)
+size_t folio__response_cursor_bytes(const char *query, const char *end)
 {
     static const char *const names[] = {"after=", "before=", "cursor="};
     size_t n = 0;
@@ -36,7 +36,7 @@ size_t folio_response_cursor_bytes(const char *query, const char *end)
  * form (per_page and the sort's tiebreaker written out, filters percent-encoded), which
  * can be longer than the request was: when a link in the Link header would be refused as
  * too long, the request is answered with that 414 itself. */
-void folio_response_links_fit(struct folio_http *h)
+void folio__response_links_fit(struct folio_http *h)
 {
     if (h->status != 200 || h->w == NULL)
         return;
@@ -50,16 +50,16 @@ void folio_response_links_fit(struct folio_http *h)
             if (gt == NULL)
                 break;
             const char *q = memchr(v, '?', (size_t)(gt - v));
-            size_t counted = (size_t)(gt - v - 1) - (q ? folio_response_cursor_bytes(q, gt) : 0);
+            size_t counted = (size_t)(gt - v - 1) - (q ? folio__response_cursor_bytes(q, gt) : 0);
             if (counted > h->srv->cfg.max_url_bytes) {
                 /* Only the Link header goes: CORS and rate-limit headers stay. */
                 memmove(&h->headers[i], &h->headers[i + 1],
                         (h->nheaders - i - 1) * sizeof h->headers[0]);
                 h->nheaders--;
-                folio_problem(h, 414, "uri-too-long", NULL,
-                              "this page's links, which spell out the request in full, would "
-                              "be longer than the server accepts: shorten the filters",
-                              NULL);
+                folio__problem(h, 414, "uri-too-long", NULL,
+                               "this page's links, which spell out the request in full, would "
+                               "be longer than the server accepts: shorten the filters",
+                               NULL);
                 return;
             }
         }
@@ -114,7 +114,7 @@ static size_t link_next_prev(const char *v, char *out, size_t cap)
  * keeps only next and prev, then is left out (the body still has every link). A header
  * libmicrohttpd refuses turns the answer into a 500 problem, never a dropped connection.
  * NULL only when out of memory. */
-struct MHD_Response *folio_response_new(struct folio_http *h, unsigned *out_status)
+struct MHD_Response *folio__response_new(struct folio_http *h, unsigned *out_status)
 {
     struct folio_worker *w = h->w;
     const char *hd = w ? w->headers.data : NULL;
@@ -173,7 +173,7 @@ struct MHD_Response *folio_response_new(struct folio_http *h, unsigned *out_stat
         h->nheaders = 0;
         h->headers_lost = false;
         link = -1;
-        folio_problem(h, 500, "internal", NULL, "the response headers could not be sent", NULL);
+        folio__problem(h, 500, "internal", NULL, "the response headers could not be sent", NULL);
     }
     return NULL;
 }

@@ -11,17 +11,17 @@ struct MHD_Response;
  * raw query starting at its '?', values counted up to FOLIO_CURSOR_MAX_TOKEN: the part of
  * a target max_url_bytes leaves out. `end` bounds the query (NULL: up to its NUL; else
  * a '>' also ends a parameter, for links in a Link header). */
-size_t folio_response_cursor_bytes(const char *query, const char *end);
+size_t folio__response_cursor_bytes(const char *query, const char *end);
 
 /* Every link folio emits must be accepted by folio: when a link of h's 200 response (in
  * its Link header) would be refused as too long, h becomes a 414 problem instead. */
-void folio_response_links_fit(struct folio_http *h);
+void folio__response_links_fit(struct folio_http *h);
 
 /* The response for h, its status in *out_status. Response headers stay within
  * FOLIO_HTTP_HEADER_BUDGET bytes: past it the Link header keeps only next and prev, then
  * is left out (the body keeps every link). A header libmicrohttpd refuses turns the
  * answer into a 500 problem, never a dropped connection. NULL only when out of memory.
  * Thread-safe for distinct h. */
-struct MHD_Response *folio_response_new(struct folio_http *h, unsigned *out_status);
+struct MHD_Response *folio__response_new(struct folio_http *h, unsigned *out_status);
 
 #endif

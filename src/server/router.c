@@ -4,7 +4,7 @@
 #include "server/http.h"
 #include "server/server.h"
 
-int folio_route_find(const struct folio_server *srv, const char *path)
+int folio__route_find(const struct folio_server *srv, const char *path)
 {
     for (size_t i = 0; i < srv->nendpoints; i++)
         if (strcmp(srv->endpoints[i].path, path) == 0)
@@ -12,7 +12,7 @@ int folio_route_find(const struct folio_server *srv, const char *path)
     return -1;
 }
 
-bool folio_route_needs_worker(const struct folio_http *h)
+bool folio__route_needs_worker(const struct folio_http *h)
 {
     if (strcmp(h->method, "GET") != 0 && strcmp(h->method, "HEAD") != 0)
         return false;
@@ -24,33 +24,33 @@ bool folio_route_needs_worker(const struct folio_http *h)
            (strcmp(h->path, "/files") == 0 || strncmp(h->path, "/files/", 7) == 0);
 }
 
-void folio_route(struct folio_http *h)
+void folio__route(struct folio_http *h)
 {
     if (strcmp(h->method, "GET") != 0 && strcmp(h->method, "HEAD") != 0) {
-        folio_http_header_add(h, "Allow", "GET, HEAD, OPTIONS");
-        folio_problem(h, 405, "method-not-allowed", NULL,
-                      "only GET, HEAD and OPTIONS are supported", NULL);
+        folio__http_header_add(h, "Allow", "GET, HEAD, OPTIONS");
+        folio__problem(h, 405, "method-not-allowed", NULL,
+                       "only GET, HEAD and OPTIONS are supported", NULL);
         return;
     }
     if (h->too_many_params) {
-        folio_problem(h, 400, "too-many-parameters", "Too many parameters",
-                      "the query string has too many parameters", NULL);
+        folio__problem(h, 400, "too-many-parameters", "Too many parameters",
+                       "the query string has too many parameters", NULL);
         return;
     }
     if (strlen(h->path) > h->srv->cfg.max_url_bytes) {
-        folio_problem(h, 414, "uri-too-long", NULL, "the request path is too long", NULL);
+        folio__problem(h, 414, "uri-too-long", NULL, "the request path is too long", NULL);
         return;
     }
     if (h->route >= 0) {
         const struct folio_endpoint *ep = &h->srv->endpoints[h->route];
         if (ep->style == FOLIO_STYLE_FOLIO)
-            folio_handle_api(h, ep);
+            folio__handle_api(h, ep);
         else
-            folio_handle_tutorial(h, ep);
+            folio__handle_tutorial(h, ep);
         return;
     }
     if (strcmp(h->path, "/") == 0) {
-        folio_handle_index(h);
+        folio__handle_index(h);
         return;
     }
     if (h->srv->dircache != NULL &&
@@ -58,16 +58,16 @@ void folio_route(struct folio_http *h)
         const char *rel = h->path + 6;
         while (*rel == '/')
             rel++;
-        folio_handle_files(h, *rel ? rel : ".");
+        folio__handle_files(h, *rel ? rel : ".");
         return;
     }
     if (strcmp(h->path, "/healthz") == 0) {
-        folio_handle_health(h);
+        folio__handle_health(h);
         return;
     }
     if (strcmp(h->path, "/metrics") == 0) {
-        folio_handle_metrics(h);
+        folio__handle_metrics(h);
         return;
     }
-    folio_problem(h, 404, "not-found", NULL, "no such resource", NULL);
+    folio__problem(h, 404, "not-found", NULL, "no such resource", NULL);
 }

@@ -24,13 +24,13 @@
 static pthread_key_t worker_key;
 static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
 
-void folio_worker_free(struct folio_worker *w)
+void folio__worker_free(struct folio_worker *w)
 {
     if (w == NULL)
         return;
-    folio_hybrid_thread_clear();
-    folio_count_thread_clear();
-    folio_db_disconnect(w->conn);
+    folio__hybrid_thread_clear();
+    folio__count_thread_clear();
+    folio__db_disconnect(w->conn);
     folio_buf_clear(&w->body);
     folio_buf_clear(&w->headers);
     folio_buf_clear(&w->sql);
@@ -42,7 +42,7 @@ void folio_worker_free(struct folio_worker *w)
 
 static void worker_free(void *p)
 {
-    folio_worker_free(p);
+    folio__worker_free(p);
 }
 
 static void worker_key_create(void)
@@ -57,19 +57,19 @@ static struct folio_worker *worker_get(struct folio_server *srv, struct folio_er
     struct folio_worker *w = pthread_getspecific(worker_key);
     if (w != NULL)
         return w;
-    w = folio_worker_new(srv, err);
+    w = folio__worker_new(srv, err);
     if (w != NULL)
         pthread_setspecific(worker_key, w);
     return w;
 }
 
-struct folio_worker *folio_worker_new(struct folio_server *srv, struct folio_error *err)
+struct folio_worker *folio__worker_new(struct folio_server *srv, struct folio_error *err)
 {
     struct folio_worker *w = folio_calloc(1, sizeof *w);
     if (w == NULL)
         return NULL;
     w->srv = srv;
-    if (folio_db_connect(srv->db, &w->conn, err) != FOLIO_OK) {
+    if (folio__db_connect(srv->db, &w->conn, err) != FOLIO_OK) {
         folio_free(w);
         return NULL;
     }
@@ -82,7 +82,7 @@ struct folio_worker *folio_worker_new(struct folio_server *srv, struct folio_err
     return w;
 }
 
-void folio_server_config_defaults(struct folio_server_config *cfg)
+void folio__server_config_defaults(struct folio_server_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
@@ -118,7 +118,7 @@ void folio_server_config_defaults(struct folio_server_config *cfg)
     cfg->listen_fd = -1;
 }
 
-void folio_http_header_add(struct folio_http *h, const char *name, const char *value)
+void folio__http_header_add(struct folio_http *h, const char *name, const char *value)
 {
     struct folio_buf *b = &h->w->headers;
     size_t n = b->len;
@@ -136,7 +136,7 @@ void folio_http_header_add(struct folio_http *h, const char *name, const char *v
     h->headers[h->nheaders++] = (struct folio_http_header){n, v};
 }
 
-const char *folio_http_request_header(struct folio_http *h, const char *name)
+const char *folio__http_request_header(struct folio_http *h, const char *name)
 {
     if (h->conn == NULL) /* a request made inside folio (prefetch) has no headers */
         return NULL;
@@ -165,8 +165,8 @@ static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-const char *folio_http_request_header_list(struct folio_http *h, const char *name,
-                                           struct folio_buf *out)
+const char *folio__http_request_header_list(struct folio_http *h, const char *name,
+                                            struct folio_buf *out)
 {
     folio_buf_reset(out);
     if (h->conn == NULL)
@@ -234,7 +234,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     /* max_url_bytes counts the target without its cursor (folio's own, at most
      * FOLIO_CURSOR_MAX_TOKEN characters): the links folio emits add a cursor to the
      * request's query, and each must be accepted like the request was. */
-    size_t counted = len - folio_response_cursor_bytes(q, NULL);
+    size_t counted = len - folio__response_cursor_bytes(q, NULL);
     /* libmicrohttpd ends the target where it put a NUL over the space before "HTTP/1.x"
      * (it checked the version before calling us); any other NUL is a raw NUL byte in the
      * request line. It also takes in spaces (a double space before the version, a space
@@ -271,7 +271,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
 {
     unsigned status;
-    struct MHD_Response *r = folio_response_new(h, &status);
+    struct MHD_Response *r = folio__response_new(h, &status);
     if (r == NULL)
         return MHD_NO;
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
@@ -290,32 +290,32 @@ static void route_cached(struct folio_http *h)
      * the entry of "cursor=". */
     bool cacheable = p != NULL && h->route >= 0 && h->srv->endpoints[h->route].prefetch &&
                      strcmp(h->method, "GET") == 0 && h->nul_param == NULL &&
-                     folio_http_request_header(h, "Prefer") == NULL;
+                     folio__http_request_header(h, "Prefer") == NULL;
     if (!cacheable) {
-        folio_route(h);
+        folio__route(h);
         return;
     }
     struct folio_buf *key = &h->w->sql; /* free until the handler runs */
     folio_buf_reset(key);
-    if (folio_prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK || !key->data) {
-        folio_route(h);
+    if (folio__prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK || !key->data) {
+        folio__route(h);
         return;
     }
     /* The handler reuses the SQL buffer, so the key moves to the stack. */
     char kbuf[8192];
     if (key->len >= sizeof kbuf) {
-        folio_route(h);
+        folio__route(h);
         return;
     }
     size_t klen = key->len;
     memcpy(kbuf, key->data, klen + 1);
     uint64_t epoch;
-    if (!folio_prefetch_serve(p, h, kbuf, klen, &epoch)) {
-        folio_route(h);
-        folio_prefetch_store(p, h, kbuf, klen, epoch);
+    if (!folio__prefetch_serve(p, h, kbuf, klen, &epoch)) {
+        folio__route(h);
+        folio__prefetch_store(p, h, kbuf, klen, epoch);
     }
     if (h->status == 200 && h->next_url != NULL)
-        folio_prefetch_enqueue(p, h->next_url);
+        folio__prefetch_enqueue(p, h->next_url);
 }
 
 /* A request handed to a database worker. Its connection stays suspended from the hand-over
@@ -342,9 +342,9 @@ static void run_job(struct folio_worker *w, struct folio_job *job)
         h->headers_lost = true; /* answered as a 500 problem, not without them */
     }
     route_cached(h);
-    folio_response_links_fit(h);
-    folio_ops_after(h);
-    j->response = folio_response_new(h, &j->status);
+    folio__response_links_fit(h);
+    folio__ops_after(h);
+    j->response = folio__response_new(h, &j->status);
     MHD_resume_connection(h->conn);
 }
 
@@ -374,14 +374,14 @@ static bool hand_over(struct folio_http *h, void **con_cls)
     *con_cls = j;
     /* Suspended before it is queued: a worker resumes it only once it is suspended. */
     MHD_suspend_connection(h->conn);
-    if (folio_jobs_submit(h->srv->jobs, &j->job) == FOLIO_OK)
+    if (folio__jobs_submit(h->srv->jobs, &j->job) == FOLIO_OK)
         return true;
     atomic_fetch_add_explicit(&h->srv->metrics.overloaded, 1, memory_order_relaxed);
-    folio_http_header_add(h, "Retry-After", "1");
-    folio_problem(h, 503, "overloaded", NULL,
-                  "every database worker is busy and the queue is full; retry shortly", NULL);
-    folio_ops_after(h);
-    j->response = folio_response_new(h, &j->status);
+    folio__http_header_add(h, "Retry-After", "1");
+    folio__problem(h, 503, "overloaded", NULL,
+                   "every database worker is busy and the queue is full; retry shortly", NULL);
+    folio__ops_after(h);
+    j->response = folio__response_new(h, &j->status);
     MHD_resume_connection(h->conn);
     return true;
 }
@@ -441,7 +441,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0; /* request bodies are ignored: every endpoint is GET */
         return MHD_YES;
     }
-    folio_conntrack_busy(conn_record(conn));
+    folio__conntrack_busy(conn_record(conn));
 
     struct folio_http h;
     memset(&h, 0, sizeof h);
@@ -470,8 +470,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     folio_buf_reset(&h.w->body);
     folio_buf_reset(&h.w->headers);
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
-    h.start_us = folio_now_us();
-    h.route = folio_route_find(srv, url);
+    h.start_us = folio__now_us();
+    h.route = folio__route_find(srv, url);
     size_t req_bytes = strlen(url) + strlen(method) + 12;
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_size, &req_bytes);
     for (size_t i = 0; i < h.nparams; i++) {
@@ -492,54 +492,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (malformed != NULL) {
         /* Answered before anything else reads the request (RFC 9112 section 3). */
         peer_address(&h);
-        folio_problem(&h, 400, "invalid-request", "Invalid request", malformed, NULL);
-        folio_ops_after(&h);
+        folio__problem(&h, 400, "invalid-request", "Invalid request", malformed, NULL);
+        folio__ops_after(&h);
         return queue(conn, &h);
     }
-    if (folio_ops_before(&h)) {
-        folio_ops_after(&h);
+    if (folio__ops_before(&h)) {
+        folio__ops_after(&h);
         return queue(conn, &h);
     }
     bool worker = false;
     if (req_bytes > srv->cfg.max_request_bytes) {
-        folio_problem(&h, 431, "request-too-large", "Request header fields too large",
-                      "the request line and headers are larger than the server accepts", NULL);
+        folio__problem(&h, 431, "request-too-large", "Request header fields too large",
+                       "the request line and headers are larger than the server accepts", NULL);
     } else {
         switch (mark_of(*con_cls)) {
         case URI_TOO_LONG:
-            folio_problem(&h, 414, "uri-too-long", NULL, "the request target is too long",
-                          NULL);
+            folio__problem(&h, 414, "uri-too-long", NULL, "the request target is too long", NULL);
             break;
         case URI_TOO_MANY:
             /* "A parameter given twice: 400" names it, however many parameters follow. */
             if (h.route >= 0 && srv->endpoints[h.route].style == FOLIO_STYLE_FOLIO &&
                 folio_request_find_repeat(h.params, h.nparams, &err) != FOLIO_OK)
-                folio_problem_from_error(&h, &err);
+                folio__problem_from_error(&h, &err);
             else
-                folio_problem(&h, 400, "too-many-parameters", "Too many parameters",
-                              "the query string has too many parameters", NULL);
+                folio__problem(&h, 400, "too-many-parameters", "Too many parameters",
+                               "the query string has too many parameters", NULL);
             break;
         case URI_NUL_PATH:
-            folio_problem(&h, 404, "not-found", NULL, "no such resource", NULL);
+            folio__problem(&h, 404, "not-found", NULL, "no such resource", NULL);
             break;
         default:
             /* The tutorial styles answer a NUL in their own words (the handler sees it). */
             if (h.nul_param != NULL &&
                 (h.route < 0 || srv->endpoints[h.route].style == FOLIO_STYLE_FOLIO))
-                folio_problem(&h, 400, "invalid-parameter", "Invalid parameter",
-                              "a query parameter contains a NUL byte", h.nul_param);
-            else if (srv->jobs != NULL && folio_route_needs_worker(&h))
+                folio__problem(&h, 400, "invalid-parameter", "Invalid parameter",
+                               "a query parameter contains a NUL byte", h.nul_param);
+            else if (srv->jobs != NULL && folio__route_needs_worker(&h))
                 worker = true;
             else
-                folio_route(&h);
+                folio__route(&h);
         }
     }
     if (worker && hand_over(&h, con_cls))
         return MHD_YES;
     if (worker) /* no memory for the hand-over: answer here after all */
         route_cached(&h);
-    folio_response_links_fit(&h);
-    folio_ops_after(&h);
+    folio__response_links_fit(&h);
+    folio__ops_after(&h);
     return queue(conn, &h);
 }
 
@@ -548,7 +547,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
     (void)cls;
     (void)toe;
-    folio_conntrack_idle(conn_record(conn));
+    folio__conntrack_idle(conn_record(conn));
     if (*con_cls != NULL && !is_mark(*con_cls))
         job_free(*con_cls);
     *con_cls = NULL;
@@ -559,7 +558,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     (void)addr;
     (void)addrlen;
     struct folio_server *srv = cls;
-    if (folio_conntrack_admit(srv->conntrack))
+    if (folio__conntrack_admit(srv->conntrack))
         return MHD_YES;
     atomic_fetch_add_explicit(&srv->metrics.connections_refused, 1, memory_order_relaxed);
     return MHD_NO;
@@ -575,9 +574,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (started) {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = folio_conntrack_open(srv->conntrack, ci ? (int)ci->connect_fd : -1);
+        *socket_context = folio__conntrack_open(srv->conntrack, ci ? (int)ci->connect_fd : -1);
     } else {
-        folio_conntrack_close(srv->conntrack, *socket_context);
+        folio__conntrack_close(srv->conntrack, *socket_context);
         *socket_context = NULL;
     }
 }
@@ -597,7 +596,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     srv->endpoints = endpoints;
     srv->nendpoints = nendpoints;
     if (cfg->auto_endpoints) {
-        folio_status st = folio_server_auto_endpoints(srv);
+        folio_status st = folio__server_auto_endpoints(srv);
         if (st != FOLIO_OK)
             return folio_error_set(err, st, FOLIO_KIND_NONE, NULL, "cannot describe the tables: %s",
                                    folio_strerror(st));
@@ -608,14 +607,14 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         prefetching |= srv->endpoints[i].prefetch;
     struct folio_prefetch_config pc = {cfg->prefetch_threads, cfg->prefetch_queue,
                                        cfg->cache_bytes, cfg->cache_ttl_ms, 2000};
-    if (prefetching && folio_prefetch_new(&srv->prefetch, srv, &pc) != FOLIO_OK)
+    if (prefetching && folio__prefetch_new(&srv->prefetch, srv, &pc) != FOLIO_OK)
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     if (cfg->files_root[0] != '\0') {
         srv->files_root_fd = open(cfg->files_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (srv->files_root_fd < 0 ||
-            folio_dirlist_cache_new(FOLIO_DIRLIST_CACHE_DEFAULT_BYTES,
-                                    FOLIO_DIRLIST_RACY_NS_DEFAULT, &srv->dircache) != FOLIO_OK) {
-            folio_server_stop(srv);
+            folio__dirlist_cache_new(FOLIO_DIRLIST_CACHE_DEFAULT_BYTES,
+                                     FOLIO_DIRLIST_RACY_NS_DEFAULT, &srv->dircache) != FOLIO_OK) {
+            folio__server_stop(srv);
             return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "files.root",
                                    "cannot open the files root %s", cfg->files_root);
         }
@@ -623,7 +622,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     bool limited = cfg->rate > 0;
     for (size_t i = 0; i < srv->nendpoints; i++)
         limited |= srv->endpoints[i].rate > 0;
-    if (limited && folio_ratelimit_new(&srv->ratelimit, cfg->rate_clients) != FOLIO_OK)
+    if (limited && folio__ratelimit_new(&srv->ratelimit, cfg->rate_clients) != FOLIO_OK)
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     if (cfg->access_log[0] != '\0') {
         srv->accesslog_fd = strcmp(cfg->access_log, "-") == 0
@@ -639,11 +638,10 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
                      : -1;
         if (fl >= 0)
             (void)fcntl(srv->accesslog_fd, F_SETFL, fl & ~O_NONBLOCK);
-        if (srv->accesslog_fd < 0 ||
-            folio_accesslog_new(&srv->accesslog, srv->accesslog_fd,
-                                &srv->metrics.log_dropped) != FOLIO_OK) {
+        if (srv->accesslog_fd < 0 || folio__accesslog_new(&srv->accesslog, srv->accesslog_fd,
+                                                          &srv->metrics.log_dropped) != FOLIO_OK) {
             const char *why = srv->accesslog_fd < 0 ? strerror(open_errno) : "out of memory";
-            folio_server_stop(srv);
+            folio__server_stop(srv);
             return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "access_log",
                                    "cannot open access log %s: %s", cfg->access_log, why);
         }
@@ -662,17 +660,17 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
                                                            : 16;
     }
     srv->cfg.max_connections = max_conn;
-    if (folio_conntrack_new(&srv->conntrack, max_conn, cfg->request_timeout) != FOLIO_OK) {
-        folio_server_stop(srv);
+    if (folio__conntrack_new(&srv->conntrack, max_conn, cfg->request_timeout) != FOLIO_OK) {
+        folio__server_stop(srv);
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     }
     unsigned client_jobs = cfg->client_jobs;
     if (client_jobs == 0)
         client_jobs = cfg->threads > 1 ? cfg->threads - 1 : 1;
     struct folio_jobs_config jc = {cfg->threads, cfg->queue, client_jobs};
-    folio_status jst = folio_jobs_new(&srv->jobs, srv, &jc, err);
+    folio_status jst = folio__jobs_new(&srv->jobs, srv, &jc, err);
     if (jst != FOLIO_OK) {
-        folio_server_stop(srv);
+        folio__server_stop(srv);
         return jst;
     }
 
@@ -680,7 +678,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     addr.sin_family = AF_INET;
     addr.sin_port = htons(cfg->listen_port);
     if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1) {
-        folio_server_stop(srv);
+        folio__server_stop(srv);
         return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_NONE, "listen",
                                "listen address '%s' is not an IPv4 address", cfg->listen_host);
     }
@@ -717,17 +715,17 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
-        folio_server_stop(srv);
+        folio__server_stop(srv);
         return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "listen", "cannot listen on %s:%u",
                                cfg->listen_host, cfg->listen_port);
     }
     return FOLIO_OK;
 }
 
-folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
-                                folio_db *db, const struct folio_keyring *kr,
-                                struct folio_endpoint *endpoints, size_t nendpoints,
-                                struct folio_error *err)
+folio_status folio__server_start(struct folio_server *srv, const struct folio_server_config *cfg,
+                                 folio_db *db, const struct folio_keyring *kr,
+                                 struct folio_endpoint *endpoints, size_t nendpoints,
+                                 struct folio_error *err)
 {
     struct stat given;
     bool have_fd = cfg->listen_fd >= 0 && fstat(cfg->listen_fd, &given) == 0;
@@ -743,7 +741,7 @@ folio_status folio_server_start(struct folio_server *srv, const struct folio_ser
     return st;
 }
 
-int folio_server_listen_fd(const struct folio_server *srv)
+int folio__server_listen_fd(const struct folio_server *srv)
 {
     if (srv->daemon == NULL)
         return -1;
@@ -751,7 +749,7 @@ int folio_server_listen_fd(const struct folio_server *srv)
     return i != NULL ? (int)i->listen_fd : -1;
 }
 
-void folio_server_quiesce(struct folio_server *srv)
+void folio__server_quiesce(struct folio_server *srv)
 {
     atomic_store(&srv->draining, true);
     if (srv->daemon != NULL && srv->quiesced_fd < 0) {
@@ -760,9 +758,9 @@ void folio_server_quiesce(struct folio_server *srv)
     }
 }
 
-folio_status folio_server_auto_endpoints(struct folio_server *srv)
+folio_status folio__server_auto_endpoints(struct folio_server *srv)
 {
-    const struct folio_schema *s = folio_db_schema(srv->db);
+    const struct folio_schema *s = folio__db_schema(srv->db);
     size_t base = srv->nendpoints;
     struct folio_endpoint *eps =
         folio_realloc(srv->endpoints, (base + s->ntables + 1) * sizeof *eps);
@@ -785,11 +783,11 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
         if (taken)
             continue;
         struct folio_endpoint *ep = &eps[srv->nendpoints];
-        st = path.data ? folio_endpoint_init(ep, &s->tables[t], path.data) : FOLIO_ENOMEM;
+        st = path.data ? folio__endpoint_init(ep, &s->tables[t], path.data) : FOLIO_ENOMEM;
         if (st != FOLIO_OK)
             break;
         srv->nendpoints++;
-        folio_endpoint_all_columns(ep, srv->cfg.sort_any);
+        folio__endpoint_all_columns(ep, srv->cfg.sort_any);
         for (size_t k = 0; k < s->tables[t].npk_declared; k++)
             folio_sort_append(&ep->default_sort, s->tables[t].pk_declared[k]);
         ep->default_per_page = srv->cfg.default_per_page;
@@ -801,38 +799,38 @@ folio_status folio_server_auto_endpoints(struct folio_server *srv)
     return st;
 }
 
-void folio_server_stop(struct folio_server *srv)
+void folio__server_stop(struct folio_server *srv)
 {
     /* The workers finish (and resume) every request handed to them first: libmicrohttpd
      * cannot stop while a connection is suspended. Requests that arrive meanwhile get 503. */
-    folio_jobs_stop(srv->jobs);
+    folio__jobs_stop(srv->jobs);
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
-    folio_jobs_free(srv->jobs);
+    folio__jobs_free(srv->jobs);
     srv->jobs = NULL;
-    folio_conntrack_free(srv->conntrack);
+    folio__conntrack_free(srv->conntrack);
     srv->conntrack = NULL;
     if (srv->quiesced_fd >= 0) /* handed back by MHD_quiesce_daemon(): ours to close */
         close(srv->quiesced_fd);
     srv->quiesced_fd = -1;
-    folio_prefetch_free(srv->prefetch);
+    folio__prefetch_free(srv->prefetch);
     srv->prefetch = NULL;
-    folio_accesslog_free(srv->accesslog);
+    folio__accesslog_free(srv->accesslog);
     srv->accesslog = NULL;
     if (srv->accesslog_fd >= 0)
         close(srv->accesslog_fd);
     srv->accesslog_fd = -1;
-    folio_ratelimit_free(srv->ratelimit);
+    folio__ratelimit_free(srv->ratelimit);
     srv->ratelimit = NULL;
-    folio_dirlist_cache_free(srv->dircache);
+    folio__dirlist_cache_free(srv->dircache);
     srv->dircache = NULL;
     if (srv->files_root_fd >= 0)
         close(srv->files_root_fd);
     srv->files_root_fd = -1;
     folio_keyring_clear(&srv->keyring);
     for (size_t i = 0; i < srv->nendpoints; i++)
-        folio_endpoint_clear(&srv->endpoints[i]);
+        folio__endpoint_clear(&srv->endpoints[i]);
     folio_free(srv->endpoints);
     srv->endpoints = NULL;
     srv->nendpoints = 0;

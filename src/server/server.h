@@ -65,7 +65,7 @@ struct folio_server_config {
     char files_root[4096];       /* GET /files/... lists below this directory; "" = off */
     /* Not a file setting: -1 binds listen_host:listen_port; otherwise a listening socket
      * to accept on, taken over by the server (a reload passes a dup of the running
-     * server's, see folio_server_listen_fd). */
+     * server's, see folio__server_listen_fd). */
     int listen_fd;
 };
 
@@ -89,30 +89,30 @@ struct folio_server {
     int quiesced_fd;       /* the listening socket handed back by quiescing, or -1 */
 };
 
-void folio_server_config_defaults(struct folio_server_config *cfg);
+void folio__server_config_defaults(struct folio_server_config *cfg);
 /* Start serving `db` (borrowed; must outlive the server). `endpoints[0..nendpoints)` are
  * taken over (NULL with 0 for none). With cfg->auto_endpoints every table is also served
  * at /api/{table}, except where a given endpoint already has that path. FOLIO_EIO when
  * the address cannot be bound, with err->detail saying why. A cfg->listen_fd >= 0 is
  * taken over: closed when the server stops, or by a failed start. */
-folio_status folio_server_start(struct folio_server *srv, const struct folio_server_config *cfg,
-                                folio_db *db, const struct folio_keyring *kr,
-                                struct folio_endpoint *endpoints, size_t nendpoints,
-                                struct folio_error *err);
+folio_status folio__server_start(struct folio_server *srv, const struct folio_server_config *cfg,
+                                 folio_db *db, const struct folio_keyring *kr,
+                                 struct folio_endpoint *endpoints, size_t nendpoints,
+                                 struct folio_error *err);
 /* Add one endpoint per table at /api/{table}, exposing every column; a path some
  * endpoint already has is skipped. */
-folio_status folio_server_auto_endpoints(struct folio_server *srv);
+folio_status folio__server_auto_endpoints(struct folio_server *srv);
 /* Stop accepting, finish requests in flight, close connections, free per-thread state. */
-void folio_server_stop(struct folio_server *srv);
+void folio__server_stop(struct folio_server *srv);
 
 /* The listening socket of a running server (not to be closed: dup() it to start another
  * server on it with cfg->listen_fd), or -1. */
-int folio_server_listen_fd(const struct folio_server *srv);
+int folio__server_listen_fd(const struct folio_server *srv);
 /* Stop accepting new connections (another server sharing the listening socket takes
  * them) and answer every further request with "Connection: close", so that keep-alive
  * clients move over; requests in flight complete. The gauge
  * srv->metrics.open_connections then falls to 0 as clients leave or time out. Call from
- * one thread, before folio_server_stop(). */
-void folio_server_quiesce(struct folio_server *srv);
+ * one thread, before folio__server_stop(). */
+void folio__server_quiesce(struct folio_server *srv);
 
 #endif

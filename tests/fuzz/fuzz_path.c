@@ -132,7 +132,7 @@ static int resolve(const char *p, size_t len, int *out_fd)
 {
     int fd = -1;
     struct folio_error err = {0};
-    folio_status st = folio_dirlist_open_beneath(root_fd, p, len, &fd, &err);
+    folio_status st = folio__dirlist_open_beneath(root_fd, p, len, &fd, &err);
     *out_fd = -1;
     if (st != FOLIO_OK) {
         if (malformed(p, len) && (st != FOLIO_EINVAL || err.kind != FOLIO_KIND_INPUT))
@@ -159,12 +159,12 @@ static void check_listing(int fd, const char *rel, size_t len)
 {
     struct folio_dirlist *list;
     struct folio_error err;
-    if (folio_dirlist_read(fd, root_fd, rel, len, FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) !=
+    if (folio__dirlist_read(fd, root_fd, rel, len, FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) !=
         FOLIO_OK)
         __builtin_trap();
-    for (size_t i = 0; i < folio_dirlist_count(list); i++) {
+    for (size_t i = 0; i < folio__dirlist_count(list); i++) {
         size_t n;
-        const char *name = folio_dirlist_name(list, i, &n);
+        const char *name = folio__dirlist_name(list, i, &n);
         char p[PATH_MAX * 2];
         if (len == 0)
             snprintf(p, sizeof p, "%s", name);
@@ -178,12 +178,12 @@ static void check_listing(int fd, const char *rel, size_t len)
         close(f);
         if (i > 0) {
             size_t pn;
-            const char *prev = folio_dirlist_name(list, i - 1, &pn);
+            const char *prev = folio__dirlist_name(list, i - 1, &pn);
             int c = memcmp(prev, name, pn < n ? pn : n);
             must(c < 0 || (c == 0 && pn < n));
         }
     }
-    folio_dirlist_free(list);
+    folio__dirlist_free(list);
 }
 
 static void check_canonical(const char *s, size_t n)
@@ -219,13 +219,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* One spelling: what /files uses for links, fingerprints and the lookup itself. */
     static char norm[PATH_MAX], again[PATH_MAX];
     size_t nlen, alen;
-    if (folio_dirlist_path_normalize(p, size, norm, sizeof norm, &nlen) != FOLIO_OK)
+    if (folio__dirlist_path_normalize(p, size, norm, sizeof norm, &nlen) != FOLIO_OK)
         return 0;
     if (nlen != strlen(norm) && memchr(p, '\0', size) == NULL)
         __builtin_trap();
     if (memchr(norm, '\0', nlen) == NULL)
         check_canonical(norm, nlen);
-    if (folio_dirlist_path_normalize(norm, nlen, again, sizeof again, &alen) != FOLIO_OK ||
+    if (folio__dirlist_path_normalize(norm, nlen, again, sizeof again, &alen) != FOLIO_OK ||
         alen != nlen || memcmp(again, norm, nlen) != 0)
         __builtin_trap();
     int nfd;

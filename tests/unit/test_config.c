@@ -90,7 +90,7 @@ static folio_status load(struct folio_config *cfg, const char *text,
                          struct folio_config_error *err)
 {
     memset(err, 0, sizeof *err);
-    return folio_config_load_text(cfg, text, strlen(text), "folio.toml", dir, err);
+    return folio__config_load_text(cfg, text, strlen(text), "folio.toml", dir, err);
 }
 
 static void load_ok(struct folio_config *cfg, const char *text)
@@ -129,14 +129,14 @@ static folio_db *open_db(void)
     snprintf(path, sizeof path, "%s/app.db", dir);
     folio_db *db = NULL;
     struct folio_error e;
-    assert_int_equal(folio_db_open(&db, path, &e), FOLIO_OK);
+    assert_int_equal(folio__db_open(&db, path, &e), FOLIO_OK);
     return db;
 }
 
 static void free_endpoints(struct folio_endpoint *eps, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        folio_endpoint_clear(&eps[i]);
+        folio__endpoint_clear(&eps[i]);
     folio_free(eps);
 }
 
@@ -149,12 +149,12 @@ static void expect_endpoint_error(const char *text, const char *message)
     struct folio_endpoint *eps = (struct folio_endpoint *)1;
     size_t n = 7;
     struct folio_config_error err = {0};
-    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_ECONFIG);
+    assert_int_equal(folio__config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_ECONFIG);
     assert_null(eps);
     assert_int_equal(n, 0);
     assert_string_equal(err.message, message);
-    folio_db_close(db);
-    folio_config_clear(&cfg);
+    folio__db_close(db);
+    folio__config_clear(&cfg);
 }
 
 /* --- defaults and values ------------------------------------------------------------- */
@@ -164,7 +164,7 @@ static void test_empty_file_gives_the_zero_config_defaults(void **state)
     (void)state;
     struct folio_config cfg;
     struct folio_server_config want;
-    folio_server_config_defaults(&want);
+    folio__server_config_defaults(&want);
     load_ok(&cfg, "# nothing\n");
     assert_string_equal(cfg.server.listen_host, "127.0.0.1");
     assert_int_equal(cfg.server.listen_port, 8080);
@@ -203,8 +203,8 @@ static void test_empty_file_gives_the_zero_config_defaults(void **state)
     assert_int_equal(cfg.server.cache_bytes, 32u << 20);
     assert_int_equal(cfg.server.cache_ttl_ms, 30000);
     assert_int_equal(cfg.server.listen_fd, -1);
-    folio_config_clear(&cfg);
-    folio_config_clear(&cfg); /* clearing twice is allowed */
+    folio__config_clear(&cfg);
+    folio__config_clear(&cfg); /* clearing twice is allowed */
 }
 
 static void test_every_section_sets_its_values(void **state)
@@ -271,7 +271,7 @@ static void test_every_section_sets_its_values(void **state)
     snprintf(want, sizeof want, "%s/files", dir);
     assert_string_equal(cfg.files_root, want);
     assert_string_equal(cfg.server.files_root, want); /* what the server serves */
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_absolute_paths_are_kept_and_relative_ones_join_the_config_dir(void **state)
@@ -280,12 +280,12 @@ static void test_absolute_paths_are_kept_and_relative_ones_join_the_config_dir(v
     struct folio_config cfg;
     load_ok(&cfg, "[database]\npath = \"/var/lib/folio/app.db\"\n");
     assert_string_equal(cfg.db_path, "/var/lib/folio/app.db");
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, "[database]\npath = \"data/../app.db\"\n");
     char want[256];
     snprintf(want, sizeof want, "%s/data/../app.db", dir);
     assert_string_equal(cfg.db_path, want);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_api_auto_defaults_to_whether_endpoints_are_configured(void **state)
@@ -294,13 +294,13 @@ static void test_api_auto_defaults_to_whether_endpoints_are_configured(void **st
     struct folio_config cfg;
     load_ok(&cfg, "[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n");
     assert_false(cfg.server.auto_endpoints);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, "[api]\nauto = true\n[[endpoint]]\npath = \"/p\"\ntable = \"items\"\n");
     assert_true(cfg.server.auto_endpoints);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, "[api]\nauto = false\n");
     assert_false(cfg.server.auto_endpoints);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 /* --- messages ------------------------------------------------------------------------ */
@@ -477,18 +477,18 @@ static void test_operational_sections_set_their_values(void **state)
     assert_int_equal(cfg.server.prefetch_queue, 8);
     assert_int_equal(cfg.server.cache_bytes, 1048576);
     assert_int_equal(cfg.server.cache_ttl_ms, 5000);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 
     load_ok(&cfg, "[log]\naccess = \"-\"\n[cors]\norigins = [\"*\"]\n");
     assert_string_equal(cfg.server.access_log, "-");
     assert_string_equal(cfg.server.cors_origins[0], "*");
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, "[log]\naccess = \"\"\n[cors]\norigins = []\n[rate_limit]\n"
                   "trusted_proxies = []\n");
     assert_string_equal(cfg.server.access_log, "");
     assert_int_equal(cfg.server.ncors_origins, 0);
     assert_int_equal(cfg.server.ntrusted_proxies, 0);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_burst_defaults_to_the_rate_rounded_up(void **state)
@@ -507,10 +507,10 @@ static void test_burst_defaults_to_the_rate_rounded_up(void **state)
         load_ok(&cfg, cases[i].text);
         assert_int_equal(cfg.server.burst, cases[i].burst);
         assert_false(cfg.burst_given);
-        folio_config_clear(&cfg);
+        folio__config_clear(&cfg);
     }
-    assert_int_equal(folio_config_default_burst(0.001), 1);
-    assert_int_equal(folio_config_default_burst(100000), 100000);
+    assert_int_equal(folio__config_default_burst(0.001), 1);
+    assert_int_equal(folio__config_default_burst(100000), 100000);
 }
 
 /* A rate so small that its waits overflow every integer (1e-300 once reached a
@@ -532,10 +532,10 @@ static void test_tiny_rates_are_refused(void **state)
     load_ok(&cfg, "[rate_limit]\nrate = 0.0001\n");
     assert_true(cfg.server.rate == 0.0001);
     assert_int_equal(cfg.server.burst, 1);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, "[rate_limit]\nrate = 0.0\n");
     assert_true(cfg.server.rate == 0);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_rate_limit_errors_name_the_key(void **state)
@@ -613,11 +613,11 @@ static void test_cors_origins_must_be_origins_as_browsers_send_them(void **state
                  "\"scheme://host[:port]\", e.g. \"https://app.example\")",
                  bad[i].origin, bad[i].why);
         expect_error(text, want);
-        assert_non_null(folio_config_origin_problem(bad[i].origin));
+        assert_non_null(folio__config_origin_problem(bad[i].origin));
     }
-    assert_null(folio_config_origin_problem("*"));
-    assert_null(folio_config_origin_problem("https://app.example:8443"));
-    assert_null(folio_config_origin_problem("chrome-extension://abcdef"));
+    assert_null(folio__config_origin_problem("*"));
+    assert_null(folio__config_origin_problem("https://app.example:8443"));
+    assert_null(folio__config_origin_problem("chrome-extension://abcdef"));
     expect_error("[cors]\norigins = [\"*\", \"https://a.example\"]\n",
                  "folio.toml:2:12: [cors] origins: \"*\" allows every origin: list it alone");
     expect_error("[cors]\norigins = \"*\"\n",
@@ -644,7 +644,7 @@ static void test_access_log_is_off_stderr_or_a_file_in_an_existing_directory(voi
     struct folio_config cfg;
     load_ok(&cfg, "[log]\naccess = \"/dev/null\"\n"); /* not a regular file, but writable */
     assert_string_equal(cfg.server.access_log, "/dev/null");
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_prefetch_errors_name_the_key(void **state)
@@ -693,7 +693,7 @@ static void test_endpoint_prefetch_rate_and_burst(void **state)
     struct folio_endpoint *eps = NULL;
     size_t n = 0;
     struct folio_config_error err;
-    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_int_equal(folio__config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
     assert_int_equal(n, 3);
     assert_false(eps[0].prefetch); /* [prefetch] enabled is the default */
     assert_true(eps[0].rate == 0);
@@ -705,13 +705,13 @@ static void test_endpoint_prefetch_rate_and_burst(void **state)
     assert_true(eps[2].rate == 20);
     assert_int_equal(eps[2].burst, 40);
     free_endpoints(eps, n);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, "[[endpoint]]\npath = \"/a\"\ntable = \"items\"\n");
-    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_int_equal(folio__config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
     assert_true(eps[0].prefetch); /* on by default */
     free_endpoints(eps, n);
-    folio_config_clear(&cfg);
-    folio_db_close(db);
+    folio__config_clear(&cfg);
+    folio__db_close(db);
 }
 
 /* --- cursor keys ---------------------------------------------------------------------- */
@@ -732,11 +732,11 @@ static void test_key_files_and_variables_fill_the_keyring_in_order(void **state)
     snprintf(want, sizeof want, "%s/b.key", dir);
     assert_string_equal(cfg.keys[0].secret_file, want);
     assert_string_equal(cfg.keys[1].secret_env, "FOLIO_TEST_KEY_ENV");
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     /* encrypt may be written after the keys */
     load_ok(&cfg, "[[cursor.keys]]\nid = 1\nsecret_file = \"a.key\"\n[cursor]\nencrypt = true\n");
     assert_true(cfg.keyring.encrypt);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     unsetenv("FOLIO_TEST_KEY_ENV");
 }
 
@@ -761,7 +761,7 @@ static void test_world_readable_or_writable_key_file_is_refused_with_chmod_advic
     write_file("open.key", KEY_A, strlen(KEY_A), 0640); /* group access is the owner's call */
     struct folio_config cfg;
     load_ok(&cfg, "[[cursor.keys]]\nid = 1\nsecret_file = \"open.key\"\n");
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_short_key_file_is_refused(void **state)
@@ -774,7 +774,7 @@ static void test_short_key_file_is_refused(void **state)
     write_file("short.key", "sixteen bytes!!!", 16, 0600);
     struct folio_config cfg;
     load_ok(&cfg, "[[cursor.keys]]\nid = 1\nsecret_file = \"short.key\"\n");
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_key_entries_are_validated(void **state)
@@ -840,7 +840,7 @@ static void test_rotation_first_key_signs_every_key_verifies(void **state)
     assert_int_equal(folio_cursor_encode(&cfg.keyring, &c, old_token, sizeof old_token, NULL),
                      FOLIO_OK);
     assert_int_equal(token_key_id(old_token), 1);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 
     keyring_of(&cfg, b_then_a);
     assert_int_equal(folio_cursor_decode(&cfg.keyring, old_token, strlen(old_token), 0,
@@ -850,7 +850,7 @@ static void test_rotation_first_key_signs_every_key_verifies(void **state)
     assert_int_equal(folio_cursor_encode(&cfg.keyring, &c, new_token, sizeof new_token, NULL),
                      FOLIO_OK);
     assert_int_equal(token_key_id(new_token), 2);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 
     keyring_of(&cfg, only_b);
     assert_int_equal(folio_cursor_decode(&cfg.keyring, old_token, strlen(old_token), 0,
@@ -859,7 +859,7 @@ static void test_rotation_first_key_signs_every_key_verifies(void **state)
     assert_int_equal(folio_cursor_decode(&cfg.keyring, new_token, strlen(new_token), 0,
                                          c.fingerprint, &out, NULL),
                      FOLIO_OK);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 static void test_same_secret_gives_the_same_key_as_secret_file_on_the_command_line(void **state)
@@ -880,7 +880,7 @@ static void test_same_secret_gives_the_same_key_as_secret_file_on_the_command_li
     assert_int_equal(
         folio_cursor_decode(&cfg.keyring, token, strlen(token), 0, c.fingerprint, &out, NULL),
         FOLIO_OK);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     folio_keyring_clear(&cli);
 }
 
@@ -911,7 +911,7 @@ static void test_endpoint_allowlists_are_built_from_the_schema(void **state)
     struct folio_endpoint *eps;
     size_t n;
     struct folio_config_error err;
-    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_int_equal(folio__config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
     assert_int_equal(n, 2);
 
     const struct folio_endpoint *p = &eps[0];
@@ -950,8 +950,8 @@ static void test_endpoint_allowlists_are_built_from_the_schema(void **state)
     assert_int_equal(a->default_count, FOLIO_COUNT_ESTIMATE);
     assert_int_equal(a->style, FOLIO_STYLE_TUTORIAL_OFFSET);
     free_endpoints(eps, n);
-    folio_db_close(db);
-    folio_config_clear(&cfg);
+    folio__db_close(db);
+    folio__config_clear(&cfg);
 }
 
 static void test_endpoint_schema_errors_name_the_column_or_table(void **state)
@@ -1004,12 +1004,12 @@ static void test_tutorial_keyset_accepts_an_integer_primary_key(void **state)
     struct folio_endpoint *eps;
     size_t n;
     struct folio_config_error err;
-    assert_int_equal(folio_config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
+    assert_int_equal(folio__config_endpoints(&cfg, db, &eps, &n, &err), FOLIO_OK);
     assert_int_equal(eps[0].style, FOLIO_STYLE_TUTORIAL_KEYSET);
     assert_string_equal(eps[0].name, "messages");
     free_endpoints(eps, n);
-    folio_db_close(db);
-    folio_config_clear(&cfg);
+    folio__db_close(db);
+    folio__config_clear(&cfg);
 }
 
 static void test_open_db_names_the_database_path_position(void **state)
@@ -1019,15 +1019,15 @@ static void test_open_db_names_the_database_path_position(void **state)
     load_ok(&cfg, "[server]\nthreads = 1\n[database]\npath = \"missing/none.db\"\n");
     folio_db *db = NULL;
     struct folio_config_error err = {0};
-    assert_int_not_equal(folio_config_open_db(&cfg, NULL, &db, &err), FOLIO_OK);
+    assert_int_not_equal(folio__config_open_db(&cfg, NULL, &db, &err), FOLIO_OK);
     assert_null(db);
     assert_memory_equal(err.message, "folio.toml:4:8: [database] path: ", 33);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, "");
-    assert_int_equal(folio_config_open_db(&cfg, NULL, &db, &err), FOLIO_ECONFIG);
+    assert_int_equal(folio__config_open_db(&cfg, NULL, &db, &err), FOLIO_ECONFIG);
     assert_string_equal(err.message, "folio.toml: [database] path: missing; set it or give the "
                                      "database on the command line");
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 }
 
 /* --- the effective settings ----------------------------------------------------------- */
@@ -1058,10 +1058,10 @@ static char *effective(struct folio_config *cfg, folio_db *db)
     size_t n = 0;
     struct folio_config_error err;
     if (db != NULL)
-        assert_int_equal(folio_config_endpoints(cfg, db, &eps, &n, &err), FOLIO_OK);
+        assert_int_equal(folio__config_endpoints(cfg, db, &eps, &n, &err), FOLIO_OK);
     struct folio_buf out;
     folio_buf_init(&out, 1 << 20);
-    assert_int_equal(folio_config_write(cfg, db, eps, n, &out), FOLIO_OK);
+    assert_int_equal(folio__config_write(cfg, db, eps, n, &out), FOLIO_OK);
     free_endpoints(eps, n);
     return folio_buf_detach(&out, NULL);
 }
@@ -1073,7 +1073,7 @@ static void test_effective_settings_reload_to_the_same_settings(void **state)
     struct folio_config cfg;
     load_ok(&cfg, FULL);
     char *first = effective(&cfg, db);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     assert_non_null(strstr(first, "threads = 3\n"));
     assert_non_null(strstr(first, "max_connections = 1024\n"));
     assert_non_null(strstr(first, "default_per_page = 20\n"));
@@ -1097,7 +1097,7 @@ static void test_effective_settings_reload_to_the_same_settings(void **state)
     assert_string_equal(first, second);
     assert_true(cfg.encrypt);
     assert_int_equal(cfg.keyring.keys[0].id, 2);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     folio_free(first);
     folio_free(second);
 
@@ -1105,11 +1105,11 @@ static void test_effective_settings_reload_to_the_same_settings(void **state)
     load_ok(&cfg, FULL);
     char *nodb = effective(&cfg, NULL);
     assert_non_null(strstr(nodb, "# columns: every column of the table\n"));
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     load_ok(&cfg, nodb);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     folio_free(nodb);
-    folio_db_close(db);
+    folio__db_close(db);
 }
 
 static void test_load_reads_a_file_and_resolves_against_its_directory(void **state)
@@ -1121,16 +1121,16 @@ static void test_load_reads_a_file_and_resolves_against_its_directory(void **sta
     snprintf(want, sizeof want, "%s/app.db", dir);
     struct folio_config cfg;
     struct folio_config_error err;
-    assert_int_equal(folio_config_load(&cfg, path, &err), FOLIO_OK);
+    assert_int_equal(folio__config_load(&cfg, path, &err), FOLIO_OK);
     char *real = realpath(want, NULL);
     assert_non_null(real);
     assert_string_equal(cfg.db_path, real);
     free(real);
     assert_string_equal(cfg.file, path);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
 
     snprintf(path, sizeof path, "%s/none.toml", dir);
-    assert_int_equal(folio_config_load(&cfg, path, &err), FOLIO_EIO);
+    assert_int_equal(folio__config_load(&cfg, path, &err), FOLIO_EIO);
     assert_non_null(strstr(err.message, "none.toml: cannot read the file: No such file"));
 }
 
@@ -1140,19 +1140,19 @@ static void test_load_reads_a_file_and_resolves_against_its_directory(void **sta
 static folio_status load_build_write(folio_db *db, struct folio_config_error *err)
 {
     struct folio_config cfg;
-    folio_status st = folio_config_load_text(&cfg, FULL, strlen(FULL), "oom.toml", dir, err);
+    folio_status st = folio__config_load_text(&cfg, FULL, strlen(FULL), "oom.toml", dir, err);
     struct folio_endpoint *eps = NULL;
     size_t neps = 0;
     if (st == FOLIO_OK && db != NULL)
-        st = folio_config_endpoints(&cfg, db, &eps, &neps, err);
+        st = folio__config_endpoints(&cfg, db, &eps, &neps, err);
     if (st == FOLIO_OK) {
         struct folio_buf out;
         folio_buf_init(&out, 1 << 20);
-        st = folio_config_write(&cfg, db, eps, neps, &out);
+        st = folio__config_write(&cfg, db, eps, neps, &out);
         folio_buf_clear(&out);
     }
     free_endpoints(eps, neps);
-    folio_config_clear(&cfg);
+    folio__config_clear(&cfg);
     return st;
 }
 
@@ -1175,7 +1175,7 @@ static void test_out_of_memory_fails_cleanly_without_leaks(void **state)
         }
         if (st != FOLIO_ENOMEM)
             fail_msg("allocation %ld failed, status %d: %s", n, st, err.message);
-        if (err.message[0] != '\0') /* folio_config_write() reports by status alone */
+        if (err.message[0] != '\0') /* folio__config_write() reports by status alone */
             assert_string_equal(err.message, "oom.toml: out of memory");
     }
     assert_true(n > 20 && n < 5000);
@@ -1199,13 +1199,13 @@ static void test_out_of_memory_while_building_endpoints_leaks_nothing(void **sta
             assert_int_equal(st, FOLIO_OK);
             break;
         }
-        /* folio_endpoint_init() may absorb a failed allocation of its own (it then keeps a
+        /* folio__endpoint_init() may absorb a failed allocation of its own (it then keeps a
          * shorter URL); everything the config code allocates must fail with ENOMEM. */
         if (st != FOLIO_ENOMEM && st != FOLIO_OK)
             fail_msg("allocation %ld failed, status %d: %s", n, st, err.message);
     }
     assert_true(n < 5000);
-    folio_db_close(db);
+    folio__db_close(db);
 }
 
 int main(void)

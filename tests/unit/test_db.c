@@ -60,8 +60,8 @@ static int setup(void **state)
         fail_msg("rows: %s", msg);
     sqlite3_close(h);
     struct folio_error err = {0};
-    if (folio_db_open(&fx->db, fx->path, &err) != FOLIO_OK)
-        fail_msg("folio_db_open: %s", err.detail);
+    if (folio__db_open(&fx->db, fx->path, &err) != FOLIO_OK)
+        fail_msg("folio__db_open: %s", err.detail);
     *state = fx;
     return 0;
 }
@@ -69,7 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    folio_db_close(fx->db);
+    folio__db_close(fx->db);
     unlink(fx->path);
     rmdir(fx->dir);
     free(fx);
@@ -78,7 +78,7 @@ static int teardown(void **state)
 
 static const struct folio_table *table(struct fixture *fx, const char *name)
 {
-    const struct folio_table *t = folio_db_table(fx->db, name);
+    const struct folio_table *t = folio__db_table(fx->db, name);
     if (t == NULL)
         fail_msg("table %s is not in the schema", name);
     return t;
@@ -138,8 +138,8 @@ static void test_each_table_shape_gets_a_unique_never_null_tiebreaker(void **sta
 static void test_tables_without_an_addressable_key_and_views_are_left_out(void **state)
 {
     struct fixture *fx = *state;
-    assert_null(folio_db_table(fx->db, "unusable"));
-    assert_null(folio_db_table(fx->db, "a_view"));
+    assert_null(folio__db_table(fx->db, "unusable"));
+    assert_null(folio__db_table(fx->db, "a_view"));
 }
 
 static void test_index_lead_marks_the_columns_an_index_serves(void **state)
@@ -167,26 +167,26 @@ static void test_a_query_past_its_deadline_stops_with_etimeout(void **state)
     struct fixture *fx = *state;
     folio_db_conn *c;
     struct folio_error err = {0};
-    assert_int_equal(folio_db_connect(fx->db, &c, &err), FOLIO_OK);
+    assert_int_equal(folio__db_connect(fx->db, &c, &err), FOLIO_OK);
     static const char sql[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
     int n = 0;
-    folio_db_deadline(c, folio_db_now_ms() - 1); /* already passed */
-    folio_status st = folio_db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
+    folio__db_deadline(c, folio__db_now_ms() - 1); /* already passed */
+    folio_status st = folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
     assert_int_equal(st, FOLIO_ETIMEOUT);
     assert_int_equal(err.kind, FOLIO_KIND_TRANSIENT);
     /* the same statement runs to the end once the limit is lifted */
-    folio_db_deadline(c, 0);
+    folio__db_deadline(c, 0);
     n = 0;
-    assert_int_equal(folio_db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+    assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
                      FOLIO_OK);
     assert_int_equal(n, 200000);
     /* a deadline far away changes nothing */
-    folio_db_deadline(c, folio_db_now_ms() + 600000);
+    folio__db_deadline(c, folio__db_now_ms() + 600000);
     n = 0;
-    assert_int_equal(folio_db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+    assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
                      FOLIO_OK);
     assert_int_equal(n, 200000);
-    folio_db_disconnect(c);
+    folio__db_disconnect(c);
 }
 
 int main(void)

@@ -79,10 +79,10 @@ static struct folio_dirlist *read_list(int dir_fd, int root_fd, const char *rel,
 {
     struct folio_dirlist *list = NULL;
     struct folio_error err = {0};
-    folio_status s = folio_dirlist_read(dir_fd, root_fd, rel, rel ? strlen(rel) : 0, flags,
-                                        &list, &err);
+    folio_status s =
+        folio__dirlist_read(dir_fd, root_fd, rel, rel ? strlen(rel) : 0, flags, &list, &err);
     if (s != FOLIO_OK)
-        fail_msg("folio_dirlist_read: %s (%s)", folio_strerror(s), err.detail);
+        fail_msg("folio__dirlist_read: %s (%s)", folio_strerror(s), err.detail);
     return list;
 }
 
@@ -91,9 +91,9 @@ static void joined(const struct folio_dirlist *list, char *out, size_t cap)
 {
     size_t n = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < folio_dirlist_count(list); i++) {
+    for (size_t i = 0; i < folio__dirlist_count(list); i++) {
         size_t len;
-        const char *name = folio_dirlist_name(list, i, &len);
+        const char *name = folio__dirlist_name(list, i, &len);
         assert_int_equal(strlen(name), len);
         n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? "|" : "", name);
         assert_true(n < cap);
@@ -124,7 +124,7 @@ static void test_names_are_sorted_bytewise(void **state)
     char got[256];
     joined(list, got, sizeof got);
     assert_string_equal(got, ".h|B|_|a|a\x01|a0|aa|b|\xc3\xa9|\xff");
-    folio_dirlist_free(list);
+    folio__dirlist_free(list);
 }
 
 static int cmp_cstr(const void *a, const void *b)
@@ -151,10 +151,10 @@ static void test_many_names_match_reference_sort(void **state)
     int dfd = open_dir_at(f->root_fd, ".");
     struct folio_dirlist *list = read_list(dfd, -1, NULL, 0);
     close(dfd);
-    assert_int_equal(folio_dirlist_count(list), N);
+    assert_int_equal(folio__dirlist_count(list), N);
     for (int i = 0; i < N; i++)
-        assert_string_equal(folio_dirlist_name(list, (size_t)i, NULL), ref[i]);
-    folio_dirlist_free(list);
+        assert_string_equal(folio__dirlist_name(list, (size_t)i, NULL), ref[i]);
+    folio__dirlist_free(list);
 }
 
 static void test_only_regular_files_are_listed(void **state)
@@ -178,14 +178,14 @@ static void test_only_regular_files_are_listed(void **state)
     struct folio_dirlist *plain = read_list(d, -1, NULL, 0);
     joined(plain, got, sizeof got);
     assert_string_equal(got, "file");
-    folio_dirlist_free(plain);
+    folio__dirlist_free(plain);
 
     /* Following links, from the root: targets beneath the root count, others do not. */
     int d2 = open_dir_at(f->root_fd, "d");
     struct folio_dirlist *follow = read_list(d2, f->root_fd, "d", FOLIO_DIRLIST_FOLLOW_SYMLINKS);
     joined(follow, got, sizeof got);
     assert_string_equal(got, "file|link-to-file|link-up-inside-root");
-    folio_dirlist_free(follow);
+    folio__dirlist_free(follow);
     close(d2);
 
     /* With d itself as the root, ../outside.txt escapes and is left out. */
@@ -193,7 +193,7 @@ static void test_only_regular_files_are_listed(void **state)
     follow = read_list(d3, d, ".", FOLIO_DIRLIST_FOLLOW_SYMLINKS);
     joined(follow, got, sizeof got);
     assert_string_equal(got, "file|link-to-file");
-    folio_dirlist_free(follow);
+    folio__dirlist_free(follow);
     close(d3);
     close(d);
 }
@@ -204,9 +204,9 @@ static void test_empty_directory_lists_nothing(void **state)
     int dfd = open_dir_at(f->root_fd, ".");
     struct folio_dirlist *list = read_list(dfd, -1, NULL, 0);
     close(dfd);
-    assert_int_equal(folio_dirlist_count(list), 0);
-    assert_int_equal(folio_dirlist_after(list, "a", 1), 0);
-    folio_dirlist_free(list);
+    assert_int_equal(folio__dirlist_count(list), 0);
+    assert_int_equal(folio__dirlist_after(list, "a", 1), 0);
+    folio__dirlist_free(list);
 }
 
 /* ---- Pages and cursors ---------------------------------------------------------------- */
@@ -215,7 +215,7 @@ static void check_page(uint64_t total, uint64_t per_page, int64_t page, uint64_t
                        uint64_t want_pages, uint64_t want_first, uint64_t want_count)
 {
     struct folio_page p;
-    assert_int_equal(folio_page_compute(total, per_page, page, &p), FOLIO_OK);
+    assert_int_equal(folio__page_compute(total, per_page, page, &p), FOLIO_OK);
     assert_int_equal(p.page, want_page);
     assert_int_equal(p.pages, want_pages);
     assert_int_equal(p.first, want_first);
@@ -241,7 +241,7 @@ static void test_page_math_counts_and_clamps(void **state)
                (uint64_t)INT64_MAX - 1, 1);
     check_page(5, UINT64_MAX, 1, 1, 1, 0, 5);
     struct folio_page p = {0};
-    assert_int_equal(folio_page_compute(10, 0, 1, &p), FOLIO_EINVAL);
+    assert_int_equal(folio__page_compute(10, 0, 1, &p), FOLIO_EINVAL);
 }
 
 static void test_after_finds_first_name_greater_than_key(void **state)
@@ -253,20 +253,20 @@ static void test_after_finds_first_name_greater_than_key(void **state)
     int dfd = open_dir_at(f->root_fd, ".");
     struct folio_dirlist *list = read_list(dfd, -1, NULL, 0);
     close(dfd);
-    assert_int_equal(folio_dirlist_after(list, "", 0), 0);
-    assert_int_equal(folio_dirlist_after(list, NULL, 0), 0);
-    assert_int_equal(folio_dirlist_after(list, "a", 1), 1);
-    assert_int_equal(folio_dirlist_after(list, "aa", 2), 1);
-    assert_int_equal(folio_dirlist_after(list, "ab", 2), 2);
-    assert_int_equal(folio_dirlist_after(list, "abc", 3), 2);
-    assert_int_equal(folio_dirlist_after(list, "c", 1), 3);
-    assert_int_equal(folio_dirlist_after(list, "c\xff", 2), 4);
-    assert_int_equal(folio_dirlist_after(list, "c\xff\xff", 3), 4);
-    assert_int_equal(folio_dirlist_after(list, "d", 1), 5);
-    assert_int_equal(folio_dirlist_after(list, "\xff", 1), 5);
+    assert_int_equal(folio__dirlist_after(list, "", 0), 0);
+    assert_int_equal(folio__dirlist_after(list, NULL, 0), 0);
+    assert_int_equal(folio__dirlist_after(list, "a", 1), 1);
+    assert_int_equal(folio__dirlist_after(list, "aa", 2), 1);
+    assert_int_equal(folio__dirlist_after(list, "ab", 2), 2);
+    assert_int_equal(folio__dirlist_after(list, "abc", 3), 2);
+    assert_int_equal(folio__dirlist_after(list, "c", 1), 3);
+    assert_int_equal(folio__dirlist_after(list, "c\xff", 2), 4);
+    assert_int_equal(folio__dirlist_after(list, "c\xff\xff", 3), 4);
+    assert_int_equal(folio__dirlist_after(list, "d", 1), 5);
+    assert_int_equal(folio__dirlist_after(list, "\xff", 1), 5);
     /* A key with an embedded NUL compares by its bytes, not as a C string. */
-    assert_int_equal(folio_dirlist_after(list, "a\0z", 3), 1);
-    folio_dirlist_free(list);
+    assert_int_equal(folio__dirlist_after(list, "a\0z", 3), 1);
+    folio__dirlist_free(list);
 }
 
 /* ---- Confinement --------------------------------------------------------------------- */
@@ -275,7 +275,7 @@ static folio_status open_rel(struct fixture *f, const char *rel, size_t len, int
 {
     struct folio_error err = {0};
     int fd = -1;
-    folio_status s = folio_dirlist_open_beneath(f->root_fd, rel, len, &fd, &err);
+    folio_status s = folio__dirlist_open_beneath(f->root_fd, rel, len, &fd, &err);
     if (s == FOLIO_OK) {
         assert_true(fd >= 0);
         close(fd);
@@ -352,7 +352,7 @@ static struct folio_dirlist *cache_get(struct folio_dirlist_cache *c, struct fix
 {
     struct folio_dirlist *list = NULL;
     struct folio_error err = {0};
-    folio_status s = folio_dirlist_cache_get(c, f->root_fd, rel, strlen(rel), 0, &list, &err);
+    folio_status s = folio__dirlist_cache_get(c, f->root_fd, rel, strlen(rel), 0, &list, &err);
     if (s != FOLIO_OK)
         fail_msg("cache_get %s: %s (%s)", rel, folio_strerror(s), err.detail);
     return list;
@@ -361,7 +361,7 @@ static struct folio_dirlist *cache_get(struct folio_dirlist_cache *c, struct fix
 static void expect_stats(struct folio_dirlist_cache *c, uint64_t hits, uint64_t misses)
 {
     struct folio_dirlist_cache_stats st;
-    folio_dirlist_cache_stats(c, &st);
+    folio__dirlist_cache_stats(c, &st);
     if (st.hits != hits || st.misses != misses)
         fail_msg("hits/misses %llu/%llu, want %llu/%llu", (unsigned long long)st.hits,
                  (unsigned long long)st.misses, (unsigned long long)hits,
@@ -381,19 +381,20 @@ static void test_paths_have_one_normalized_spelling(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[64], again[64];
         size_t n = 99, m = 99;
-        assert_int_equal(folio_dirlist_path_normalize(cases[i].in, strlen(cases[i].in), out,
-                                                      sizeof out, &n), FOLIO_OK);
+        assert_int_equal(
+            folio__dirlist_path_normalize(cases[i].in, strlen(cases[i].in), out, sizeof out, &n),
+            FOLIO_OK);
         assert_string_equal(out, cases[i].want);
         assert_int_equal(n, strlen(cases[i].want));
-        assert_int_equal(folio_dirlist_path_normalize(out, n, again, sizeof again, &m), FOLIO_OK);
+        assert_int_equal(folio__dirlist_path_normalize(out, n, again, sizeof again, &m), FOLIO_OK);
         assert_string_equal(again, out);
     }
     char small[4];
     size_t n;
-    assert_int_equal(folio_dirlist_path_normalize("abcd", 4, small, sizeof small, &n),
+    assert_int_equal(folio__dirlist_path_normalize("abcd", 4, small, sizeof small, &n),
                      FOLIO_ETOOBIG);
     assert_string_equal(small, "");
-    assert_int_equal(folio_dirlist_path_normalize("/abc/", 5, small, sizeof small, &n), FOLIO_OK);
+    assert_int_equal(folio__dirlist_path_normalize("/abc/", 5, small, sizeof small, &n), FOLIO_OK);
     assert_string_equal(small, "abc");
 }
 
@@ -406,7 +407,7 @@ static void test_cache_sees_created_and_deleted_files(void **state)
     touch_at(d, "c", NULL);
     age_dir(d);
     struct folio_dirlist_cache *c;
-    assert_int_equal(folio_dirlist_cache_new(0, -1, &c), FOLIO_OK);
+    assert_int_equal(folio__dirlist_cache_new(0, -1, &c), FOLIO_OK);
     char got[64];
 
     struct folio_dirlist *l1 = cache_get(c, f, "d");
@@ -415,39 +416,39 @@ static void test_cache_sees_created_and_deleted_files(void **state)
     assert_ptr_equal(l1, l2); /* the very same snapshot */
     joined(l2, got, sizeof got);
     assert_string_equal(got, "a|c");
-    folio_dirlist_free(l2);
+    folio__dirlist_free(l2);
 
     touch_at(d, "b", NULL);
     struct folio_dirlist *l3 = cache_get(c, f, "d");
     expect_stats(c, 1, 2);
     joined(l3, got, sizeof got);
     assert_string_equal(got, "a|b|c");
-    folio_dirlist_free(l3);
+    folio__dirlist_free(l3);
     /* The old snapshot is still intact for whoever holds it. */
     joined(l1, got, sizeof got);
     assert_string_equal(got, "a|c");
-    folio_dirlist_free(l1);
+    folio__dirlist_free(l1);
 
     age_dir(d);
-    folio_dirlist_free(cache_get(c, f, "d"));
-    folio_dirlist_free(cache_get(c, f, "d"));
+    folio__dirlist_free(cache_get(c, f, "d"));
+    folio__dirlist_free(cache_get(c, f, "d"));
     expect_stats(c, 2, 3);
     assert_int_equal(unlinkat(d, "a", 0), 0);
     struct folio_dirlist *l4 = cache_get(c, f, "d");
     joined(l4, got, sizeof got);
     assert_string_equal(got, "b|c");
-    folio_dirlist_free(l4);
+    folio__dirlist_free(l4);
     expect_stats(c, 2, 4);
 
     /* Renaming within the directory changes the listing too. */
     age_dir(d);
-    folio_dirlist_free(cache_get(c, f, "d"));
+    folio__dirlist_free(cache_get(c, f, "d"));
     assert_int_equal(renameat(d, "b", d, "z"), 0);
     struct folio_dirlist *l5 = cache_get(c, f, "d");
     joined(l5, got, sizeof got);
     assert_string_equal(got, "c|z");
-    folio_dirlist_free(l5);
-    folio_dirlist_cache_free(c);
+    folio__dirlist_free(l5);
+    folio__dirlist_cache_free(c);
     close(d);
 }
 
@@ -458,19 +459,19 @@ static void test_cache_does_not_keep_recently_changed_directory(void **state)
     struct fixture *f = *state;
     touch_at(f->root_fd, "a", NULL);
     struct folio_dirlist_cache *c;
-    assert_int_equal(folio_dirlist_cache_new(0, 3600LL * 1000000000, &c), FOLIO_OK);
-    folio_dirlist_free(cache_get(c, f, "."));
+    assert_int_equal(folio__dirlist_cache_new(0, 3600LL * 1000000000, &c), FOLIO_OK);
+    folio__dirlist_free(cache_get(c, f, "."));
     touch_at(f->root_fd, "b", NULL);
     struct folio_dirlist *l = cache_get(c, f, ".");
-    assert_int_equal(folio_dirlist_count(l), 2);
-    folio_dirlist_free(l);
+    assert_int_equal(folio__dirlist_count(l), 2);
+    folio__dirlist_free(l);
     struct folio_dirlist_cache_stats st;
-    folio_dirlist_cache_stats(c, &st);
+    folio__dirlist_cache_stats(c, &st);
     assert_int_equal(st.hits, 0);
     assert_int_equal(st.misses, 2);
     assert_int_equal(st.racy, 2);
     assert_int_equal(st.entries, 0);
-    folio_dirlist_cache_free(c);
+    folio__dirlist_cache_free(c);
 }
 
 static void test_cache_evicts_least_recently_used(void **state)
@@ -491,53 +492,53 @@ static void test_cache_evicts_least_recently_used(void **state)
     /* Measure one listing, then allow room for two and a half. */
     int d = open_dir_at(f->root_fd, "d1");
     struct folio_dirlist *probe = read_list(d, -1, NULL, 0);
-    size_t one = folio_dirlist_bytes(probe) + 256;
-    folio_dirlist_free(probe);
+    size_t one = folio__dirlist_bytes(probe) + 256;
+    folio__dirlist_free(probe);
     close(d);
     struct folio_dirlist_cache *c;
-    assert_int_equal(folio_dirlist_cache_new(one * 5 / 2, -1, &c), FOLIO_OK);
-    folio_dirlist_free(cache_get(c, f, "d1"));
-    folio_dirlist_free(cache_get(c, f, "d2"));
-    folio_dirlist_free(cache_get(c, f, "d1")); /* d1 is now the most recent */
-    folio_dirlist_free(cache_get(c, f, "d3")); /* evicts d2 */
+    assert_int_equal(folio__dirlist_cache_new(one * 5 / 2, -1, &c), FOLIO_OK);
+    folio__dirlist_free(cache_get(c, f, "d1"));
+    folio__dirlist_free(cache_get(c, f, "d2"));
+    folio__dirlist_free(cache_get(c, f, "d1")); /* d1 is now the most recent */
+    folio__dirlist_free(cache_get(c, f, "d3")); /* evicts d2 */
     struct folio_dirlist_cache_stats st;
-    folio_dirlist_cache_stats(c, &st);
+    folio__dirlist_cache_stats(c, &st);
     assert_int_equal(st.entries, 2);
     assert_int_equal(st.evictions, 1);
     assert_true(st.bytes <= one * 5 / 2);
     expect_stats(c, 1, 3);
-    folio_dirlist_free(cache_get(c, f, "d1"));
-    folio_dirlist_free(cache_get(c, f, "d3"));
+    folio__dirlist_free(cache_get(c, f, "d1"));
+    folio__dirlist_free(cache_get(c, f, "d3"));
     expect_stats(c, 3, 3);
-    folio_dirlist_free(cache_get(c, f, "d2"));
+    folio__dirlist_free(cache_get(c, f, "d2"));
     expect_stats(c, 3, 4);
-    folio_dirlist_cache_free(c);
+    folio__dirlist_cache_free(c);
 
     /* A listing bigger than the whole budget is served but not kept. */
-    assert_int_equal(folio_dirlist_cache_new(64, -1, &c), FOLIO_OK);
+    assert_int_equal(folio__dirlist_cache_new(64, -1, &c), FOLIO_OK);
     struct folio_dirlist *l = cache_get(c, f, "d1");
-    assert_int_equal(folio_dirlist_count(l), 100);
-    folio_dirlist_free(l);
-    folio_dirlist_cache_stats(c, &st);
+    assert_int_equal(folio__dirlist_count(l), 100);
+    folio__dirlist_free(l);
+    folio__dirlist_cache_stats(c, &st);
     assert_int_equal(st.entries, 0);
-    folio_dirlist_cache_free(c);
+    folio__dirlist_cache_free(c);
 }
 
 static void test_cache_reports_confinement_errors(void **state)
 {
     struct fixture *f = *state;
     struct folio_dirlist_cache *c;
-    assert_int_equal(folio_dirlist_cache_new(0, -1, &c), FOLIO_OK);
+    assert_int_equal(folio__dirlist_cache_new(0, -1, &c), FOLIO_OK);
     struct folio_dirlist *list = NULL;
     struct folio_error err = {0};
-    assert_int_equal(folio_dirlist_cache_get(c, f->root_fd, "../x", 4, 0, &list, &err),
+    assert_int_equal(folio__dirlist_cache_get(c, f->root_fd, "../x", 4, 0, &list, &err),
                      FOLIO_EINVAL);
     assert_int_equal(folio__problem_status(&err), 400);
-    assert_int_equal(folio_dirlist_cache_get(c, f->root_fd, "nope", 4, 0, &list, &err),
+    assert_int_equal(folio__dirlist_cache_get(c, f->root_fd, "nope", 4, 0, &list, &err),
                      FOLIO_ENOTFOUND);
     assert_int_equal(folio__problem_status(&err), 404);
     assert_null(list);
-    folio_dirlist_cache_free(c);
+    folio__dirlist_cache_free(c);
 }
 
 struct hammer {
@@ -552,11 +553,11 @@ static void *hammer_thread(void *arg)
     for (int i = 0; i < 300; i++) {
         struct folio_dirlist *list = NULL;
         const char *rel = (i % 2) ? "d1" : "d2";
-        if (folio_dirlist_cache_get(h->cache, h->f->root_fd, rel, 2, 0, &list, NULL) != FOLIO_OK)
+        if (folio__dirlist_cache_get(h->cache, h->f->root_fd, rel, 2, 0, &list, NULL) != FOLIO_OK)
             __atomic_add_fetch(&h->bad, 1, __ATOMIC_RELAXED);
-        else if (folio_dirlist_count(list) < 10)
+        else if (folio__dirlist_count(list) < 10)
             __atomic_add_fetch(&h->bad, 1, __ATOMIC_RELAXED);
-        folio_dirlist_free(list);
+        folio__dirlist_free(list);
     }
     return NULL;
 }
@@ -580,7 +581,7 @@ static void test_cache_is_safe_under_concurrent_lookups(void **state)
     }
     struct hammer h = {0};
     h.f = f;
-    assert_int_equal(folio_dirlist_cache_new(500, -1, &h.cache), FOLIO_OK);
+    assert_int_equal(folio__dirlist_cache_new(500, -1, &h.cache), FOLIO_OK);
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&t[i], NULL, hammer_thread, &h), 0);
@@ -588,9 +589,9 @@ static void test_cache_is_safe_under_concurrent_lookups(void **state)
         pthread_join(t[i], NULL);
     assert_int_equal(h.bad, 0);
     struct folio_dirlist_cache_stats st;
-    folio_dirlist_cache_stats(h.cache, &st);
+    folio__dirlist_cache_stats(h.cache, &st);
     assert_int_equal(st.hits + st.misses, 1200);
-    folio_dirlist_cache_free(h.cache);
+    folio__dirlist_cache_free(h.cache);
 }
 
 /* ---- Allocation failure ---------------------------------------------------------------- */
@@ -644,12 +645,12 @@ static void test_read_fails_cleanly_when_allocation_fails(void **state)
         int dfd = open_dir_at(f->root_fd, ".");
         struct folio_dirlist *list = NULL;
         struct folio_error err = {0};
-        folio_status s = folio_dirlist_read(dfd, -1, NULL, 0, 0, &list, &err);
+        folio_status s = folio__dirlist_read(dfd, -1, NULL, 0, 0, &list, &err);
         close(dfd);
         if (s == FOLIO_OK) {
             /* A failed shrink is not an error, so success may come with failures seen. */
-            assert_int_equal(folio_dirlist_count(list), 3000);
-            folio_dirlist_free(list);
+            assert_int_equal(folio__dirlist_count(list), 3000);
+            folio__dirlist_free(list);
             assert_int_equal(live_allocs, 0);
             if (fail_countdown >= 0)
                 break; /* the failure point lies past every allocation: done */
@@ -669,7 +670,7 @@ static void test_read_fails_cleanly_when_allocation_fails(void **state)
     for (long n = 0;; n++) {
         fail_countdown = n;
         live_allocs = 0;
-        if (folio_dirlist_cache_new(0, 0, &c) != FOLIO_OK) {
+        if (folio__dirlist_cache_new(0, 0, &c) != FOLIO_OK) {
             assert_int_equal(live_allocs, 0);
             continue;
         }
@@ -677,7 +678,7 @@ static void test_read_fails_cleanly_when_allocation_fails(void **state)
     }
     fail_countdown = -1;
     folio_allocator_set(NULL);
-    folio_dirlist_cache_free(c);
+    folio__dirlist_cache_free(c);
 }
 
 int main(void)

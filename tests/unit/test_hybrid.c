@@ -1,6 +1,6 @@
 /* Unit tests for src/server/hybrid.c, the sparse boundary index behind deep OFFSET pages,
  * set up the way the server sets it up but without libmicrohttpd: a temporary WAL-mode
- * SQLite file, folio_db_open, a struct folio_server filled by hand (defaults, db, a
+ * SQLite file, folio__db_open, a struct folio_server filled by hand (defaults, db, a
  * one-key keyring, the automatic endpoints) and one worker for this thread.
  *
  * Every check is against brute force on a separate sqlite3 connection: boundary b of a
@@ -123,9 +123,9 @@ static int setup(void **state)
     fill(fx->ref, NROWS, 42);
 
     struct folio_error err = {0};
-    if (folio_db_open(&fx->db, fx->path, &err) != FOLIO_OK)
-        fail_msg("folio_db_open: %s", err.detail);
-    folio_server_config_defaults(&fx->srv.cfg);
+    if (folio__db_open(&fx->db, fx->path, &err) != FOLIO_OK)
+        fail_msg("folio__db_open: %s", err.detail);
+    folio__server_config_defaults(&fx->srv.cfg);
     /* The engine must be right for every sort, served by an index or not; which sorts
      * auto endpoints allow is a policy (tests/http/test_07_query_limits.py). */
     fx->srv.cfg.sort_any = true;
@@ -133,14 +133,14 @@ static int setup(void **state)
     fx->srv.accesslog_fd = fx->srv.files_root_fd = fx->srv.quiesced_fd = -1;
     folio_keyring_init(&fx->srv.keyring, false);
     assert_int_equal(folio_keyring_add(&fx->srv.keyring, 1, SECRET, strlen(SECRET)), FOLIO_OK);
-    assert_int_equal(folio_server_auto_endpoints(&fx->srv), FOLIO_OK);
+    assert_int_equal(folio__server_auto_endpoints(&fx->srv), FOLIO_OK);
     for (size_t i = 0; i < fx->srv.nendpoints; i++)
         if (strcmp(fx->srv.endpoints[i].path, "/api/t") == 0)
             fx->ep = &fx->srv.endpoints[i];
     assert_non_null(fx->ep);
-    fx->w = folio_worker_new(&fx->srv, &err);
+    fx->w = folio__worker_new(&fx->srv, &err);
     if (fx->w == NULL)
-        fail_msg("folio_worker_new: %s", err.detail);
+        fail_msg("folio__worker_new: %s", err.detail);
     fx->h.w = fx->w;
     fx->h.srv = &fx->srv;
     fx->h.method = "GET";
@@ -154,12 +154,12 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
     folio_filter_set_clear(&fx->filters);
-    folio_worker_free(fx->w);    /* also folio_hybrid_thread_clear() */
-    folio_hybrid_thread_clear(); /* idempotent; as a thread without a worker would */
+    folio__worker_free(fx->w);    /* also folio__hybrid_thread_clear() */
+    folio__hybrid_thread_clear(); /* idempotent; as a thread without a worker would */
     for (size_t i = 0; i < fx->srv.nendpoints; i++)
-        folio_endpoint_clear(&fx->srv.endpoints[i]);
+        folio__endpoint_clear(&fx->srv.endpoints[i]);
     folio_free(fx->srv.endpoints);
-    folio_db_close(fx->db);
+    folio__db_close(fx->db);
     folio_keyring_clear(&fx->srv.keyring);
     sqlite3_close(fx->ref);
     char p[192];
@@ -180,27 +180,27 @@ static void spec_for(struct fixture *fx, struct folio_page_spec *spec, const cha
 {
     struct folio_error err = {0};
     memset(spec, 0, sizeof *spec);
-    if (folio_page_sort(spec, fx->ep, sort, filtered ? &fx->filters : NULL, &err) != FOLIO_OK)
+    if (folio__page_sort(spec, fx->ep, sort, filtered ? &fx->filters : NULL, &err) != FOLIO_OK)
         fail_msg("sort %s: %s", sort ? sort : "(default)", err.detail);
     spec->mode = FOLIO_MODE_OFFSET;
     spec->per_page = 10;
     spec->offset = offset;
 }
 
-/* folio_hybrid_seek in a read transaction, as folio_page_fetch runs it; returns the
- * transaction's data version and, through out_known, folio_hybrid_known_total then. */
+/* folio__hybrid_seek in a read transaction, as folio__page_fetch runs it; returns the
+ * transaction's data version and, through out_known, folio__hybrid_known_total then. */
 static uint64_t seek(struct fixture *fx, struct folio_page_spec *spec, int64_t *out_known)
 {
     struct folio_error err = {0};
     uint64_t version = 0;
-    assert_int_equal(folio_db_begin_read(fx->w->conn), FOLIO_OK);
-    assert_int_equal(folio_db_data_version(fx->w->conn, &version), FOLIO_OK);
-    folio_status st = folio_hybrid_seek(&fx->h, spec, version, &err);
+    assert_int_equal(folio__db_begin_read(fx->w->conn), FOLIO_OK);
+    assert_int_equal(folio__db_data_version(fx->w->conn, &version), FOLIO_OK);
+    folio_status st = folio__hybrid_seek(&fx->h, spec, version, &err);
     if (st != FOLIO_OK)
-        fail_msg("folio_hybrid_seek: %s (%s)", folio_strerror(st), err.detail);
+        fail_msg("folio__hybrid_seek: %s (%s)", folio_strerror(st), err.detail);
     if (out_known)
-        *out_known = folio_hybrid_known_total(spec, version);
-    folio_db_end_read(fx->w->conn);
+        *out_known = folio__hybrid_known_total(spec, version);
+    folio__db_end_read(fx->w->conn);
     return version;
 }
 
@@ -307,7 +307,7 @@ static void test_index_extends_step_by_step_across_null_runs_and_ties(void **sta
     /* Fresh index each round, then offsets rising one stride at a time: every extension
      * resumes from a boundary that may sit inside a NULL run or a run of equal keys. */
     for (size_t s = 0; s < NSORTS; s++) {
-        folio_hybrid_thread_clear();
+        folio__hybrid_thread_clear();
         for (int64_t off = STRIDE + 37; off < NROWS; off += STRIDE)
             seek_and_check(fx, &SORTS[s], NULL, off, NULL);
         /* and back down: answered from the boundaries already there */
@@ -320,7 +320,7 @@ static void test_known_total_is_the_row_count_once_the_scan_reached_the_end(void
 {
     struct fixture *fx = *state;
     for (size_t s = 0; s < NSORTS; s++) {
-        folio_hybrid_thread_clear();
+        folio__hybrid_thread_clear();
         int64_t known = 0;
         seek_and_check(fx, &SORTS[s], NULL, 150, &known);
         assert_int_equal(known, -1); /* only a few strides scanned: not known yet */
@@ -329,7 +329,7 @@ static void test_known_total_is_the_row_count_once_the_scan_reached_the_end(void
         seek_and_check(fx, &SORTS[s], NULL, 300, &known); /* still known: same data */
         assert_int_equal(known, NROWS);
     }
-    folio_hybrid_thread_clear();
+    folio__hybrid_thread_clear();
     int64_t known = 0;
     seek_and_check(fx, &SORTS[1], NULL, 1000000, &known); /* far past the end */
     assert_int_equal(known, NROWS);
@@ -396,10 +396,10 @@ static void test_changed_data_version_drops_the_index(void **state)
 
         /* Outside any seek the old index must not answer for the new data. */
         uint64_t now = 0;
-        assert_int_equal(folio_db_begin_read(fx->w->conn), FOLIO_OK);
-        assert_int_equal(folio_db_data_version(fx->w->conn, &now), FOLIO_OK);
-        assert_int_equal(folio_hybrid_known_total(&spec, now), -1);
-        folio_db_end_read(fx->w->conn);
+        assert_int_equal(folio__db_begin_read(fx->w->conn), FOLIO_OK);
+        assert_int_equal(folio__db_data_version(fx->w->conn, &now), FOLIO_OK);
+        assert_int_equal(folio__hybrid_known_total(&spec, now), -1);
+        folio__db_end_read(fx->w->conn);
         assert_true(now != before);
 
         for (size_t i = 0; i < NOFFSETS; i++)
@@ -417,17 +417,17 @@ static void test_a_read_transaction_keeps_its_snapshot_while_another_connection_
     struct folio_error err = {0};
     uint64_t version = 0;
     int64_t rows = ref_count(fx, NULL);
-    assert_int_equal(folio_db_begin_read(fx->w->conn), FOLIO_OK);
-    assert_int_equal(folio_db_data_version(fx->w->conn, &version), FOLIO_OK);
+    assert_int_equal(folio__db_begin_read(fx->w->conn), FOLIO_OK);
+    assert_int_equal(folio__db_data_version(fx->w->conn, &version), FOLIO_OK);
     spec_for(fx, &spec, sc->sort, false, 250);
-    assert_int_equal(folio_hybrid_seek(&fx->h, &spec, version, &err), FOLIO_OK);
+    assert_int_equal(folio__hybrid_seek(&fx->h, &spec, version, &err), FOLIO_OK);
     /* A commit in the middle of the transaction: the extension that follows reads the
      * same snapshot, so the index stays that of `version`. */
     exec(fx->ref, "DELETE FROM t WHERE id IN (SELECT id FROM t ORDER BY id LIMIT 300)");
     spec_for(fx, &spec, sc->sort, false, NROWS * 2);
-    assert_int_equal(folio_hybrid_seek(&fx->h, &spec, version, &err), FOLIO_OK);
-    assert_int_equal(folio_hybrid_known_total(&spec, version), rows);
-    folio_db_end_read(fx->w->conn);
+    assert_int_equal(folio__hybrid_seek(&fx->h, &spec, version, &err), FOLIO_OK);
+    assert_int_equal(folio__hybrid_known_total(&spec, version), rows);
+    folio__db_end_read(fx->w->conn);
     /* The next transaction sees the delete and a fresh index. */
     int64_t known = 0;
     seek_and_check(fx, sc, NULL, NROWS * 2, &known);
@@ -501,7 +501,7 @@ static void test_more_queries_than_index_slots_stay_correct(void **state)
         }
 }
 
-/* --- the same through folio_page_fetch: rows and totals -------------------------------- */
+/* --- the same through folio__page_fetch: rows and totals -------------------------------- */
 
 static int64_t ids_of_page(struct fixture *fx, const char *sort, int64_t offset, int per_page,
                            enum folio_count mode, json_t **out_rows)
@@ -517,8 +517,8 @@ static int64_t ids_of_page(struct fixture *fx, const char *sort, int64_t offset,
     struct folio_page_result res;
     struct folio_total total;
     struct folio_error err = {0};
-    if (folio_page_fetch(&fx->h, &spec, &j, mode, &res, &total, &err) != FOLIO_OK)
-        fail_msg("folio_page_fetch: %s", err.detail);
+    if (folio__page_fetch(&fx->h, &spec, &j, mode, &res, &total, &err) != FOLIO_OK)
+        fail_msg("folio__page_fetch: %s", err.detail);
     folio_json_array_end(&j);
     json_error_t jerr;
     *out_rows = json_loadb(out.data, out.len, 0, &jerr);
@@ -583,10 +583,10 @@ static void test_fresh_worker_does_not_reuse_totals_counted_on_another_connectio
     /* count.h: totals are cached per worker connection. A new worker (a new connection,
      * as a thread gets after its worker was freed) numbers its data versions afresh, so a
      * total counted on the old connection must not be taken for this one's. */
-    folio_worker_free(fx->w);
+    folio__worker_free(fx->w);
     exec(fx->ref, "DELETE FROM t WHERE id IN (SELECT id FROM t ORDER BY id LIMIT 34)");
     struct folio_error err = {0};
-    fx->w = folio_worker_new(&fx->srv, &err);
+    fx->w = folio__worker_new(&fx->srv, &err);
     assert_non_null(fx->w);
     fx->h.w = fx->w;
     assert_int_equal(total_of(fx, 0), NROWS - 34);

@@ -18,7 +18,7 @@ struct prefer_case {
 static void check(const struct prefer_case *cases, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        enum folio_count got = folio_prefer_count(cases[i].value);
+        enum folio_count got = folio__prefer_count(cases[i].value);
         if (got != cases[i].want)
             fail_msg("Prefer: %s -> %d, want %d", cases[i].value ? cases[i].value : "(none)",
                      (int)got, (int)cases[i].want);

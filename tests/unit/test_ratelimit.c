@@ -21,14 +21,14 @@ static const char CLIENT[] = "192.0.2.1";
 static void take(struct folio_ratelimit *rl, double rate, unsigned burst, uint64_t now_ms,
                  struct folio_ratelimit_result *r)
 {
-    folio_ratelimit_take(rl, CLIENT, strlen(CLIENT), 0, rate, burst, now_ms, r);
+    folio__ratelimit_take(rl, CLIENT, strlen(CLIENT), 0, rate, burst, now_ms, r);
 }
 
 static void test_a_spent_burst_is_refused_then_refilled(void **state)
 {
     (void)state;
     struct folio_ratelimit *rl = NULL;
-    assert_int_equal(folio_ratelimit_new(&rl, 64), FOLIO_OK);
+    assert_int_equal(folio__ratelimit_new(&rl, 64), FOLIO_OK);
     struct folio_ratelimit_result r;
     take(rl, 2.0, 3, 1000, &r);
     assert_true(r.allowed);
@@ -45,14 +45,14 @@ static void test_a_spent_burst_is_refused_then_refilled(void **state)
     assert_int_equal(r.retry_after, 1);
     take(rl, 2.0, 3, 1500, &r); /* half a second: one token */
     assert_true(r.allowed);
-    folio_ratelimit_free(rl);
+    folio__ratelimit_free(rl);
 }
 
 static void test_tiny_rates_saturate_the_waits_instead_of_overflowing(void **state)
 {
     (void)state;
     struct folio_ratelimit *rl = NULL;
-    assert_int_equal(folio_ratelimit_new(&rl, 64), FOLIO_OK);
+    assert_int_equal(folio__ratelimit_new(&rl, 64), FOLIO_OK);
     struct folio_ratelimit_result r;
     take(rl, 1e-300, 1, 1000, &r);
     assert_true(r.allowed);
@@ -69,7 +69,7 @@ static void test_tiny_rates_saturate_the_waits_instead_of_overflowing(void **sta
     assert_false(r.allowed);
     assert_int_equal(r.reset, UINT_MAX);
     assert_in_range(r.retry_after, 9999, 10000); /* 1 token at 1e-4 per second */
-    folio_ratelimit_free(rl);
+    folio__ratelimit_free(rl);
 }
 
 int main(void)

@@ -21,7 +21,7 @@ const enum folio_count folio__cfg_count_values[3] = {FOLIO_COUNT_NONE, FOLIO_COU
 const char *const folio__cfg_style_names[4] = {"folio", "tutorial-offset", "tutorial-keyset",
                                                "tutorial-signed"};
 
-const char *folio_config_count_name(enum folio_count count)
+const char *folio__config_count_name(enum folio_count count)
 {
     for (size_t i = 0; i < 3; i++)
         if (folio__cfg_count_values[i] == count)
@@ -29,19 +29,19 @@ const char *folio_config_count_name(enum folio_count count)
     return "none";
 }
 
-const char *folio_config_style_name(enum folio_style style)
+const char *folio__config_style_name(enum folio_style style)
 {
     return (unsigned)style < 4 ? folio__cfg_style_names[style] : "folio";
 }
 
-void folio_config_init(struct folio_config *cfg)
+void folio__config_init(struct folio_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    folio_server_config_defaults(&cfg->server);
+    folio__server_config_defaults(&cfg->server);
     folio_keyring_init(&cfg->keyring, false);
 }
 
-void folio_config_clear(struct folio_config *cfg)
+void folio__config_clear(struct folio_config *cfg)
 {
     folio_free(cfg->file);
     folio_free(cfg->dir);
@@ -52,7 +52,7 @@ void folio_config_clear(struct folio_config *cfg)
     folio_free(cfg->endpoints);
     folio_keyring_clear(&cfg->keyring);
     folio_toml_free(cfg->doc);
-    folio_config_init(cfg);
+    folio__config_init(cfg);
 }
 
 /* --- [server] ------------------------------------------------------------------------ */
@@ -348,11 +348,11 @@ static folio_status load_root(const struct folio__cfg *c, struct folio_config *c
     return folio__cfg_endpoint_limits(c, cfg);
 }
 
-folio_status folio_config_load_text(struct folio_config *cfg, const char *text, size_t len,
-                                    const char *file, const char *dir,
-                                    struct folio_config_error *err)
+folio_status folio__config_load_text(struct folio_config *cfg, const char *text, size_t len,
+                                     const char *file, const char *dir,
+                                     struct folio_config_error *err)
 {
-    folio_config_init(cfg);
+    folio__config_init(cfg);
     if (err != NULL) {
         err->status = FOLIO_OK;
         err->message[0] = '\0';
@@ -361,7 +361,7 @@ folio_status folio_config_load_text(struct folio_config *cfg, const char *text, 
     cfg->file = folio_strdup(c.file);
     cfg->dir = folio_strdup(c.dir);
     if (cfg->file == NULL || cfg->dir == NULL) {
-        folio_config_clear(cfg);
+        folio__config_clear(cfg);
         return folio__cfg_nomem(&c);
     }
     struct folio_error terr = {0};
@@ -371,21 +371,21 @@ folio_status folio_config_load_text(struct folio_config *cfg, const char *text, 
             err->status = st == FOLIO_ENOMEM ? FOLIO_ENOMEM : FOLIO_ECONFIG;
             snprintf(err->message, sizeof err->message, "%s", terr.detail);
         }
-        folio_config_clear(cfg);
+        folio__config_clear(cfg);
         return st == FOLIO_ENOMEM ? FOLIO_ENOMEM : FOLIO_ECONFIG;
     }
     st = load_root(&c, cfg);
     if (st != FOLIO_OK)
-        folio_config_clear(cfg);
+        folio__config_clear(cfg);
     return st;
 }
 
-folio_status folio_config_load(struct folio_config *cfg, const char *path,
-                               struct folio_config_error *err)
+folio_status folio__config_load(struct folio_config *cfg, const char *path,
+                                struct folio_config_error *err)
 {
-    folio_config_init(cfg);
+    folio__config_init(cfg);
     char why[128];
-    int fd = folio_config_file_open(path, NULL, why, sizeof why);
+    int fd = folio__config_file_open(path, NULL, why, sizeof why);
     if (fd < 0) {
         if (err != NULL) {
             err->status = FOLIO_EIO;
@@ -440,16 +440,16 @@ folio_status folio_config_load(struct folio_config *cfg, const char *path,
         struct folio__cfg c = {path, ".", err};
         return folio__cfg_nomem(&c);
     }
-    st = folio_config_load_text(cfg, text.data ? text.data : "", text.len, path,
-                                abs ? abs : dirpart, err);
+    st = folio__config_load_text(cfg, text.data ? text.data : "", text.len, path,
+                                 abs ? abs : dirpart, err);
     free(abs); /* realpath() allocates with the C library */
     folio_free(copy);
     folio_buf_clear(&text);
     return st;
 }
 
-folio_status folio_config_open_db(const struct folio_config *cfg, const char *override,
-                                  folio_db **out, struct folio_config_error *err)
+folio_status folio__config_open_db(const struct folio_config *cfg, const char *override,
+                                   folio_db **out, struct folio_config_error *err)
 {
     const char *path = override ? override : cfg->db_path;
     if (path == NULL) {
@@ -471,9 +471,9 @@ folio_status folio_config_open_db(const struct folio_config *cfg, const char *ov
         st = folio_error_set(&e, FOLIO_EIO, FOLIO_KIND_NONE, NULL,
                              "cannot open database %s: it is %s, not "
                              "a regular file",
-                             path, folio_config_file_kind(sb.st_mode));
+                             path, folio__config_file_kind(sb.st_mode));
     else
-        st = folio_db_open(out, path, &e);
+        st = folio__db_open(out, path, &e);
     if (st == FOLIO_OK || err == NULL)
         return st;
     err->status = st;

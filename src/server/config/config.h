@@ -3,15 +3,15 @@
  *
  *     struct folio_config cfg;
  *     struct folio_config_error err;
- *     if (folio_config_load(&cfg, "folio.toml", &err) != FOLIO_OK)
+ *     if (folio__config_load(&cfg, "folio.toml", &err) != FOLIO_OK)
  *         fprintf(stderr, "%s\n", err.message); // folio.toml:3:11: [server] threads: ...
- *     ... folio_config_open_db(), folio_config_endpoints(), cfg.server, cfg.keyring ...
- *     folio_config_clear(&cfg);
+ *     ... folio__config_open_db(), folio__config_endpoints(), cfg.server, cfg.keyring ...
+ *     folio__config_clear(&cfg);
  *
- * Validation happens in two steps. folio_config_load() checks everything that needs no
+ * Validation happens in two steps. folio__config_load() checks everything that needs no
  * database: the TOML syntax, every section and key name, every type and range, the
  * cursor key files and variables (the keyring is built here), the [files] root and the
- * [[endpoint]] paths. folio_config_endpoints() then checks the endpoints against the
+ * [[endpoint]] paths. folio__config_endpoints() then checks the endpoints against the
  * schema (tables, columns, sorts, tutorial styles) and builds them.
  *
  * Every message reads "FILE:LINE:COL: [section] key: what is wrong", FILE being the path
@@ -22,7 +22,7 @@
  * struct.
  *
  * Thread-safety: none inside; a loaded config is read-only and may be read from any
- * thread until folio_config_clear(). */
+ * thread until folio__config_clear(). */
 #ifndef FOLIO_SERVER_CONFIG_CONFIG_H
 #define FOLIO_SERVER_CONFIG_CONFIG_H
 
@@ -71,7 +71,7 @@ struct folio_config_endpoint {
     enum folio_style style;
     int prefetch;   /* 1 or 0; -1 = not given: [prefetch] enabled */
     double rate;    /* requests per second per client; 0 = the [rate_limit] limit applies */
-    unsigned burst; /* 0 = not given: folio_config_default_burst(rate) */
+    unsigned burst; /* 0 = not given: folio__config_default_burst(rate) */
 };
 
 struct folio_config {
@@ -93,7 +93,7 @@ struct folio_config {
 };
 
 /* The settings without a file: exactly what `folio serve DB` uses. Never fails. */
-void folio_config_init(struct folio_config *cfg);
+void folio__config_init(struct folio_config *cfg);
 
 /* Read and validate the file at `path` into `cfg` (which need not be initialised).
  * On failure `cfg` is left cleared (nothing to free) and `err` (optional) is filled.
@@ -104,55 +104,54 @@ void folio_config_init(struct folio_config *cfg);
  *                        database.url (not supported yet);
  *         FOLIO_EIO      the file cannot be read;
  *         FOLIO_ENOMEM   the allocator failed (nothing is leaked). */
-folio_status folio_config_load(struct folio_config *cfg, const char *path,
-                               struct folio_config_error *err) FOLIO_MUST_CHECK;
+folio_status folio__config_load(struct folio_config *cfg, const char *path,
+                                struct folio_config_error *err) FOLIO_MUST_CHECK;
 
 /* The same from text in memory: `file` labels messages, `dir` (an existing directory)
  * anchors relative paths. */
-folio_status folio_config_load_text(struct folio_config *cfg, const char *text, size_t len,
-                                    const char *file, const char *dir,
-                                    struct folio_config_error *err) FOLIO_MUST_CHECK;
+folio_status folio__config_load_text(struct folio_config *cfg, const char *text, size_t len,
+                                     const char *file, const char *dir,
+                                     struct folio_config_error *err) FOLIO_MUST_CHECK;
 
 /* Free everything and wipe the keyring. A cleared or initialised config may be cleared
  * again. */
-void folio_config_clear(struct folio_config *cfg);
+void folio__config_clear(struct folio_config *cfg);
 
 /* Open the database: `override` when not NULL (a command-line path), else the config's
- * [database] path. FOLIO_ECONFIG when there is neither; otherwise folio_db_open()'s
+ * [database] path. FOLIO_ECONFIG when there is neither; otherwise folio__db_open()'s
  * status, with the message naming the [database] path's position when it came from
  * the file. */
-folio_status folio_config_open_db(const struct folio_config *cfg, const char *override,
-                                  folio_db **out, struct folio_config_error *err)
-    FOLIO_MUST_CHECK;
+folio_status folio__config_open_db(const struct folio_config *cfg, const char *override,
+                                   folio_db **out, struct folio_config_error *err) FOLIO_MUST_CHECK;
 
 /* Build the configured [[endpoint]]s against `db`'s schema. On FOLIO_OK *out (owned by
- * the caller: folio_endpoint_clear() each, then folio_free(), or hand them to
- * folio_server_start()) holds *out_n endpoints; NULL with 0 when none are configured.
+ * the caller: folio__endpoint_clear() each, then folio_free(), or hand them to
+ * folio__server_start()) holds *out_n endpoints; NULL with 0 when none are configured.
  * FOLIO_ECONFIG (unknown table or column, column lists that are not subsets, bad
  * default_sort, a tutorial style the table cannot serve, per-page limits that
  * contradict), FOLIO_ENOMEM. */
-folio_status folio_config_endpoints(const struct folio_config *cfg, const folio_db *db,
-                                    struct folio_endpoint **out, size_t *out_n,
-                                    struct folio_config_error *err) FOLIO_MUST_CHECK;
+folio_status folio__config_endpoints(const struct folio_config *cfg, const folio_db *db,
+                                     struct folio_endpoint **out, size_t *out_n,
+                                     struct folio_config_error *err) FOLIO_MUST_CHECK;
 
-/* Append the effective settings as a TOML document that folio_config_load() accepts:
+/* Append the effective settings as a TOML document that folio__config_load() accepts:
  * every key with its value, defaults included. `eps` (may be NULL) are the endpoints
- * built by folio_config_endpoints(), which lets their defaulted column lists be written
+ * built by folio__config_endpoints(), which lets their defaulted column lists be written
  * out; `db` (may be NULL) lists the automatic /api/{table} endpoints as comments.
  * Secrets are never written, only where they come from. FOLIO_ENOMEM, FOLIO_ETOOBIG. */
-folio_status folio_config_write(const struct folio_config *cfg, const folio_db *db,
-                                const struct folio_endpoint *eps, size_t neps,
-                                struct folio_buf *out);
+folio_status folio__config_write(const struct folio_config *cfg, const folio_db *db,
+                                 const struct folio_endpoint *eps, size_t neps,
+                                 struct folio_buf *out);
 
 /* The canonical text of an IPv4 or IPv6 address, as inet_ntop() writes it (which is how
  * the server compares peer addresses with trusted proxies); false when `text` is not an
  * address. Thread-safe. */
 #define FOLIO_CONFIG_ADDRESS_MAX 64
-bool folio_config_address(const char *text, char out[FOLIO_CONFIG_ADDRESS_MAX]);
+bool folio__config_address(const char *text, char out[FOLIO_CONFIG_ADDRESS_MAX]);
 
 /* NULL when `origin` may be listed as a CORS origin: "*" or a browser origin
  * "scheme://host[:port]" (no path, no trailing '/'); otherwise what is wrong with it. */
-const char *folio_config_origin_problem(const char *origin);
+const char *folio__config_origin_problem(const char *origin);
 
 /* Open `path` for reading when it is a regular file (a symbolic link is followed: key
  * files are often links, e.g. mounted secrets). Never blocks on a FIFO or device: those,
@@ -161,21 +160,20 @@ const char *folio_config_origin_problem(const char *origin);
  * ("No such file or directory", "it is a FIFO (named pipe), not a regular file").
  * Thread-safe. */
 struct stat;
-int folio_config_file_open(const char *path, struct stat *out_st, char *why,
-                           size_t why_size);
+int folio__config_file_open(const char *path, struct stat *out_st, char *why, size_t why_size);
 /* What a file of st_mode `mode` is, for messages: "a directory", "a FIFO (named pipe)". */
-const char *folio_config_file_kind(unsigned mode);
+const char *folio__config_file_kind(unsigned mode);
 
 /* Whether `rate` (requests per second) is a usable limit: 0 (none), or finite from
  * FOLIO_CONFIG_MIN_RATE to FOLIO_CONFIG_MAX_RATE. Tinier rates make waits that overflow
  * every integer a header can carry. */
-bool folio_config_rate_ok(double rate);
+bool folio__config_rate_ok(double rate);
 
 /* The burst used when none is given: max(1, ceil(rate)), 0 for rate 0 (no limit). */
-unsigned folio_config_default_burst(double rate);
+unsigned folio__config_default_burst(double rate);
 
 /* Names of the enumerations, as written in the file. */
-const char *folio_config_count_name(enum folio_count count);
-const char *folio_config_style_name(enum folio_style style);
+const char *folio__config_count_name(enum folio_count count);
+const char *folio__config_style_name(enum folio_style style);
 
 #endif

@@ -20,7 +20,7 @@ static folio_status read_key_file(const struct folio__cfg *c, const struct folio
 {
     struct stat sb;
     char why[128];
-    int fd = folio_config_file_open(path, &sb, why, sizeof why);
+    int fd = folio__config_file_open(path, &sb, why, sizeof why);
     if (fd < 0)
         return folio__cfg_fail_at(c, at, K, "secret_file", "cannot open %s: %s", path, why);
     folio_status st = FOLIO_OK;
@@ -101,7 +101,7 @@ static folio_status one_key(const struct folio__cfg *c, const struct folio_toml_
     folio_status st = folio__cfg_table(c, t, K, NULL);
     if (st == FOLIO_OK)
         st = folio__cfg_keys(c, t, K, known, key_entry, key);
-    /* Count the entry now so that folio_config_clear() frees what it holds. */
+    /* Count the entry now so that folio__config_clear() frees what it holds. */
     cfg->nkeys++;
     if (st != FOLIO_OK)
         return st;

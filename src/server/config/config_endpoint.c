@@ -1,6 +1,6 @@
 /* [[endpoint]]: a table served at a path of its own, with allowlists of columns. The
  * file is checked on load (types, paths); the tables and columns when the database is
- * open, by folio_config_endpoints(). */
+ * open, by folio__config_endpoints(). */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -198,7 +198,7 @@ static int column_index(const struct folio_table *t, const char *name)
 static folio_status table_missing(const struct folio__cfg *c, const folio_db *db,
                                   const struct folio_config_endpoint *ce)
 {
-    const struct folio_schema *s = folio_db_schema(db);
+    const struct folio_schema *s = folio__db_schema(db);
     char names[400];
     size_t used = 0;
     names[0] = '\0';
@@ -235,7 +235,7 @@ static folio_status mark_columns(const struct folio__cfg *c, const struct folio_
                                       name);
         if (marks != NULL)
             marks[col] = true;
-        else if (folio_endpoint_expose(ep, col) != FOLIO_OK)
+        else if (folio__endpoint_expose(ep, col) != FOLIO_OK)
             return folio__cfg_fail_at(c, e, E, key, "column '%s' cannot be exposed", name);
     }
     return FOLIO_OK;
@@ -312,10 +312,10 @@ static folio_status build_one(const struct folio__cfg *c, const struct folio_con
                               const struct folio_config_endpoint *ce, const folio_db *db,
                               struct folio_endpoint *ep)
 {
-    const struct folio_table *t = folio_db_table(db, ce->table);
+    const struct folio_table *t = folio__db_table(db, ce->table);
     if (t == NULL)
         return table_missing(c, db, ce);
-    if (folio_endpoint_init(ep, t, ce->path) != FOLIO_OK)
+    if (folio__endpoint_init(ep, t, ce->path) != FOLIO_OK)
         return folio__cfg_nomem(c);
     if (ce->name != NULL) {
         char *name = folio_strdup(ce->name);
@@ -329,7 +329,7 @@ static folio_status build_one(const struct folio__cfg *c, const struct folio_con
         st = mark_columns(c, t, ce->columns, "columns", NULL, NULL, ep);
     else
         for (size_t i = 0; i < t->ncols; i++)
-            folio_endpoint_expose(ep, (int)i);
+            folio__endpoint_expose(ep, (int)i);
     if (st == FOLIO_OK && ce->sortable != NULL)
         st = mark_columns(c, t, ce->sortable, "sortable", ep->exposed, ep->sortable, NULL);
     else if (st == FOLIO_OK)
@@ -352,13 +352,13 @@ static folio_status build_one(const struct folio__cfg *c, const struct folio_con
     ep->style = ce->style;
     ep->prefetch = ce->prefetch >= 0 ? ce->prefetch == 1 : cfg->server.prefetch;
     ep->rate = ce->rate;
-    ep->burst = ce->burst ? ce->burst : folio_config_default_burst(ce->rate);
+    ep->burst = ce->burst ? ce->burst : folio__config_default_burst(ce->rate);
     return FOLIO_OK;
 }
 
-folio_status folio_config_endpoints(const struct folio_config *cfg, const folio_db *db,
-                                    struct folio_endpoint **out, size_t *out_n,
-                                    struct folio_config_error *err)
+folio_status folio__config_endpoints(const struct folio_config *cfg, const folio_db *db,
+                                     struct folio_endpoint **out, size_t *out_n,
+                                     struct folio_config_error *err)
 {
     struct folio__cfg c = {cfg->file ? cfg->file : "<config>", cfg->dir, err};
     *out = NULL;
@@ -377,7 +377,7 @@ folio_status folio_config_endpoints(const struct folio_config *cfg, const folio_
     }
     if (st != FOLIO_OK) {
         for (size_t i = 0; i <= n && i < cfg->nendpoints; i++)
-            folio_endpoint_clear(&eps[i]);
+            folio__endpoint_clear(&eps[i]);
         folio_free(eps);
         return st;
     }

@@ -11,7 +11,7 @@
 
 #include "server/config/config.h"
 
-const char *folio_config_file_kind(unsigned mode)
+const char *folio__config_file_kind(unsigned mode)
 {
     if (S_ISREG(mode))
         return "a regular file";
@@ -28,7 +28,7 @@ const char *folio_config_file_kind(unsigned mode)
     return "not a regular file";
 }
 
-int folio_config_file_open(const char *path, struct stat *out_st, char *why, size_t why_size)
+int folio__config_file_open(const char *path, struct stat *out_st, char *why, size_t why_size)
 {
     struct stat sb;
     /* stat() first: opening some devices has effects of its own. */
@@ -38,7 +38,7 @@ int folio_config_file_open(const char *path, struct stat *out_st, char *why, siz
     }
     if (!S_ISREG(sb.st_mode)) {
         snprintf(why, why_size, "it is %s, not a regular file",
-                 folio_config_file_kind(sb.st_mode));
+                 folio__config_file_kind(sb.st_mode));
         return -1;
     }
     /* O_NONBLOCK: the name may have been replaced by a FIFO since the stat(). */
@@ -49,7 +49,7 @@ int folio_config_file_open(const char *path, struct stat *out_st, char *why, siz
     }
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         snprintf(why, why_size, "it is %s, not a regular file",
-                 folio_config_file_kind(sb.st_mode));
+                 folio__config_file_kind(sb.st_mode));
         close(fd);
         return -1;
     }

@@ -83,7 +83,7 @@ folio_status folio__cfg_endpoint_list(const struct folio__cfg *c,
                                       const struct folio_toml_value *v,
                                       struct folio_config *cfg);
 /* [rate_limit], [cors], [log], [prefetch] (config_ops.c). */
-/* A rate key: a number that folio_config_rate_ok() accepts. */
+/* A rate key: a number that folio__config_rate_ok() accepts. */
 folio_status folio__cfg_rate(const struct folio__cfg *c, const struct folio_toml_value *v,
                              const char *section, const char *key, double *out);
 folio_status folio__cfg_rate_limit(const struct folio__cfg *c, const struct folio_toml_value *t,

@@ -15,7 +15,7 @@
 #define MAX_BURST FOLIO_CONFIG_MAX_BURST
 #define MAX_CLIENTS (1 << 24) /* buckets: 24 bytes each */
 
-bool folio_config_address(const char *text, char out[FOLIO_CONFIG_ADDRESS_MAX])
+bool folio__config_address(const char *text, char out[FOLIO_CONFIG_ADDRESS_MAX])
 {
     unsigned char bin[16];
     if (inet_pton(AF_INET, text, bin) == 1)
@@ -38,7 +38,7 @@ static bool is_digit(char ch)
 /* Browsers send Origin serialised: lowercase scheme and host, the port only when it is
  * not the scheme's default, nothing after it. An entry in any other spelling would never
  * match, so it is refused rather than silently useless. */
-const char *folio_config_origin_problem(const char *origin)
+const char *folio__config_origin_problem(const char *origin)
 {
     if (strcmp(origin, "*") == 0)
         return NULL;
@@ -82,7 +82,7 @@ const char *folio_config_origin_problem(const char *origin)
     return NULL;
 }
 
-bool folio_config_rate_ok(double rate)
+bool folio__config_rate_ok(double rate)
 {
     return rate == 0 || (isfinite(rate) && rate >= MIN_RATE && rate <= MAX_RATE);
 }
@@ -94,7 +94,7 @@ folio_status folio__cfg_rate(const struct folio__cfg *c, const struct folio_toml
     folio_status st = folio__cfg_number(c, v, section, key, 0, MAX_RATE, &d);
     if (st != FOLIO_OK)
         return st;
-    if (!folio_config_rate_ok(d))
+    if (!folio__config_rate_ok(d))
         return folio__cfg_fail_at(c, v, section, key,
                                   "must be 0 (no limit) or from %g to %g requests per second, "
                                   "got %g",
@@ -103,7 +103,7 @@ folio_status folio__cfg_rate(const struct folio__cfg *c, const struct folio_toml
     return FOLIO_OK;
 }
 
-unsigned folio_config_default_burst(double rate)
+unsigned folio__config_default_burst(double rate)
 {
     if (rate <= 0)
         return 0;
@@ -129,7 +129,7 @@ static folio_status trusted_proxies(const struct folio__cfg *c, const struct fol
         const char *text = "";
         (void)folio_toml_string(e, &text, NULL);
         char canon[FOLIO_CONFIG_ADDRESS_MAX];
-        if (!folio_config_address(text, canon))
+        if (!folio__config_address(text, canon))
             return folio__cfg_fail_at(c, e, S, K,
                                       "'%.64s' is not an IP address (write e.g. \"127.0.0.1\" "
                                       "or \"::1\"; networks are not supported)",
@@ -179,7 +179,7 @@ folio_status folio__cfg_rate_limit(const struct folio__cfg *c, const struct foli
         return folio__cfg_fail_at(c, folio_toml_table_get(t, "burst"), S, "burst",
                                   "has no effect while rate is 0 (no limit); set rate too");
     if (!cfg->burst_given)
-        s->burst = folio_config_default_burst(s->rate);
+        s->burst = folio__config_default_burst(s->rate);
     return FOLIO_OK;
 }
 
@@ -200,7 +200,7 @@ static folio_status cors_origins(const struct folio__cfg *c, const char *S, cons
         const struct folio_toml_value *e = folio_toml_array_at(v, j);
         const char *o = "";
         (void)folio_toml_string(e, &o, NULL);
-        const char *why = folio_config_origin_problem(o);
+        const char *why = folio__config_origin_problem(o);
         if (why != NULL)
             return folio__cfg_fail_at(c, e, S, K,
                                       "\"%.64s\" %s (an origin is \"scheme://host[:port]\", "

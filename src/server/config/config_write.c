@@ -1,5 +1,5 @@
 /* The effective settings as TOML (`folio check-config`): every key with the value folio
- * will use, defaults included, in a document folio_config_load() accepts again. */
+ * will use, defaults included, in a document folio__config_load() accepts again. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,23 +165,22 @@ static void put_endpoint(struct out *o, const struct folio_config *cfg,
     emit(o, "max_per_page = %d\n",
                      ce->max_per_page ? ce->max_per_page : cfg->server.max_per_page);
     put_key_string(o, "count",
-                   folio_config_count_name(ce->count != FOLIO_COUNT_DEFAULT
-                                               ? ce->count
-                                               : cfg->server.default_count));
-    put_key_string(o, "style", folio_config_style_name(ce->style));
+                   folio__config_count_name(
+                       ce->count != FOLIO_COUNT_DEFAULT ? ce->count : cfg->server.default_count));
+    put_key_string(o, "style", folio__config_style_name(ce->style));
     emit(o, "prefetch = %s\n",
          (ce->prefetch >= 0 ? ce->prefetch == 1 : cfg->server.prefetch) ? "true" : "false");
     if (ce->rate > 0) {
         put_number(o, "rate", ce->rate);
-        emit(o, "burst = %u\n", ce->burst ? ce->burst : folio_config_default_burst(ce->rate));
+        emit(o, "burst = %u\n", ce->burst ? ce->burst : folio__config_default_burst(ce->rate));
     } else {
         emit(o, "%s", "# rate, burst: not set, the [rate_limit] limit applies\n");
     }
 }
 
-folio_status folio_config_write(const struct folio_config *cfg, const folio_db *db,
-                                const struct folio_endpoint *eps, size_t neps,
-                                struct folio_buf *out)
+folio_status folio__config_write(const struct folio_config *cfg, const folio_db *db,
+                                 const struct folio_endpoint *eps, size_t neps,
+                                 struct folio_buf *out)
 {
     struct out ob = {out, FOLIO_OK}, *o = &ob;
     const struct folio_server_config *s = &cfg->server;
@@ -214,7 +213,7 @@ folio_status folio_config_write(const struct folio_config *cfg, const folio_db *
     emit(o, "%s", "\n[pagination]\n");
     emit(o, "default_per_page = %d\n", s->default_per_page);
     emit(o, "max_per_page = %d\n", s->max_per_page);
-    put_key_string(o, "count", folio_config_count_name(s->default_count));
+    put_key_string(o, "count", folio__config_count_name(s->default_count));
     emit(o, "count_limit = %lld\n", (long long)s->count_limit);
     emit(o, "max_offset = %lld\n", (long long)s->max_offset);
     emit(o, "hybrid = %s\n", s->hybrid ? "true" : "false");
@@ -240,7 +239,7 @@ folio_status folio_config_write(const struct folio_config *cfg, const folio_db *
     emit(o, "auto = %s\n", s->auto_endpoints ? "true" : "false");
     emit(o, "sortable = \"%s\"\n", s->sort_any ? "all" : "indexed");
     if (s->auto_endpoints && db != NULL) {
-        const struct folio_schema *sc = folio_db_schema(db);
+        const struct folio_schema *sc = folio__db_schema(db);
         for (size_t t = 0; t < sc->ntables; t++) {
             bool taken = false;
             for (size_t e = 0; e < cfg->nendpoints; e++)

@@ -159,7 +159,7 @@ static folio_status build_links(struct folio_http *h, const struct folio_page_sp
                 if (!incl)
                     flags |= FOLIO_CURSOR_INCLUSIVE;
             }
-            folio_status st = folio_page_token(h, spec, vals, flags, tok, sizeof tok);
+            folio_status st = folio__page_token(h, spec, vals, flags, tok, sizeof tok);
             if (st != FOLIO_OK)
                 return st;
             folio_buf_puts(lb, which == L_NEXT ? "&after=" : "&before=");
@@ -215,7 +215,7 @@ static void write_meta(struct folio_json *j, const struct folio_request *rq,
 /* PostgREST's `Prefer: count=...`, every Prefer line of the request (prefer.h). */
 static enum folio_count prefer_count(struct folio_http *h)
 {
-    return folio_prefer_count(folio_http_request_header_list(h, "Prefer", &h->w->scratch));
+    return folio__prefer_count(folio__http_request_header_list(h, "Prefer", &h->w->scratch));
 }
 
 /* An offset beyond the configured maximum: 400, with the cursor link that reaches the
@@ -234,7 +234,7 @@ static void offset_too_deep(struct folio_http *h, struct folio_page_spec *spec,
     spec->per_page = 1;
     struct folio_page_result res;
     struct folio_total total;
-    folio_status st = folio_page_fetch(h, spec, &rj, FOLIO_COUNT_NONE, &res, &total, &err);
+    folio_status st = folio__page_fetch(h, spec, &rj, FOLIO_COUNT_NONE, &res, &total, &err);
     folio_buf_clear(&rows);
     char tok[FOLIO_CURSOR_MAX_TOKEN];
     struct folio_buf *lb = &h->w->links;
@@ -242,7 +242,7 @@ static void offset_too_deep(struct folio_http *h, struct folio_page_spec *spec,
     spec->per_page = rq->per_page;
     link_base(lb, h, spec, fields);
     bool have = st == FOLIO_OK && res.shown == 1 &&
-                folio_page_token(h, spec, res.first->vals, 0, tok, sizeof tok) == FOLIO_OK;
+                folio__page_token(h, spec, res.first->vals, 0, tok, sizeof tok) == FOLIO_OK;
     if (have) {
         folio_buf_puts(lb, "&after=");
         folio_buf_puts(lb, tok);
@@ -254,19 +254,19 @@ static void offset_too_deep(struct folio_http *h, struct folio_page_spec *spec,
                                                                          "the last row");
     have = have && lb->data != NULL;
     /* The link goes into the problem body (an extension member) and a Link header. */
-    folio_problem_ext(h, 400, "offset-too-deep", "Offset too deep", detail,
-                      rq->page ? "page" : "offset", have ? "cursor" : NULL,
-                      have ? lb->data : NULL);
+    folio__problem_ext(h, 400, "offset-too-deep", "Offset too deep", detail,
+                       rq->page ? "page" : "offset", have ? "cursor" : NULL,
+                       have ? lb->data : NULL);
     if (have) {
         struct folio_buf *s = &h->w->scratch;
         folio_buf_reset(s);
         struct folio_link l = {"next", lb->data};
         if (folio_link_header_write(s, &l, 1) == FOLIO_OK && s->data)
-            folio_http_header_add(h, "Link", s->data);
+            folio__http_header_add(h, "Link", s->data);
     }
 }
 
-void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
+void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
 {
     struct folio_server *srv = h->srv;
     struct folio_error err = {0};
@@ -280,22 +280,22 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     struct accept_ctx actx = {ep, filters, NULL};
     if (folio_request_parse(&rq, h->params, h->nparams, &lim, accept_param, &actx, &err) !=
             FOLIO_OK ||
-        folio_page_sort(&spec, ep, rq.sort, filters, &err) != FOLIO_OK ||
-        folio_page_fields(&spec, actx.fields, &err) != FOLIO_OK) {
-        folio_problem_from_error(h, &err);
+        folio__page_sort(&spec, ep, rq.sort, filters, &err) != FOLIO_OK ||
+        folio__page_fields(&spec, actx.fields, &err) != FOLIO_OK) {
+        folio__problem_from_error(h, &err);
         return;
     }
     if (rq.mode == FOLIO_MODE_OFFSET && !(ep->modes & FOLIO_ALLOW_OFFSET)) {
-        folio_problem(h, 400, "mode-not-allowed", "Mode not allowed",
-                      "this endpoint serves cursor pages only; follow the links",
-                      rq.page ? "page" : "offset");
+        folio__problem(h, 400, "mode-not-allowed", "Mode not allowed",
+                       "this endpoint serves cursor pages only; follow the links",
+                       rq.page ? "page" : "offset");
         return;
     }
     if ((rq.mode == FOLIO_MODE_AFTER || rq.mode == FOLIO_MODE_BEFORE) &&
         !(ep->modes & FOLIO_ALLOW_KEYSET)) {
-        folio_problem(h, 400, "mode-not-allowed", "Mode not allowed",
-                      "this endpoint serves numbered pages only; use page or offset",
-                      rq.mode == FOLIO_MODE_AFTER ? "after" : "before");
+        folio__problem(h, 400, "mode-not-allowed", "Mode not allowed",
+                       "this endpoint serves numbered pages only; use page or offset",
+                       rq.mode == FOLIO_MODE_AFTER ? "after" : "before");
         return;
     }
     spec.mode = rq.mode;
@@ -303,9 +303,9 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     spec.offset = rq.offset;
     bool keyset = rq.mode == FOLIO_MODE_AFTER || rq.mode == FOLIO_MODE_BEFORE;
     bool backward = rq.mode == FOLIO_MODE_BEFORE;
-    if (keyset && folio_page_cursor(&spec, h, rq.cursor, backward, backward ? "before" : "after",
-                                    &err) != FOLIO_OK) {
-        folio_problem_from_error(h, &err);
+    if (keyset && folio__page_cursor(&spec, h, rq.cursor, backward, backward ? "before" : "after",
+                                     &err) != FOLIO_OK) {
+        folio__problem_from_error(h, &err);
         return;
     }
 
@@ -326,8 +326,8 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         count_mode = ep->default_count;
     struct folio_page_result res;
     struct folio_total total;
-    if (folio_page_fetch(h, &spec, &j, count_mode, &res, &total, &err) != FOLIO_OK) {
-        folio_problem_from_error(h, &err);
+    if (folio__page_fetch(h, &spec, &j, count_mode, &res, &total, &err) != FOLIO_OK) {
+        folio__problem_from_error(h, &err);
         return;
     }
     folio_json_array_end(&j);
@@ -339,7 +339,7 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
 
     struct page_links pl;
     if (build_links(h, &spec, &rq, &res, exact ? pages : 0, actx.fields, &pl) != FOLIO_OK) {
-        folio_problem(h, 500, "internal", NULL, NULL, NULL);
+        folio__problem(h, 500, "internal", NULL, NULL, NULL);
         return;
     }
     struct folio_buf *lb = &h->w->links;
@@ -362,17 +362,17 @@ void folio_handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         struct folio_error e = {.status = folio_json_status(&j),
                                 .kind = FOLIO_KIND_INTERNAL,
                                 .detail = "response too large"};
-        folio_problem_from_error(h, &e);
+        folio__problem_from_error(h, &e);
         return;
     }
     struct folio_buf *scratch = &h->w->scratch;
     folio_buf_reset(scratch);
     if (folio_link_header_write(scratch, links, L_COUNT) == FOLIO_OK && scratch->data)
-        folio_http_header_add(h, "Link", scratch->data);
+        folio__http_header_add(h, "Link", scratch->data);
     if (exact) {
         char n[24];
         snprintf(n, sizeof n, "%lld", (long long)total.value);
-        folio_http_header_add(h, "X-Total-Count", n);
+        folio__http_header_add(h, "X-Total-Count", n);
     }
     if (pl.present[L_NEXT] && lb->data)
         h->next_url = lb->data + pl.off[L_NEXT];

@@ -54,7 +54,7 @@ static void base_url(struct folio_buf *b, const char *rel, int64_t per_page)
     folio_buf_printf(b, "?per_page=%lld", (long long)per_page);
 }
 
-void folio_handle_files(struct folio_http *h, const char *rel)
+void folio__handle_files(struct folio_http *h, const char *rel)
 {
     struct folio_server *srv = h->srv;
     struct folio_error err = {0};
@@ -63,7 +63,7 @@ void folio_handle_files(struct folio_http *h, const char *rel)
         if (strcmp(k, "page") != 0 && strcmp(k, "per_page") != 0 && strcmp(k, "after") != 0) {
             folio_error_set(&err, FOLIO_EUNKNOWN_PARAM, FOLIO_KIND_INPUT, k,
                             "unknown query parameter '%.64s'", k);
-            folio_problem_from_error(h, &err);
+            folio__problem_from_error(h, &err);
             return;
         }
     }
@@ -72,15 +72,17 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     const char *v_pp = param(h, "per_page", &n_pp);
     const char *v_after = param(h, "after", &n_after);
     if (n_page > 1 || n_pp > 1 || n_after > 1) {
-        folio_problem(h, 400, "invalid-parameter", "Invalid parameter",
-                      "a parameter is given more than once",
-                      n_page > 1 ? "page" : n_pp > 1 ? "per_page" : "after");
+        folio__problem(h, 400, "invalid-parameter", "Invalid parameter",
+                       "a parameter is given more than once",
+                       n_page > 1 ? "page"
+                       : n_pp > 1 ? "per_page"
+                                  : "after");
         return;
     }
     int64_t page = 1, per_page = FILES_DEFAULT_PER_PAGE;
     if (v_pp && (folio_parse_int64(v_pp, false, &per_page) != FOLIO_OK || per_page < 1)) {
-        folio_problem(h, 400, "invalid-parameter", "Invalid parameter",
-                      "per_page must be an integer of at least 1", "per_page");
+        folio__problem(h, 400, "invalid-parameter", "Invalid parameter",
+                       "per_page must be an integer of at least 1", "per_page");
         return;
     }
     if (per_page > FILES_MAX_PER_PAGE)
@@ -90,13 +92,13 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     if (pst == FOLIO_ERANGE) /* beyond 64 bits: still just "past the last page" */
         page = v_page[0] == '-' ? 1 : INT64_MAX;
     else if (pst != FOLIO_OK) {
-        folio_problem(h, 400, "invalid-parameter", "Invalid parameter",
-                      "page must be an integer", "page");
+        folio__problem(h, 400, "invalid-parameter", "Invalid parameter", "page must be an integer",
+                       "page");
         return;
     }
     if (v_page && v_after) {
-        folio_problem(h, 400, "conflicting-parameters", "Conflicting parameters",
-                      "page and after cannot be combined", "after");
+        folio__problem(h, 400, "conflicting-parameters", "Conflicting parameters",
+                       "page and after cannot be combined", "after");
         return;
     }
 
@@ -105,23 +107,23 @@ void folio_handle_files(struct folio_http *h, const char *rel)
      * however the client wrote the path. */
     char norm[4096];
     size_t nlen;
-    if (folio_dirlist_path_normalize(rel, strlen(rel), norm, sizeof norm, &nlen) != FOLIO_OK) {
-        folio_problem(h, 414, "uri-too-long", NULL, "the path is too long", NULL);
+    if (folio__dirlist_path_normalize(rel, strlen(rel), norm, sizeof norm, &nlen) != FOLIO_OK) {
+        folio__problem(h, 414, "uri-too-long", NULL, "the path is too long", NULL);
         return;
     }
     rel = norm;
-    if (folio_dirlist_cache_get(srv->dircache, srv->files_root_fd, rel, strlen(rel),
-                                FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) != FOLIO_OK) {
+    if (folio__dirlist_cache_get(srv->dircache, srv->files_root_fd, rel, strlen(rel),
+                                 FOLIO_DIRLIST_FOLLOW_SYMLINKS, &list, &err) != FOLIO_OK) {
         /* Missing and unreadable directories are both "not found"; 403 tells them apart. */
         if (err.status == FOLIO_ENOTFOUND)
-            folio_problem(h, folio__problem_status(&err) == 403 ? 403 : 404, "not-found", NULL,
-                          "no such directory", NULL);
+            folio__problem(h, folio__problem_status(&err) == 403 ? 403 : 404, "not-found", NULL,
+                           "no such directory", NULL);
         else
-            folio_problem(h, 400, "invalid-path", "Invalid path",
-                          "the path must be a relative directory below the root", NULL);
+            folio__problem(h, 400, "invalid-path", "Invalid path",
+                           "the path must be a relative directory below the root", NULL);
         return;
     }
-    uint64_t total = folio_dirlist_count(list);
+    uint64_t total = folio__dirlist_count(list);
     uint8_t fp[FOLIO_CURSOR_FINGERPRINT_BYTES];
     fingerprint(rel, fp);
     struct folio_page pg;
@@ -135,12 +137,12 @@ void folio_handle_files(struct folio_http *h, const char *rel)
                 folio_error_set(&err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, "after",
                                 "invalid cursor");
             snprintf(err.param, sizeof err.param, "after");
-            folio_dirlist_free(list);
-            folio_problem_from_error(h, &err);
+            folio__dirlist_free(list);
+            folio__problem_from_error(h, &err);
             return;
         }
         h->cursor_expires = cur.expires;
-        first = folio_dirlist_after(list, cur.keys[0].s, cur.keys[0].len);
+        first = folio__dirlist_after(list, cur.keys[0].s, cur.keys[0].len);
         pg.per_page = (uint64_t)per_page;
         pg.total = total;
         pg.pages = total ? (total + pg.per_page - 1) / pg.per_page : 1;
@@ -148,9 +150,9 @@ void folio_handle_files(struct folio_http *h, const char *rel)
         pg.count = total - first < pg.per_page ? total - first : pg.per_page;
         pg.page = first / pg.per_page + 1;
     } else {
-        if (folio_page_compute(total, (uint64_t)per_page, page, &pg) != FOLIO_OK) {
-            folio_dirlist_free(list);
-            folio_problem(h, 400, "invalid-parameter", NULL, "bad page", "page");
+        if (folio__page_compute(total, (uint64_t)per_page, page, &pg) != FOLIO_OK) {
+            folio__dirlist_free(list);
+            folio__problem(h, 400, "invalid-parameter", NULL, "bad page", "page");
             return;
         }
         first = (size_t)pg.first;
@@ -171,7 +173,7 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     folio_json_array_begin(&j);
     for (size_t i = first; i < first + pg.count; i++) {
         size_t len;
-        const char *name = folio_dirlist_name(list, i, &len);
+        const char *name = folio__dirlist_name(list, i, &len);
         folio_json_string_bytes(&j, name, len);
     }
     folio_json_array_end(&j);
@@ -190,7 +192,7 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     folio_buf_putc(lb, '\0');
     if (pg.count > 0 && first + pg.count < total) {
         size_t len;
-        const char *name = folio_dirlist_name(list, first + pg.count - 1, &len);
+        const char *name = folio__dirlist_name(list, first + pg.count - 1, &len);
         struct folio_cursor c = {0};
         uint64_t ttl = srv->cfg.cursor_ttl;
         c.expires = ttl ? (uint64_t)time(NULL) + ttl : 0;
@@ -213,7 +215,7 @@ void folio_handle_files(struct folio_http *h, const char *rel)
         folio_buf_printf(lb, "&page=%llu", (unsigned long long)pg.page - 1);
         folio_buf_putc(lb, '\0');
     }
-    folio_dirlist_free(list);
+    folio__dirlist_free(list);
     const char *u_next = off_next != SIZE_MAX && lb->data ? lb->data + off_next : NULL;
     folio_json_key(&j, "next");
     if (u_next)
@@ -223,7 +225,7 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     folio_json_object_end(&j);
     /* The links buffer's failure is sticky: this one check catches a link cut anywhere. */
     if (folio_json_status(&j) != FOLIO_OK || lb->data == NULL || folio_buf_status(lb) != FOLIO_OK) {
-        folio_problem(h, 500, "internal", NULL, NULL, NULL);
+        folio__problem(h, 500, "internal", NULL, NULL, NULL);
         return;
     }
     struct folio_link links[] = {
@@ -235,7 +237,7 @@ void folio_handle_files(struct folio_http *h, const char *rel)
     struct folio_buf *s = &h->w->scratch;
     folio_buf_reset(s);
     if (folio_link_header_write(s, links, 4) == FOLIO_OK && s->data)
-        folio_http_header_add(h, "Link", s->data);
+        folio__http_header_add(h, "Link", s->data);
     h->status = 200;
     h->content_type = "application/json";
 }

@@ -4,7 +4,7 @@
 #include "server/http.h"
 #include "server/server.h"
 
-void folio_handle_index(struct folio_http *h)
+void folio__handle_index(struct folio_http *h)
 {
     struct folio_json j;
     folio_json_init(&j, &h->w->body);
@@ -49,7 +49,7 @@ void folio_handle_index(struct folio_http *h)
     if (folio_json_status(&j) != FOLIO_OK) {
         struct folio_error err = {
             .status = FOLIO_ETOOBIG, .kind = FOLIO_KIND_INTERNAL, .detail = "response too large"};
-        folio_problem_from_error(h, &err);
+        folio__problem_from_error(h, &err);
         return;
     }
     h->status = 200;

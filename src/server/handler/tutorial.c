@@ -120,7 +120,7 @@ static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep)
+void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep)
 {
     static _Thread_local struct folio_page_spec spec;
     struct folio_error err = {0};
@@ -128,8 +128,8 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
     int64_t page = 1, per_page = ep->default_per_page;
     const char *v;
 
-    if (folio_page_sort(&spec, ep, NULL, NULL, &err) != FOLIO_OK) {
-        folio_problem_from_error(h, &err);
+    if (folio__page_sort(&spec, ep, NULL, NULL, &err) != FOLIO_OK) {
+        folio__problem_from_error(h, &err);
         return;
     }
     spec.mode = FOLIO_MODE_FIRST;
@@ -191,16 +191,14 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
         }
         /* FastAPI's `if cursor:`: an empty cursor= is falsy, the first page. */
         if ((v = param(h, "cursor")) != NULL && *v != '\0') {
-            if (folio_page_cursor(&spec, h, v, false, "cursor", NULL) != FOLIO_OK) {
+            if (folio__page_cursor(&spec, h, v, false, "cursor", NULL) != FOLIO_OK) {
                 json_error(h, 400, "detail", "Invalid cursor");
                 return;
             }
             spec.mode = FOLIO_MODE_AFTER;
         }
         break;
-    default:
-        folio_problem(h, 500, "internal", NULL, NULL, NULL);
-        return;
+    default: folio__problem(h, 500, "internal", NULL, NULL, NULL); return;
     }
     spec.per_page = (int)per_page;
 
@@ -223,9 +221,9 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
     struct folio_page_result res;
     struct folio_total total;
     bool offset = ep->style == FOLIO_STYLE_TUTORIAL_OFFSET;
-    if (folio_page_fetch(h, &spec, &j, offset ? FOLIO_COUNT_EXACT : FOLIO_COUNT_NONE, &res,
-                         &total, &err) != FOLIO_OK) {
-        folio_problem_from_error(h, &err);
+    if (folio__page_fetch(h, &spec, &j, offset ? FOLIO_COUNT_EXACT : FOLIO_COUNT_NONE, &res, &total,
+                          &err) != FOLIO_OK) {
+        folio__problem_from_error(h, &err);
         return;
     }
     folio_json_array_end(&j);
@@ -240,11 +238,11 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
         if (res.shown == 0) {
             folio_json_null(&j);
         } else if (ep->style == FOLIO_STYLE_TUTORIAL_KEYSET) {
-            folio_json_value(&j, &res.last->vals[0]);
+            folio__json_value(&j, &res.last->vals[0]);
         } else {
             char tok[FOLIO_CURSOR_MAX_TOKEN];
-            if (folio_page_token(h, &spec, res.last->vals, 0, tok, sizeof tok) != FOLIO_OK) {
-                folio_problem(h, 500, "internal", NULL, NULL, NULL);
+            if (folio__page_token(h, &spec, res.last->vals, 0, tok, sizeof tok) != FOLIO_OK) {
+                folio__problem(h, 500, "internal", NULL, NULL, NULL);
                 return;
             }
             folio_json_string(&j, tok);
@@ -252,7 +250,7 @@ void folio_handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep
     }
     folio_json_object_end(&j);
     if (folio_json_status(&j) != FOLIO_OK) {
-        folio_problem(h, 500, "internal", NULL, NULL, NULL);
+        folio__problem(h, 500, "internal", NULL, NULL, NULL);
         return;
     }
     h->status = 200;
