@@ -494,19 +494,6 @@ static void generation_free(struct generation *g)
  * the old one's counters, and what the old one counts while draining is added when it
  * stops. Requests move to the route with the same path (else "other"). */
 
-static uint64_t load(atomic_uint_fast64_t *a)
-{
-    return atomic_load_explicit(a, memory_order_relaxed);
-}
-
-static void add(atomic_uint_fast64_t *to, atomic_uint_fast64_t *from,
-                atomic_uint_fast64_t *base)
-{
-    uint64_t d = load(from) - (base ? load(base) : 0);
-    if (d != 0)
-        atomic_fetch_add_explicit(to, d, memory_order_relaxed);
-}
-
 /* Where each route of `from` is counted in `to`: the route with the same path, else
  * "other". */
 static void route_map(const struct folio_server *to, const struct folio_server *from,
@@ -519,51 +506,6 @@ static void route_map(const struct folio_server *to, const struct folio_server *
         map[r] = found >= 0 && found < FOLIO_METRICS_MAX_ROUTES ? found
                                                                 : FOLIO_METRICS_MAX_ROUTES;
     }
-}
-
-/* Add the counters of `f`, less those in `base` (NULL: none), to `t`. */
-static void metrics_carry(struct folio_metrics *t, struct folio_metrics *f,
-                          struct folio_metrics *base, const int map[FOLIO_METRICS_MAX_ROUTES + 1])
-{
-    for (size_t r = 0; r <= FOLIO_METRICS_MAX_ROUTES; r++)
-        for (size_t c = 0; c < FOLIO_SC_COUNT; c++)
-            add(&t->requests[map[r]][c], &f->requests[r][c],
-                base ? &base->requests[r][c] : NULL);
-    for (size_t b = 0; b <= FOLIO_METRICS_BUCKETS; b++)
-        add(&t->latency_bucket[b], &f->latency_bucket[b],
-            base ? &base->latency_bucket[b] : NULL);
-#define CARRY(field) add(&t->field, &f->field, base ? &base->field : NULL)
-    CARRY(latency_sum_us);
-    CARRY(latency_count);
-    CARRY(rows_served);
-    CARRY(prefetch_hits);
-    CARRY(prefetch_misses);
-    CARRY(prefetch_started);
-    CARRY(prefetch_skipped);
-    CARRY(rate_limited);
-    CARRY(log_dropped);
-#undef CARRY
-}
-
-static void metrics_copy(struct folio_metrics *to, struct folio_metrics *from)
-{
-    atomic_uint_fast64_t *t = &to->requests[0][0], *f = &from->requests[0][0];
-    for (size_t i = 0; i < (FOLIO_METRICS_MAX_ROUTES + 1) * FOLIO_SC_COUNT; i++)
-        atomic_store_explicit(&t[i], load(&f[i]), memory_order_relaxed);
-    for (size_t b = 0; b <= FOLIO_METRICS_BUCKETS; b++)
-        atomic_store_explicit(&to->latency_bucket[b], load(&from->latency_bucket[b]),
-                              memory_order_relaxed);
-#define COPY(field) atomic_store_explicit(&to->field, load(&from->field), memory_order_relaxed)
-    COPY(latency_sum_us);
-    COPY(latency_count);
-    COPY(rows_served);
-    COPY(prefetch_hits);
-    COPY(prefetch_misses);
-    COPY(prefetch_started);
-    COPY(prefetch_skipped);
-    COPY(rate_limited);
-    COPY(log_dropped);
-#undef COPY
 }
 
 /* --- the signal loop ------------------------------------------------------------------
@@ -598,7 +540,7 @@ static void retire(struct serve_state *ss)
     int map[FOLIO_METRICS_MAX_ROUTES + 1];
     route_map(&ss->current->srv, &g->srv, map); /* before stopping frees the endpoints */
     folio__server_stop(&g->srv);
-    metrics_carry(&ss->current->srv.metrics, &g->srv.metrics, &g->carried, map);
+    folio__metrics_carry(&ss->current->srv.metrics, &g->srv.metrics, &g->carried, map);
     generation_free(g);
     ss->draining = NULL;
 }
@@ -648,8 +590,8 @@ static void reload(struct serve_state *ss)
     }
     int map[FOLIO_METRICS_MAX_ROUTES + 1];
     route_map(&next->srv, &old->srv, map);
-    metrics_copy(&old->carried, &old->srv.metrics);
-    metrics_carry(&next->srv.metrics, &old->carried, NULL, map);
+    folio__metrics_copy(&old->carried, &old->srv.metrics);
+    folio__metrics_carry(&next->srv.metrics, &old->carried, NULL, map);
     folio__server_quiesce(&old->srv);
     unsigned timeout = old->srv.cfg.connection_timeout ? old->srv.cfg.connection_timeout : 30;
     old->deadline_ms = now_ms() + timeout * 1000u + 1000u;

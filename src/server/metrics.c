@@ -95,26 +95,64 @@ void folio__metrics_write(struct folio_metrics *m, struct folio_buf *out,
                      (double)get(&m->latency_sum_us) / 1e6);
     folio_buf_printf(out, "folio_http_request_duration_seconds_count %llu\n",
                      (unsigned long long)get(&m->latency_count));
-    counter(out, "folio_rows_served_total", "Rows returned in pages.", get(&m->rows_served));
-    counter(out, "folio_prefetch_hits_total", "Pages answered from the prefetch cache.",
-            get(&m->prefetch_hits));
-    counter(out, "folio_prefetch_misses_total", "Cacheable pages not found in the cache.",
-            get(&m->prefetch_misses));
-    counter(out, "folio_prefetch_started_total", "Next pages fetched in the background.",
-            get(&m->prefetch_started));
-    counter(out, "folio_prefetch_skipped_total", "Prefetches skipped because the pool was busy.",
-            get(&m->prefetch_skipped));
-    gauge(out, "folio_prefetch_cache_bytes", "Bytes held by the prefetch cache.",
-          atomic_load_explicit(&m->cache_bytes, memory_order_relaxed));
-    counter(out, "folio_rate_limited_total", "Requests refused with 429.", get(&m->rate_limited));
-    counter(out, "folio_connections_refused_total",
-            "Connections closed at once because max_connections were open.",
-            get(&m->connections_refused));
-    counter(out, "folio_overloaded_total",
-            "Requests refused with 503 because the database worker queue was full.",
-            get(&m->overloaded));
-    gauge(out, "folio_open_connections", "Client connections open now.",
-          atomic_load_explicit(&m->open_connections, memory_order_relaxed));
-    counter(out, "folio_access_log_dropped_total", "Access log lines dropped (log too slow).",
-            get(&m->log_dropped));
+#define WRITE_COUNTER(field, name, help) counter(out, name, help, get(&m->field))
+#define WRITE_GAUGE(field, name, help)                                                     \
+    gauge(out, name, help, atomic_load_explicit(&m->field, memory_order_relaxed))
+#define WRITE(kind, field, name, help) WRITE_##kind(field, name, help);
+    FOLIO_METRICS_LIST(WRITE)
+#undef WRITE
+#undef WRITE_GAUGE
+#undef WRITE_COUNTER
+}
+
+static void add(atomic_uint_fast64_t *to, atomic_uint_fast64_t *from,
+                atomic_uint_fast64_t *base)
+{
+    uint64_t d = get(from) - (base ? get(base) : 0);
+    if (d != 0)
+        atomic_fetch_add_explicit(to, d, memory_order_relaxed);
+}
+
+void folio__metrics_carry(struct folio_metrics *to, struct folio_metrics *from,
+                          struct folio_metrics *base, const int map[FOLIO_METRICS_MAX_ROUTES + 1])
+{
+    for (size_t r = 0; r <= FOLIO_METRICS_MAX_ROUTES; r++)
+        for (size_t c = 0; c < FOLIO_SC_COUNT; c++)
+            add(&to->requests[map[r]][c], &from->requests[r][c],
+                base ? &base->requests[r][c] : NULL);
+    for (size_t b = 0; b <= FOLIO_METRICS_BUCKETS; b++)
+        add(&to->latency_bucket[b], &from->latency_bucket[b],
+            base ? &base->latency_bucket[b] : NULL);
+    add(&to->latency_sum_us, &from->latency_sum_us, base ? &base->latency_sum_us : NULL);
+    add(&to->latency_count, &from->latency_count, base ? &base->latency_count : NULL);
+#define CARRY_COUNTER(field) add(&to->field, &from->field, base ? &base->field : NULL);
+#define CARRY_GAUGE(field)
+#define CARRY(kind, field, name, help) CARRY_##kind(field)
+    FOLIO_METRICS_LIST(CARRY)
+#undef CARRY
+#undef CARRY_GAUGE
+#undef CARRY_COUNTER
+}
+
+static void store(atomic_uint_fast64_t *to, atomic_uint_fast64_t *from)
+{
+    atomic_store_explicit(to, get(from), memory_order_relaxed);
+}
+
+void folio__metrics_copy(struct folio_metrics *to, struct folio_metrics *from)
+{
+    for (size_t r = 0; r <= FOLIO_METRICS_MAX_ROUTES; r++)
+        for (size_t c = 0; c < FOLIO_SC_COUNT; c++)
+            store(&to->requests[r][c], &from->requests[r][c]);
+    for (size_t b = 0; b <= FOLIO_METRICS_BUCKETS; b++)
+        store(&to->latency_bucket[b], &from->latency_bucket[b]);
+    store(&to->latency_sum_us, &from->latency_sum_us);
+    store(&to->latency_count, &from->latency_count);
+#define COPY_COUNTER(field) store(&to->field, &from->field);
+#define COPY_GAUGE(field)
+#define COPY(kind, field, name, help) COPY_##kind(field)
+    FOLIO_METRICS_LIST(COPY)
+#undef COPY
+#undef COPY_GAUGE
+#undef COPY_COUNTER
 }

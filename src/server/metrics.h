@@ -15,22 +15,42 @@
 enum folio_status_class { FOLIO_SC_2XX, FOLIO_SC_3XX, FOLIO_SC_400, FOLIO_SC_404,
                           FOLIO_SC_429, FOLIO_SC_4XX, FOLIO_SC_5XX, FOLIO_SC_COUNT };
 
+/* Every metric besides the request counts and the latency histogram, in /metrics order:
+ * X(kind, field, metric name, help). The one list the struct, the exposition and the
+ * carrying of counters across a reload come from: a counter added here is carried too.
+ * COUNTER only grows (atomic_uint_fast64_t); GAUGE is a level of one server
+ * (atomic_int_fast64_t), never carried. */
+#define FOLIO_METRICS_LIST(X)                                                              \
+    X(COUNTER, rows_served, "folio_rows_served_total", "Rows returned in pages.")          \
+    X(COUNTER, prefetch_hits, "folio_prefetch_hits_total",                                 \
+      "Pages answered from the prefetch cache.")                                           \
+    X(COUNTER, prefetch_misses, "folio_prefetch_misses_total",                             \
+      "Cacheable pages not found in the cache.")                                           \
+    X(COUNTER, prefetch_started, "folio_prefetch_started_total",                           \
+      "Next pages fetched in the background.")                                             \
+    X(COUNTER, prefetch_skipped, "folio_prefetch_skipped_total",                           \
+      "Prefetches skipped because the pool was busy.")                                     \
+    X(GAUGE, cache_bytes, "folio_prefetch_cache_bytes", "Bytes held by the prefetch cache.") \
+    X(COUNTER, rate_limited, "folio_rate_limited_total", "Requests refused with 429.")     \
+    X(COUNTER, connections_refused, "folio_connections_refused_total",                     \
+      "Connections closed at once because max_connections were open.")                     \
+    X(COUNTER, overloaded, "folio_overloaded_total",                                       \
+      "Requests refused with 503 because the database worker queue was full.")             \
+    X(GAUGE, open_connections, "folio_open_connections", "Client connections open now.")   \
+    X(COUNTER, log_dropped, "folio_access_log_dropped_total",                              \
+      "Access log lines dropped (log too slow).")
+
+#define FOLIO__METRIC_TYPE_COUNTER atomic_uint_fast64_t
+#define FOLIO__METRIC_TYPE_GAUGE atomic_int_fast64_t
+
 struct folio_metrics {
     atomic_uint_fast64_t requests[FOLIO_METRICS_MAX_ROUTES + 1][FOLIO_SC_COUNT];
     atomic_uint_fast64_t latency_bucket[FOLIO_METRICS_BUCKETS + 1]; /* last = +Inf */
     atomic_uint_fast64_t latency_sum_us;
     atomic_uint_fast64_t latency_count;
-    atomic_uint_fast64_t rows_served;
-    atomic_uint_fast64_t prefetch_hits;
-    atomic_uint_fast64_t prefetch_misses;
-    atomic_uint_fast64_t prefetch_started;
-    atomic_uint_fast64_t prefetch_skipped;
-    atomic_int_fast64_t cache_bytes;
-    atomic_uint_fast64_t rate_limited;
-    atomic_int_fast64_t open_connections;
-    atomic_uint_fast64_t connections_refused; /* beyond max_connections */
-    atomic_uint_fast64_t overloaded;          /* 503: the worker queue was full */
-    atomic_uint_fast64_t log_dropped;
+#define FOLIO__METRIC_FIELD(kind, field, name, help) FOLIO__METRIC_TYPE_##kind field;
+    FOLIO_METRICS_LIST(FOLIO__METRIC_FIELD)
+#undef FOLIO__METRIC_FIELD
 };
 
 /* Route index for metrics: 0..MAX_ROUTES-1 an endpoint, MAX_ROUTES everything else. */
@@ -39,5 +59,14 @@ void folio__metrics_request(struct folio_metrics *m, size_t route, int status, u
 /* Append the exposition text. `route_names[i]` labels route i (n of them). */
 void folio__metrics_write(struct folio_metrics *m, struct folio_buf *out,
                           const char *const *route_names, size_t n);
+
+/* Add every counter of `from`, less the same counter in `base` (NULL: nothing), to `to`;
+ * requests of route r go to route `map[r]` of `to`. Gauges are not touched. For a reload:
+ * the new server continues the old one's counts. Not atomic as a whole (each counter is). */
+void folio__metrics_carry(struct folio_metrics *to, struct folio_metrics *from,
+                          struct folio_metrics *base, const int map[FOLIO_METRICS_MAX_ROUTES + 1]);
+
+/* Store every counter of `from` into `to` (a snapshot; gauges are not touched). */
+void folio__metrics_copy(struct folio_metrics *to, struct folio_metrics *from);
 
 #endif

@@ -7,7 +7,9 @@ The storm runs about 25 s: 500 SIGHUPs at 20 per second."""
 
 import http.client
 import os
+import re
 import signal
+import socket
 import threading
 import time
 
@@ -237,4 +239,64 @@ def test_the_server_holds_no_epoll_set_that_a_reload_would_race_on(spawn, tmp_pa
     srv.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: per_page(srv) == 6, what="the reload")
     assert epoll_fds() == []
+    srv.stop()
+
+
+def metric(srv, name):
+    """The value of `name` in /metrics, or None while the server refuses the connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+    try:
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        conn.close()
+    m = re.search(rf"^{name} (\d+)$", text, re.M)
+    assert m, f"{name} missing from /metrics"
+    return int(m.group(1))
+
+
+def answered(f):
+    """f(), or None while the server closes connections past max_connections."""
+    try:
+        return f()
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def test_a_reload_keeps_every_counter_including_refused_connections(spawn, tmp_path):
+    """A reload must not look like a restart to Prometheus: every counter continues. The
+    counters of connections refused past max_connections and of overloaded 503s were once
+    left out of the hand-written carry list and fell back to 0 on every reload."""
+    cfg = tmp_path / "folio.toml"
+    write_config(cfg, "[server]\nmax_connections = 2\n[pagination]\ndefault_per_page = 4\n")
+    srv = spawn(_db(tmp_path), extra_args=["--config", cfg])
+    held, refused = [], 0
+    try:
+        for _ in range(40):  # hold what the server takes; count what it closes at once
+            if refused >= 2:
+                break
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+            try:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                r = http.client.HTTPResponse(s, method="GET")
+                r.begin()
+                r.read()
+                held.append(s)
+            except (OSError, http.client.HTTPException):
+                s.close()
+                refused += 1
+    finally:
+        for s in held:
+            s.close()
+    assert refused >= 2, "max_connections = 2 refused nothing"
+    before = wait_for(lambda: metric(srv, "folio_connections_refused_total"),
+                      what="the refused connections counted")
+    write_config(cfg, "[server]\nmax_connections = 2\n[pagination]\ndefault_per_page = 5\n")
+    srv.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: answered(lambda: per_page(srv) == 5), what="the reloaded settings")
+    after = wait_for(lambda: (v := metric(srv, "folio_connections_refused_total")) is not None
+                     and (v,), what="/metrics")[0]
+    assert after >= before >= 1, (before, after)
     srv.stop()
