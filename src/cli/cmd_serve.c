@@ -1,12 +1,6 @@
 /* folio serve DB_PATH [options], folio serve --config folio.toml [DB_PATH]: serve a
- * database as a paginated JSON HTTP API until SIGINT or SIGTERM.
- *
- * SIGHUP reloads the config file without dropping a connection: a new server (a
- * "generation": its config, database handle and endpoints) starts on the same listening
- * socket, then the old one is quiesced. It accepts nothing more, finishes what is in
- * flight, answers keep-alive clients with "Connection: close" so they reconnect to the
- * new one, and is stopped once its last connection is gone (or idle past the connection
- * timeout). A config that fails to load leaves the running generation as it is. */
+ * database as a paginated JSON HTTP API until SIGINT or SIGTERM. SIGHUP reloads the
+ * config file without dropping a connection (reload.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,6 +17,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "reload.h"
 #include "db/db.h"
 #include "server/config/config.h"
 #include "server/server.h"
@@ -399,24 +394,15 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
     return 0;
 }
 
-/* One running server and everything it borrows. A reload starts a new generation on the
- * running one's listening socket and drains the old one. */
-struct generation {
-    struct folio_server srv;
-    folio_db *db;
-    struct folio_config config;
-    uint64_t deadline_ms;         /* when draining: stop it by then even if clients stay */
-    uint64_t idle_since_ms;       /* when draining: since when it has had no connection */
-    struct folio_metrics carried; /* its counters when they were copied to its successor */
-};
-
 /* Load the settings, open the database, build the endpoints and start serving: on the
  * listening socket `listen_fd` (taken over) when it is >= 0, else on the configured
  * address. On failure everything is released, the reason is on stderr, and the exit
- * status is returned: 2 for a configuration error, 1 otherwise. */
-static int generation_start(struct generation *g, const struct overrides *o, int listen_fd,
+ * status is returned: 2 for a configuration error, 1 otherwise. A reload_start_fn; `ctx`
+ * is the command line's struct overrides. */
+static int generation_start(struct generation *g, void *ctx, int listen_fd,
                             const struct folio_server_config *running)
 {
+    const struct overrides *o = ctx;
     struct folio_config_error cerr = {0};
     g->db = NULL;
     if (o->config == NULL) {
@@ -481,141 +467,6 @@ static int generation_start(struct generation *g, const struct overrides *o, int
     return 0;
 }
 
-static void generation_free(struct generation *g)
-{
-    folio__server_stop(&g->srv);
-    folio__db_close(g->db);
-    folio__config_clear(&g->config);
-    free(g);
-}
-
-/* --- counters across a reload ----------------------------------------------------------
- * A reload must not look like a restart to Prometheus: the new generation starts with
- * the old one's counters, and what the old one counts while draining is added when it
- * stops. Requests move to the route with the same path (else "other"). */
-
-/* Where each route of `from` is counted in `to`: the route with the same path, else
- * "other". */
-static void route_map(const struct folio_server *to, const struct folio_server *from,
-                      int map[FOLIO_METRICS_MAX_ROUTES + 1])
-{
-    for (size_t r = 0; r <= FOLIO_METRICS_MAX_ROUTES; r++) {
-        int found = r < from->nendpoints && r < FOLIO_METRICS_MAX_ROUTES
-                        ? folio__route_find(to, from->endpoints[r].path)
-                        : -1;
-        map[r] = found >= 0 && found < FOLIO_METRICS_MAX_ROUTES ? found
-                                                                : FOLIO_METRICS_MAX_ROUTES;
-    }
-}
-
-/* --- the signal loop ------------------------------------------------------------------
- * Reloads are serialized and coalesced: at most one generation drains at a time, so that
- * the listening socket is shared by two servers at most (the current one and the one
- * finishing its requests). A SIGHUP that arrives while a generation drains is remembered,
- * and any number of them make one reload, done as soon as the draining generation is
- * gone; the reload reads the config file then, so the last change always wins. */
-
-struct serve_state {
-    const struct overrides *o;
-    struct generation *current;
-    struct generation *draining; /* NULL, or the one previous generation */
-    bool pending;                /* a SIGHUP waits for the draining generation */
-};
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* Stop the draining generation: its requests are done, or its time is up. */
-static void retire(struct serve_state *ss)
-{
-    struct generation *g = ss->draining;
-    int64_t open = atomic_load(&g->srv.metrics.open_connections);
-    if (open > 0)
-        fprintf(stderr, "folio: closing %lld idle connection%s of the previous settings\n",
-                (long long)open, open == 1 ? "" : "s");
-    int map[FOLIO_METRICS_MAX_ROUTES + 1];
-    route_map(&ss->current->srv, &g->srv, map); /* before stopping frees the endpoints */
-    folio__server_stop(&g->srv);
-    folio__metrics_carry(&ss->current->srv.metrics, &g->srv.metrics, &g->carried, map);
-    generation_free(g);
-    ss->draining = NULL;
-}
-
-/* How long a draining generation must have had no connection before it is stopped. A
- * worker may have accepted a connection just before the quiesce and not yet counted it
- * (libmicrohttpd reports it a little after accept()); stopping the generation then would
- * close that connection unanswered. */
-#define DRAIN_QUIET_MS 300
-
-static void reap(struct serve_state *ss)
-{
-    struct generation *g = ss->draining;
-    if (g == NULL)
-        return;
-    uint64_t now = now_ms();
-    if (atomic_load(&g->srv.metrics.open_connections) > 0)
-        g->idle_since_ms = 0;
-    else if (g->idle_since_ms == 0)
-        g->idle_since_ms = now;
-    if ((g->idle_since_ms != 0 && now - g->idle_since_ms >= DRAIN_QUIET_MS) ||
-        now >= g->deadline_ms)
-        retire(ss);
-}
-
-/* Start a generation from the config file and make it current; the old one drains. Only
- * called with no generation draining. */
-static void reload(struct serve_state *ss)
-{
-    const struct overrides *o = ss->o;
-    fprintf(stderr, "folio: SIGHUP: reloading %s\n", o->config);
-    struct generation *old = ss->current;
-    int fd = fcntl(folio__server_listen_fd(&old->srv), F_DUPFD_CLOEXEC, 0);
-    struct generation *next = calloc(1, sizeof *next);
-    if (fd < 0 || next == NULL) {
-        fprintf(stderr, "folio: reload failed (%s); still serving the previous settings\n",
-                strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        free(next);
-        return;
-    }
-    if (generation_start(next, o, fd, &old->srv.cfg) != 0) {
-        free(next);
-        fprintf(stderr, "folio: reload failed; still serving the previous settings\n");
-        return;
-    }
-    int map[FOLIO_METRICS_MAX_ROUTES + 1];
-    route_map(&next->srv, &old->srv, map);
-    folio__metrics_copy(&old->carried, &old->srv.metrics);
-    folio__metrics_carry(&next->srv.metrics, &old->carried, NULL, map);
-    folio__server_quiesce(&old->srv);
-    unsigned timeout = old->srv.cfg.connection_timeout ? old->srv.cfg.connection_timeout : 30;
-    old->deadline_ms = now_ms() + timeout * 1000u + 1000u;
-    old->idle_since_ms = 0; /* counted from the first tick that sees no connection */
-    ss->draining = old;
-    ss->current = next;
-    fprintf(stderr, "folio: reloaded %s: %zu endpoints, %u threads; the previous settings "
-                    "finish their requests\n",
-            o->config, next->srv.nendpoints, next->srv.cfg.threads);
-}
-
-/* A SIGHUP: reload now, or once the draining generation is gone. */
-static void request_reload(struct serve_state *ss)
-{
-    if (ss->o->config == NULL) {
-        fprintf(stderr, "folio: SIGHUP: serving without --config, nothing to reload\n");
-        return;
-    }
-    if (ss->draining != NULL && !ss->pending)
-        fprintf(stderr, "folio: SIGHUP: reloading once the previous settings finish their "
-                        "requests\n");
-    ss->pending = true;
-}
-
 int cmd_serve(int argc, char **argv)
 {
     struct overrides o;
@@ -636,7 +487,7 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct serve_state ss = {.o = &o};
+    struct reload_state ss = {.config_path = o.config, .start = generation_start, .start_ctx = &o};
     ss.current = calloc(1, sizeof *ss.current);
     if (ss.current == NULL) {
         fprintf(stderr, "folio serve: out of memory\n");
@@ -655,27 +506,8 @@ int cmd_serve(int argc, char **argv)
             folio__db_schema(ss.current->db)->ntables, srv->nendpoints, srv->cfg.listen_host,
             srv->cfg.listen_port, srv->cfg.threads);
 
-    int sig = 0;
-    for (;;) {
-        if (ss.draining != NULL) {
-            struct timespec tick = {0, 20 * 1000 * 1000};
-            sig = sigtimedwait(&sigs, NULL, &tick);
-            reap(&ss);
-        } else if (sigwait(&sigs, &sig) != 0) {
-            sig = -1;
-        }
-        if (sig == SIGHUP)
-            request_reload(&ss);
-        else if (sig == SIGINT || sig == SIGTERM)
-            break;
-        if (ss.pending && ss.draining == NULL) {
-            ss.pending = false;
-            reload(&ss);
-        }
-    }
+    int sig = reload_serve(&ss, &sigs);
     fprintf(stderr, "folio: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    if (ss.draining != NULL)
-        retire(&ss);
-    generation_free(ss.current);
+    reload_stop(&ss);
     return 0;
 }
