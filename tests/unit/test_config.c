@@ -376,6 +376,15 @@ static void test_database_url_is_reported_as_not_supported_yet(void **state)
     expect_error("[database]\nurl = \"postgres://localhost/app\"\n",
                  "folio.toml:2:1: [database] url: database.url (PostgreSQL) is not supported "
                  "yet; use path with a SQLite file");
+    /* [database] goes through the common key walker: url is refused where the key is
+     * written even after another key, unknown keys get a suggestion, path is typed. */
+    expect_error("[database]\npath = \"a.db\"\n  url = \"postgres://x\"\n",
+                 "folio.toml:3:3: [database] url: database.url (PostgreSQL) is not supported "
+                 "yet; use path with a SQLite file");
+    expect_error("[database]\npaht = \"a.db\"\n",
+                 "folio.toml:2:1: [database] paht: unknown key (did you mean 'path'?)");
+    expect_error("[database]\npath = 7\n",
+                 "folio.toml:2:8: [database] path: expected a string, got an integer");
 }
 
 static void test_toml_syntax_errors_keep_their_position(void **state)

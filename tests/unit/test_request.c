@@ -1,7 +1,7 @@
 /* Unit tests for src/lib/request.c: the strict integer parser, and request parsing:
  * defaults, the per_page/limit alias and clamping, malformed values, conflicting
  * positions, unknown and repeated parameters, the accept callback, and count=. Every
- * rejection must carry HTTP 400 and name the offending parameter. */
+ * rejection must be the input's fault (FOLIO_KIND_INPUT) and name the offending parameter. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,7 +147,7 @@ static struct req parse(const struct folio_param *params, size_t n)
     parse((const struct folio_param[]){__VA_ARGS__},                                          \
           sizeof((const struct folio_param[]){__VA_ARGS__}) / sizeof(struct folio_param))
 
-/* A rejection is `want`, HTTP 400, and names one of the given parameters. */
+/* A rejection is `want`, FOLIO_KIND_INPUT, and names one of the given parameters. */
 static void assert_rejected(const struct req *r, folio_status want, const char *what,
                             const char *param1, const char *param2)
 {

@@ -166,32 +166,31 @@ static folio_status section_server(const struct folio__cfg *c,
 
 /* --- [database] ---------------------------------------------------------------------- */
 
-/* Not through folio__cfg_keys(): `url` is refused at the key's own position. */
+struct database_ctx {
+    struct folio_config *cfg;
+    const struct folio_toml_value *table; /* [database]: `url` is refused at its key */
+};
+
+static folio_status database_key(const struct folio__cfg *c, const char *S, const char *k,
+                                 const struct folio_toml_value *v, void *ctx)
+{
+    struct database_ctx *d = ctx;
+    if (strcmp(k, "path") == 0) {
+        d->cfg->db_path_at = v;
+        return folio__cfg_path(c, v, S, k, &d->cfg->db_path);
+    }
+    return folio__cfg_fail_key(c, d->table, S, k, /* url */
+                               "database.url (PostgreSQL) is not supported yet; use path "
+                               "with a SQLite file");
+}
+
 static folio_status section_database(const struct folio__cfg *c,
                                      const struct folio_toml_value *t,
                                      struct folio_config *cfg)
 {
     static const char *const known[] = {"path", "url", NULL};
-    static const char S[] = "[database]";
-    for (size_t i = 0; i < folio_toml_table_count(t); i++) {
-        const char *k = folio__cfg_key(t, i);
-        const struct folio_toml_value *v = folio_toml_table_value(t, i);
-        folio_status st;
-        if (k != NULL && strcmp(k, "path") == 0) {
-            st = folio__cfg_path(c, v, S, k, &cfg->db_path);
-            cfg->db_path_at = v;
-        } else if (k != NULL && strcmp(k, "url") == 0) {
-            st = folio__cfg_fail(c, folio_toml_table_key_line(t, i),
-                                 folio_toml_table_key_column(t, i), S, k,
-                                 "database.url (PostgreSQL) is not supported yet; use path "
-                                 "with a SQLite file");
-        } else {
-            st = folio__cfg_unknown_key(c, t, i, S, known);
-        }
-        if (st != FOLIO_OK)
-            return st;
-    }
-    return FOLIO_OK;
+    struct database_ctx d = {cfg, t};
+    return folio__cfg_keys(c, t, "[database]", known, database_key, &d);
 }
 
 /* --- [pagination] -------------------------------------------------------------------- */

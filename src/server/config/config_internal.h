@@ -25,6 +25,10 @@ folio_status folio__cfg_fail(const struct folio__cfg *c, uint32_t line, uint32_t
 folio_status folio__cfg_fail_at(const struct folio__cfg *c, const struct folio_toml_value *v,
                                 const char *section, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* The same at the position of key `key` in table `t` (where the key is written). */
+folio_status folio__cfg_fail_key(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                 const char *section, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* FOLIO_ENOMEM with the message "out of memory". */
 folio_status folio__cfg_nomem(const struct folio__cfg *c);
 

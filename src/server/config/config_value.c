@@ -44,6 +44,21 @@ folio_status folio__cfg_fail_at(const struct folio__cfg *c, const struct folio_t
     return FOLIO_ECONFIG;
 }
 
+folio_status folio__cfg_fail_key(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                 const char *section, const char *key, const char *fmt, ...)
+{
+    size_t i = 0, n = folio_toml_table_count(t);
+    while (i < n && !(folio__cfg_key(t, i) && strcmp(folio__cfg_key(t, i), key) == 0))
+        i++;
+    uint32_t line = i < n ? folio_toml_table_key_line(t, i) : 0;
+    uint32_t col = i < n ? folio_toml_table_key_column(t, i) : 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vformat(c, line, col, section, key, fmt, ap);
+    va_end(ap);
+    return FOLIO_ECONFIG;
+}
+
 folio_status folio__cfg_nomem(const struct folio__cfg *c)
 {
     if (c->err != NULL) {
