@@ -20,6 +20,7 @@
 #include "server/hybrid.h"
 #include "server/jobs.h"
 #include "server/response.h"
+#include "server/strict.h"
 
 static pthread_key_t worker_key;
 static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
@@ -414,6 +415,56 @@ static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
+/* Set up h for a request this thread answers: false (with *out_ret to return) when no
+ * worker state can be had, after answering 503 without it. */
+static bool begin(struct folio_server *srv, struct MHD_Connection *conn, const char *method,
+                  const char *url, struct folio_http *h, enum MHD_Result *out_ret)
+{
+    folio__conntrack_busy(conn_record(conn));
+    memset(h, 0, sizeof *h);
+    h->conn = conn;
+    h->srv = srv;
+    h->method = method;
+    h->path = url;
+    struct folio_error err = {0};
+    h->w = worker_get(srv, &err);
+    if (h->w == NULL) {
+        static const char msg[] =
+            "{\"type\":\"https://folio.dev/problems/unavailable\",\"title\":\"Service "
+            "Unavailable\",\"status\":503,\"detail\":\"the database cannot be opened\"}";
+        struct MHD_Response *r = MHD_create_response_from_buffer(
+            sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
+        *out_ret = MHD_NO;
+        if (r == NULL)
+            return false;
+        if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/problem+json") == MHD_YES)
+            *out_ret = MHD_queue_response(conn, 503, r);
+        MHD_destroy_response(r);
+        return false;
+    }
+    folio_buf_reset(&h->w->body);
+    folio_buf_reset(&h->w->headers);
+    return true;
+}
+
+/* A malformed request (RFC 9112): 400 problem, queued on the first call so that
+ * libmicrohttpd sends it with Connection: close and reads nothing more. */
+static enum MHD_Result refuse(struct folio_server *srv, struct MHD_Connection *conn,
+                              const char *method, const char *url, const char *why)
+{
+    struct folio_http h;
+    enum MHD_Result unavailable;
+    if (!begin(srv, conn, method, url, &h, &unavailable))
+        return unavailable;
+    h.start_us = folio__now_us();
+    h.route = -1;
+    peer_address(&h);
+    folio__problem(&h, 400, "invalid-request", "Invalid request", why, NULL);
+    folio__ops_after(&h);
+    return queue(conn, &h);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -432,43 +483,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return ret;
     }
     /* Answer on the second call: queueing in the first makes libmicrohttpd 0.9.75 close
-     * the connection instead of keeping it alive. */
+     * the connection instead of keeping it alive. That is what a malformed request gets:
+     * answered at once, its body and anything pipelined after it never read (RFC 9112
+     * section 11.2). */
     if (is_first_call(*con_cls)) {
-        *con_cls = &uri_marks[URI_NMARKS + (*con_cls ? mark_of(*con_cls) : URI_OK)];
-        return MHD_YES;
+        /* Should libmicrohttpd have answered the request itself already (its own 400 or
+         * 413), that answer stands. */
+        if (MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS) != NULL)
+            return MHD_YES;
+        enum uri_mark m = *con_cls ? mark_of(*con_cls) : URI_OK;
+        const char *malformed = NULL;
+        if (m == URI_BAD || (strcmp(url, "*") == 0 && strcmp(method, "OPTIONS") != 0))
+            malformed = "the request line is malformed (a space, a control character or a NUL "
+                        "byte in the target, or a target not starting with /)";
+        else
+            malformed = folio__strict_check(conn, method, version);
+        if (malformed == NULL) {
+            *con_cls = &uri_marks[URI_NMARKS + m];
+            return MHD_YES;
+        }
+        return refuse(srv, conn, method, url, malformed);
     }
     if (*upload_data_size != 0) {
         *upload_data_size = 0; /* request bodies are ignored: every endpoint is GET */
         return MHD_YES;
     }
-    folio__conntrack_busy(conn_record(conn));
-
     struct folio_http h;
-    memset(&h, 0, sizeof h);
-    h.conn = conn;
-    h.srv = srv;
-    h.method = method;
-    h.path = url;
+    enum MHD_Result unavailable;
+    if (!begin(srv, conn, method, url, &h, &unavailable))
+        return unavailable;
     struct folio_error err = {0};
-    h.w = worker_get(srv, &err);
-    if (h.w == NULL) {
-        static const char msg[] =
-            "{\"type\":\"https://folio.dev/problems/unavailable\",\"title\":\"Service "
-            "Unavailable\",\"status\":503,\"detail\":\"the database cannot be opened\"}";
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);
-        if (r == NULL)
-            return MHD_NO;
-        enum MHD_Result ret =
-            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    "application/problem+json") == MHD_YES
-                ? MHD_queue_response(conn, 503, r)
-                : MHD_NO;
-        MHD_destroy_response(r);
-        return ret;
-    }
-    folio_buf_reset(&h.w->body);
-    folio_buf_reset(&h.w->headers);
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
     h.start_us = folio__now_us();
     h.route = folio__route_find(srv, url);
@@ -481,20 +525,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             req_bytes += vlen - (vlen < FOLIO_CURSOR_MAX_TOKEN ? vlen : FOLIO_CURSOR_MAX_TOKEN);
         else
             req_bytes += strlen(k) + vlen + 2;
-    }
-    const char *malformed = NULL;
-    if (mark_of(*con_cls) == URI_BAD || (strcmp(url, "*") == 0 && strcmp(method, "OPTIONS")))
-        malformed = "the request line is malformed (a space, a control character or a NUL "
-                    "byte in the target, or a target not starting with /)";
-    else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
-             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST) == NULL)
-        malformed = "an HTTP/1.1 request must have a Host header";
-    if (malformed != NULL) {
-        /* Answered before anything else reads the request (RFC 9112 section 3). */
-        peer_address(&h);
-        folio__problem(&h, 400, "invalid-request", "Invalid request", malformed, NULL);
-        folio__ops_after(&h);
-        return queue(conn, &h);
     }
     if (folio__ops_before(&h)) {
         folio__ops_after(&h);
