@@ -95,6 +95,7 @@ def assert_problem(resp, status, param=None, detail=None, detail_contains=None, 
     ref = urllib.parse.urlsplit(body["type"])
     assert " " not in body["type"] and (ref.scheme or ref.path or body["type"] == "about:blank"), body
     assert isinstance(body.get("title"), str) and body["title"].strip(), f"{what}: title: {body}"
+    assert status == 500 or body["title"] != "Internal Server Error", f"{what}: title: {body}"
     assert body.get("status") == status and isinstance(body["status"], int), f"{what}: {body}"
     assert isinstance(body.get("detail"), str) and body["detail"].strip(), f"{what}: detail: {body}"
     if detail is not None:
