@@ -20,6 +20,7 @@ import time
 import pytest
 
 from folio_api import assert_page, assert_problem, link_header
+from folio_load import ClientThreads
 from folio_server import (Response, check_sanitizer_output, folio_bin, make_db, media_type,
                           sanitizer_env, strict_json)
 
@@ -554,18 +555,16 @@ def per_page(srv, path="/api/items"):
     return assert_page(r)["meta"]["per_page"] if r.status == 200 else None
 
 
-class KeepAliveClients:
+class KeepAliveClients(ClientThreads):
     """Threads making requests on keep-alive connections until stopped; records every
     status and every failure (a connection error or a 5xx)."""
 
     def __init__(self, srv, n=3, path="/api/items?per_page=3"):
+        super().__init__(n)
         self.srv, self.path = srv, path
-        self.stop_event = threading.Event()
         self.statuses, self.failures, self.reconnects = [], [], 0
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.run) for _ in range(n)]
 
-    def run(self):
+    def run(self, i):
         conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=30)
         while not self.stop_event.is_set():
             try:
@@ -584,19 +583,6 @@ class KeepAliveClients:
                 conn.close()
             time.sleep(0.005)
         conn.close()
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop_event.set()
-        for t in self.threads:
-            t.join(30)
-        if exc[0] is None:
-            assert not any(t.is_alive() for t in self.threads), \
-                "a keep-alive client did not stop within 30 s"
 
 
 def test_sighup_reloads_settings_and_endpoints_without_a_failed_request(spawn, ops_db,

@@ -10,10 +10,10 @@ import os
 import re
 import signal
 import socket
-import threading
 import time
 
 from folio_api import assert_page
+from folio_load import ClientThreads
 from folio_server import make_db
 
 ROWS = 300
@@ -58,18 +58,18 @@ def wait_for(predicate, timeout=20.0, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-class Load:
+class Load(ClientThreads):
     """`n` threads making requests until stopped, half on keep-alive connections and half
     on a fresh connection each time; every connection error or 5xx is a failure."""
 
     PATHS = ("/api/items?per_page=3", "/healthz", "/api/items?per_page=2&sort=-id")
 
+    join_timeout = 60
+
     def __init__(self, srv, n):
+        super().__init__(n)
         self.srv = srv
-        self.stop_event = threading.Event()
         self.ok, self.failures = 0, []
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self.run, args=(i,)) for i in range(n)]
 
     def run(self, i):
         keep_alive = i % 2 == 0
@@ -102,17 +102,6 @@ class Load:
                     return
         if conn is not None:
             conn.close()
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop_event.set()
-        for t in self.threads:
-            t.join(60)
-        assert not any(t.is_alive() for t in self.threads), "a client did not stop"
 
 
 def test_sighup_storm_under_load_neither_crashes_nor_fails_a_request(spawn, tmp_path):
