@@ -42,22 +42,24 @@ def config_args(directory, text):
     return ["--config", str(path)]
 
 
+def limited_server(module_spawn, db, key, directory, query_timeout):
+    """Any sort, no max_offset, no prefetch; queries stopped after query_timeout s (0: never)."""
+    args = config_args(directory,
+                       f'[server]\nquery_timeout = {query_timeout}\n[pagination]\nmax_offset = 0\n'
+                       '[api]\nsortable = "all"\n[prefetch]\nenabled = false\n')
+    return module_spawn(db, secret_file=key, extra_args=args)
+
+
 @pytest.fixture(scope="module")
 def slow(module_spawn, big_db, key, tmp_path_factory):
-    """Every query longer than 1 ms is stopped; any sort, no max_offset."""
-    args = config_args(tmp_path_factory.mktemp("slow"),
-                       '[server]\nquery_timeout = 0.001\n[pagination]\nmax_offset = 0\n'
-                       '[api]\nsortable = "all"\n[prefetch]\nenabled = false\n')
-    return module_spawn(big_db, secret_file=key, extra_args=args)
+    """Every query longer than 1 ms is stopped."""
+    return limited_server(module_spawn, big_db, key, tmp_path_factory.mktemp("slow"), 0.001)
 
 
 @pytest.fixture(scope="module")
 def patient(module_spawn, big_db, key, tmp_path_factory):
     """The same settings without a time limit, and the same key: its cursors work on slow."""
-    args = config_args(tmp_path_factory.mktemp("patient"),
-                       '[server]\nquery_timeout = 0\n[pagination]\nmax_offset = 0\n'
-                       '[api]\nsortable = "all"\n[prefetch]\nenabled = false\n')
-    return module_spawn(big_db, secret_file=key, extra_args=args)
+    return limited_server(module_spawn, big_db, key, tmp_path_factory.mktemp("patient"), 0)
 
 
 def assert_timeout(r, what):

@@ -8,8 +8,6 @@ is read from 127.0.0.2 where a test rate-limits 127.0.0.1, so that reading the c
 does not spend the tokens under test."""
 
 import http.client
-import json
-import os
 import re
 import signal
 import sqlite3
@@ -19,8 +17,8 @@ import time
 
 import pytest
 
-from folio_api import assert_page, assert_problem, link_header
-from folio_load import ClientThreads
+from folio_api import assert_page, assert_problem
+from folio_ops import ClientThreads, parse_metrics, wait_for
 from folio_server import (Response, check_sanitizer_output, folio_bin, make_db, media_type,
                           sanitizer_env, strict_json)
 
@@ -79,22 +77,12 @@ def fetch(srv, path, headers=None, source="127.0.0.1", method="GET"):
         conn.close()
 
 
-METRIC_RE = re.compile(r"^([a-z_]+(?:\{[^}]*\})?) ([0-9.eE+-]+)$")
-
-
 def metrics(srv, source="127.0.0.2"):
     """/metrics as {"name{labels}": value}; checks the Prometheus text media type."""
     r = fetch(srv, "/metrics", source=source)
     assert r.status == 200, r
     assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
-    out = {}
-    for line in r.body.decode("utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = METRIC_RE.match(line)
-        assert m, f"not a Prometheus sample line: {line!r}"
-        out[m.group(1)] = float(m.group(2))
-    return out
+    return parse_metrics(r.body.decode("utf-8"))
 
 
 def metric(srv, name, source="127.0.0.2"):
@@ -103,16 +91,6 @@ def metric(srv, name, source="127.0.0.2"):
 
 def requests_total(route, status="2xx"):
     return f'folio_http_requests_total{{route="{route}",status="{status}"}}'
-
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def walk(srv, url, pages, delay=0.0):

@@ -29,6 +29,7 @@ import time
 import pytest
 
 from folio_api import link_header
+from folio_ops import parse_metrics
 from folio_server import make_db, media_type
 
 ROWS = 3000
@@ -243,8 +244,7 @@ def test_request_deadline_closes_slow_headers_and_idle_keepalive(spawn, items_db
 
 
 def metric(port, name):
-    text = get_from(port, "/metrics", "127.0.0.2")[2].decode()
-    return int(re.search(rf"^{name} (\d+)$", text, re.M).group(1))
+    return int(parse_metrics(get_from(port, "/metrics", "127.0.0.2")[2].decode())[name])
 
 
 def test_connections_past_max_connections_are_refused_at_once(spawn, items_db, tmp_path):

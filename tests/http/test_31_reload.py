@@ -7,13 +7,12 @@ The storm runs about 25 s: 500 SIGHUPs at 20 per second."""
 
 import http.client
 import os
-import re
 import signal
 import socket
 import time
 
 from folio_api import assert_page
-from folio_load import ClientThreads
+from folio_ops import ClientThreads, parse_metrics, wait_for
 from folio_server import make_db
 
 ROWS = 300
@@ -46,16 +45,6 @@ def per_page(srv):
         return None
     from folio_server import Response
     return assert_page(Response(r.status, r.msg, body))["meta"]["per_page"]
-
-
-def wait_for(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class Load(ClientThreads):
@@ -241,9 +230,9 @@ def metric(srv, name):
         return None
     finally:
         conn.close()
-    m = re.search(rf"^{name} (\d+)$", text, re.M)
-    assert m, f"{name} missing from /metrics"
-    return int(m.group(1))
+    values = parse_metrics(text)
+    assert name in values, f"{name} missing from /metrics"
+    return int(values[name])
 
 
 def answered(f):

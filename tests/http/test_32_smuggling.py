@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from folio_server import free_port, media_type
+from folio_server import free_port
 
 PROBLEM = "application/problem+json"
 PROBE = b"GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"
