@@ -454,6 +454,29 @@ static int generation_start(struct generation *g, void *ctx, int listen_fd,
         memcpy(cfg.listen_host, running->listen_host, sizeof cfg.listen_host);
         cfg.listen_port = running->listen_port;
     }
+    if (folio__config_exposed(&cfg, eps, neps)) {
+        if (cfg.require_auth_off_loopback) {
+            fprintf(stderr, "folio serve: refusing to serve without authentication on %s:%u, "
+                            "which is not a loopback address ([server] "
+                            "require_auth_off_loopback = true): set [auth] mode (and no "
+                            "endpoint auth = \"none\"), or listen on 127.0.0.1\n",
+                    cfg.listen_host, cfg.listen_port);
+            for (size_t i = 0; i < neps; i++)
+                folio__endpoint_clear(&eps[i]);
+            folio_free(eps);
+            folio_keyring_clear(&kr);
+            folio__db_close(g->db);
+            folio__config_clear(&g->config);
+            if (listen_fd >= 0)
+                close(listen_fd);
+            return 2;
+        }
+        fprintf(stderr, "folio: WARNING: serving without authentication on %s:%u, which is "
+                        "not a loopback address: anyone who can reach it reads what it "
+                        "serves. Set [auth] mode (docs/security.md), or [server] "
+                        "require_auth_off_loopback = true to refuse this.\n",
+                cfg.listen_host, cfg.listen_port);
+    }
     struct folio_error err = {0};
     folio_status st = folio__server_start(&g->srv, &cfg, g->db, &kr, eps, neps, &err);
     folio_keyring_clear(&kr);
@@ -500,10 +523,11 @@ int cmd_serve(int argc, char **argv)
     }
     const struct folio_server *srv = &ss.current->srv;
     fprintf(stderr,
-            "folio: serving %s (%zu tables, %zu endpoints) on http://%s:%u/ with %u "
+            "folio: serving %s (%zu tables, %zu endpoints) on %s://%s:%u/ with %u "
             "threads\n",
             o.db_path ? o.db_path : ss.current->config.db_path,
-            folio__db_schema(ss.current->db)->ntables, srv->nendpoints, srv->cfg.listen_host,
+            folio__db_schema(ss.current->db)->ntables, srv->nendpoints,
+            srv->tls_cert_pem ? "https" : "http", srv->cfg.listen_host,
             srv->cfg.listen_port, srv->cfg.threads);
 
     int sig = reload_serve(&ss, &sigs);

@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"demo", "create the demo SQLite database", cmd_demo},
     {"ls", "list the regular files of a directory, one page at a time", cmd_ls},
     {"batch", "move the files of a directory into numbered batch folders", cmd_batch},
+    {"keys", "add, list and revoke the API keys of a config's keys file", cmd_keys},
 };
 
 static void usage(FILE *to)

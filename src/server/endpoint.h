@@ -8,6 +8,7 @@
 
 #include "db/db.h"
 #include "folio/folio.h"
+#include "server/auth.h"
 
 enum folio_style {
     FOLIO_STYLE_FOLIO,           /* {"data", "meta", "links"} */
@@ -19,6 +20,14 @@ enum folio_style {
 enum {
     FOLIO_ALLOW_OFFSET = 1u << 0,
     FOLIO_ALLOW_KEYSET = 1u << 1,
+};
+
+/* One scope filter of an endpoint: `column = <value>`, the value taken from the token's
+ * claim at path `name` (JWT) or from the API key's value `name`. */
+struct folio_scope_rule {
+    int column;
+    bool from_claims;
+    char name[128];
 };
 
 struct folio_endpoint {
@@ -41,6 +50,9 @@ struct folio_endpoint {
     bool prefetch;    /* fetch the next page in the background, serve pages from cache */
     double rate;      /* per-client requests per second here; 0 = the server's limit */
     unsigned burst;
+    int auth;         /* enum folio_auth_mode, or -1: the server's [auth] mode */
+    size_t nscope;    /* row filters from the principal (auth.h) */
+    struct folio_scope_rule scope[FOLIO_AUTH_SCOPE_MAX];
 };
 
 /* Allocate the per-column arrays for `t` (nothing exposed yet). */

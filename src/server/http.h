@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "folio/filter.h"
 #include "folio/folio.h"
+#include "server/auth.h"
 
 #define FOLIO_HTTP_MAX_PARAMS 64
 #define FOLIO_HTTP_MAX_HEADERS 16
@@ -65,6 +66,7 @@ struct folio_http {
                                 at least half their ttl (prefetch.c) */
     uint64_t start_us;   /* monotonic clock when the request was first seen */
     char client[64];     /* the client's address (after trusted X-Forwarded-For) */
+    struct folio_principal principal; /* who asked, and the scope it reads in (auth.h) */
     /* response */
     int status;
     const char *content_type;

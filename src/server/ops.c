@@ -146,10 +146,23 @@ static bool rate_limited(struct folio_http *h)
         burst = srv->endpoints[h->route].burst;
         scope = (uint32_t)h->route + 1;
     }
+    /* An authenticated request spends its principal's tokens, wherever it comes from; a
+     * key with a rate of its own has one bucket for all its requests. */
+    const struct folio_principal *p = &h->principal;
+    const char *who = p->authenticated && p->name[0] ? p->name : h->client;
+    if (p->authenticated && p->rate > 0) {
+        rate = p->rate;
+        burst = p->burst;
+        scope = UINT32_MAX;
+    }
+    /* Health checks and scrapes are the operator's, not a client's: never limited, and
+     * they spend nobody's tokens. */
+    if (h->route < 0 && (strcmp(h->path, "/healthz") == 0 || strcmp(h->path, "/metrics") == 0))
+        return false;
     if (srv->ratelimit == NULL || rate <= 0)
         return false;
     struct folio_ratelimit_result r;
-    folio__ratelimit_take(srv->ratelimit, h->client, strlen(h->client), scope, rate, burst,
+    folio__ratelimit_take(srv->ratelimit, who, strlen(who), scope, rate, burst,
                           h->start_us / 1000, &r);
     char v[24];
     snprintf(v, sizeof v, "%u", r.limit);
@@ -184,6 +197,9 @@ bool folio__ops_before(struct folio_http *h)
             folio__http_header_add(h, "Vary", "Origin");
         folio__http_header_add(h, "Access-Control-Expose-Headers", expose);
     }
+    /* Who is asking first: the rate limit counts an authenticated request against its
+     * principal. A refused credential still spends its address's tokens. */
+    enum folio_auth_verdict verdict = folio__auth_identify(h);
     /* Every request spends a token, a CORS preflight (OPTIONS) too: it costs the server
      * as much as a small page, and a free one would be a way around the limit. */
     if (rate_limited(h))
@@ -205,6 +221,10 @@ bool folio__ops_before(struct folio_http *h)
         folio_buf_reset(&h->w->body);
         h->status = 204;
         h->content_type = NULL;
+        return true;
+    }
+    if (verdict != FOLIO_AUTH_PASS) {
+        folio__auth_refuse(h, verdict);
         return true;
     }
     return false;
@@ -268,6 +288,12 @@ void folio__handle_health(struct folio_http *h)
 
 void folio__handle_metrics(struct folio_http *h)
 {
+    if (!folio__auth_metrics_allowed(h)) {
+        folio__auth_refuse(h, folio__http_request_header(h, "Authorization") == NULL
+                                  ? FOLIO_AUTH_MISSING
+                                  : FOLIO_AUTH_INVALID);
+        return;
+    }
     const char *names[FOLIO_METRICS_MAX_ROUTES];
     size_t n = h->srv->nendpoints < FOLIO_METRICS_MAX_ROUTES ? h->srv->nendpoints
                                                              : FOLIO_METRICS_MAX_ROUTES;

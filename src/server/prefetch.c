@@ -41,6 +41,7 @@ struct entry {
 
 struct job {
     char url[MAX_URL];
+    struct folio_scope scope; /* the scope of the request whose next page this is */
 };
 
 struct folio_prefetch {
@@ -402,7 +403,8 @@ static bool parse_url(char *url, struct folio_param *params, size_t *out_n)
     return true;
 }
 
-static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url)
+static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url,
+                    const struct folio_scope *scope)
 {
     static _Thread_local struct folio_http h;
     memset(&h, 0, sizeof h);
@@ -415,9 +417,11 @@ static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url)
     h.route = folio__route_find(p->srv, h.path);
     if (h.route < 0)
         return;
+    h.principal.scope = *scope; /* fetched in the scope it was asked in, and kept under it */
     struct folio_buf key;
     folio_buf_init(&key, MAX_URL * 3);
-    if (folio__prefetch_key(&key, h.path, h.params, h.nparams) != FOLIO_OK || key.data == NULL) {
+    if (folio__prefetch_key(&key, h.path, h.params, h.nparams) != FOLIO_OK ||
+        folio__auth_scope_key(&key, scope) != FOLIO_OK || key.data == NULL) {
         folio_buf_clear(&key);
         return;
     }
@@ -436,6 +440,7 @@ static void *fetcher(void *arg)
     struct folio_error err = {0};
     struct folio_worker *w = folio__worker_new(p->srv, &err);
     char url[MAX_URL];
+    struct folio_scope scope;
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (p->job_count == 0 && !p->stop)
@@ -443,13 +448,14 @@ static void *fetcher(void *arg)
         if (p->stop)
             break;
         memcpy(url, p->jobs[p->job_head].url, sizeof url);
+        scope = p->jobs[p->job_head].scope;
         p->job_head = (p->job_head + 1) % p->cfg.queue;
         p->job_count--;
         pthread_mutex_unlock(&p->lock);
         if (w != NULL) {
             atomic_fetch_add_explicit(&p->srv->metrics.prefetch_started, 1,
                                       memory_order_relaxed);
-            run_job(p, w, url);
+            run_job(p, w, url, &scope);
         }
         pthread_mutex_lock(&p->lock);
     }
@@ -458,7 +464,8 @@ static void *fetcher(void *arg)
     return NULL;
 }
 
-void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url)
+void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url,
+                             const struct folio_scope *scope)
 {
     size_t len = strlen(url);
     if (len >= MAX_URL)
@@ -472,7 +479,8 @@ void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url)
         return;
     struct folio_buf key;
     folio_buf_init(&key, MAX_URL * 3);
-    if (folio__prefetch_key(&key, copy, params, n) != FOLIO_OK || key.data == NULL) {
+    if (folio__prefetch_key(&key, copy, params, n) != FOLIO_OK ||
+        folio__auth_scope_key(&key, scope) != FOLIO_OK || key.data == NULL) {
         folio_buf_clear(&key);
         return;
     }
@@ -483,6 +491,7 @@ void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url)
         insert_in_flight(p, key.data, key.len, hsh) != NULL) {
         size_t slot = (p->job_head + p->job_count) % p->cfg.queue;
         memcpy(p->jobs[slot].url, url, len + 1);
+        p->jobs[slot].scope = *scope;
         p->job_count++;
         queued = true;
         pthread_cond_signal(&p->work);

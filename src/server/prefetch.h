@@ -48,8 +48,10 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
 /* Store the response in `h` under `key` (only 200 responses are kept), wake waiters. */
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
                            size_t key_len, uint64_t epoch);
-/* Queue a background fetch of the relative URL `url` (a `next` link). */
-void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url);
+/* Queue a background fetch of the relative URL `url` (a `next` link) in `scope` (the
+ * scope of the request that linked it: the page is fetched and cached as its own). */
+void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url,
+                             const struct folio_scope *scope);
 
 /* Check the database for a change and return the current epoch. `w` is unused (the check
  * runs on the watcher connection, under its own lock). */

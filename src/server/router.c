@@ -65,7 +65,8 @@ void folio__route(struct folio_http *h)
         folio__handle_health(h);
         return;
     }
-    if (strcmp(h->path, "/metrics") == 0) {
+    /* With a metrics_listen address, /metrics is served there only. */
+    if (strcmp(h->path, "/metrics") == 0 && h->srv->cfg.metrics_host[0] == '\0') {
         folio__handle_metrics(h);
         return;
     }

@@ -21,6 +21,7 @@
 #include "server/jobs.h"
 #include "server/response.h"
 #include "server/strict.h"
+#include "server/tls.h"
 
 static pthread_key_t worker_key;
 static pthread_once_t worker_key_once = PTHREAD_ONCE_INIT;
@@ -298,7 +299,9 @@ static void route_cached(struct folio_http *h)
     }
     struct folio_buf *key = &h->w->sql; /* free until the handler runs */
     folio_buf_reset(key);
-    if (folio__prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK || !key->data) {
+    /* A scoped request's page is its principal's: the scope is part of the key. */
+    if (folio__prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK ||
+        folio__auth_scope_key(key, &h->principal.scope) != FOLIO_OK || !key->data) {
         folio__route(h);
         return;
     }
@@ -316,7 +319,7 @@ static void route_cached(struct folio_http *h)
         folio__prefetch_store(p, h, kbuf, klen, epoch);
     }
     if (h->status == 200 && h->next_url != NULL)
-        folio__prefetch_enqueue(p, h->next_url);
+        folio__prefetch_enqueue(p, h->next_url, &h->principal.scope);
 }
 
 /* A request handed to a database worker. Its connection stays suspended from the hand-over
@@ -611,6 +614,70 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
+/* The separate /metrics listener (metrics_listen): one thread, plain HTTP, only /metrics
+ * (and /healthz); its own token still applies. */
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn,
+                                          const char *url, const char *method,
+                                          const char *version, const char *upload_data,
+                                          size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    struct folio_server *srv = cls;
+    if (*con_cls == NULL) {
+        *con_cls = &uri_marks[0]; /* answer on the second call (see on_request) */
+        return MHD_YES;
+    }
+    if (*upload_data_size != 0) {
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    struct folio_http h;
+    enum MHD_Result unavailable;
+    if (!begin(srv, conn, method, url, &h, &unavailable))
+        return unavailable;
+    h.start_us = folio__now_us();
+    h.route = -1;
+    peer_address(&h);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        folio__problem(&h, 405, "method-not-allowed", NULL, "only GET and HEAD", NULL);
+    else if (strcmp(url, "/metrics") == 0)
+        folio__handle_metrics(&h);
+    else if (strcmp(url, "/healthz") == 0)
+        folio__handle_health(&h);
+    else
+        folio__problem(&h, 404, "not-found", NULL, "no such resource", NULL);
+    return queue(conn, &h);
+}
+
+static folio_status start_metrics(struct folio_server *srv, struct folio_error *err)
+{
+    const struct folio_server_config *cfg = &srv->cfg;
+    if (cfg->metrics_host[0] == '\0')
+        return FOLIO_OK;
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(cfg->metrics_port);
+    if (inet_pton(AF_INET, cfg->metrics_host, &addr.sin_addr) != 1) {
+        folio__server_stop(srv);
+        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_NONE, "metrics_listen",
+                               "metrics_listen address '%s' is not an IPv4 address",
+                               cfg->metrics_host);
+    }
+    /* Address reuse: a reload's new generation binds it while the old one drains. */
+    srv->metrics_daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC,
+        cfg->metrics_port, NULL, NULL, on_metrics_request, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    if (srv->metrics_daemon == NULL) {
+        folio__server_stop(srv);
+        return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "metrics_listen",
+                               "cannot listen on %s:%u", cfg->metrics_host, cfg->metrics_port);
+    }
+    return FOLIO_OK;
+}
+
 static folio_status start(struct folio_server *srv, const struct folio_server_config *cfg,
                           folio_db *db, const struct folio_keyring *kr,
                           struct folio_endpoint *endpoints, size_t nendpoints,
@@ -652,6 +719,8 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     bool limited = cfg->rate > 0;
     for (size_t i = 0; i < srv->nendpoints; i++)
         limited |= srv->endpoints[i].rate > 0;
+    for (size_t i = 0; cfg->auth != NULL && i < cfg->auth->nkeys; i++)
+        limited |= cfg->auth->keys[i].rate > 0;
     if (limited && folio__ratelimit_new(&srv->ratelimit, cfg->rate_clients) != FOLIO_OK)
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     if (cfg->access_log[0] != '\0') {
@@ -724,9 +793,29 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
      * and refuses to accept on it, so quiescing has no such race. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
-    struct MHD_OptionItem where[] = {{MHD_OPTION_SOCK_ADDR, 0, &addr}, {MHD_OPTION_END, 0, NULL}};
+    struct MHD_OptionItem where[] = {{MHD_OPTION_SOCK_ADDR, 0, &addr},
+                                     {MHD_OPTION_END, 0, NULL},
+                                     {MHD_OPTION_END, 0, NULL},
+                                     {MHD_OPTION_END, 0, NULL}};
     if (cfg->listen_fd >= 0)
         where[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
+    if (cfg->tls_cert[0] != '\0') {
+        folio_status tst = folio__tls_supported()
+                               ? FOLIO_OK
+                               : folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "tls_cert",
+                                                 "this libmicrohttpd has no TLS support");
+        if (tst == FOLIO_OK)
+            tst = folio__tls_pem_read(cfg->tls_cert, 0, &srv->tls_cert_pem, err);
+        if (tst == FOLIO_OK)
+            tst = folio__tls_pem_read(cfg->tls_key, 1, &srv->tls_key_pem, err);
+        if (tst != FOLIO_OK) {
+            folio__server_stop(srv);
+            return tst;
+        }
+        flags |= MHD_USE_TLS;
+        where[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem};
+        where[2] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem};
+    }
     /* libmicrohttpd splits its connection limit over its threads and, at a thread's limit,
      * stops accepting (new clients would wait unanswered): its limit is set out of reach
      * and on_accept() refuses past max_connections instead. The memory pool holds the
@@ -746,10 +835,13 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
         folio__server_stop(srv);
-        return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "listen", "cannot listen on %s:%u",
-                               cfg->listen_host, cfg->listen_port);
+        return folio_error_set(err, FOLIO_EIO, FOLIO_KIND_NONE, "listen",
+                               "cannot listen on %s:%u%s", cfg->listen_host, cfg->listen_port,
+                               srv->tls_cert_pem ? " (or the TLS certificate and key do not "
+                                                   "make a pair)"
+                                                 : "");
     }
-    return FOLIO_OK;
+    return start_metrics(srv, err);
 }
 
 folio_status folio__server_start(struct folio_server *srv, const struct folio_server_config *cfg,
@@ -785,6 +877,14 @@ void folio__server_quiesce(struct folio_server *srv)
     if (srv->daemon != NULL && srv->quiesced_fd < 0) {
         MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
         srv->quiesced_fd = fd == MHD_INVALID_SOCKET ? -1 : (int)fd;
+    }
+    /* The metrics socket is not shared with the next generation (that one bound its own
+     * with SO_REUSEPORT): closed now, so that the kernel stops queueing scrapes on it. */
+    if (srv->metrics_daemon != NULL && !srv->metrics_quiesced) {
+        MHD_socket fd = MHD_quiesce_daemon(srv->metrics_daemon);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+        srv->metrics_quiesced = true;
     }
 }
 
@@ -834,9 +934,16 @@ void folio__server_stop(struct folio_server *srv)
     /* The workers finish (and resume) every request handed to them first: libmicrohttpd
      * cannot stop while a connection is suspended. Requests that arrive meanwhile get 503. */
     folio__jobs_stop(srv->jobs);
+    if (srv->metrics_daemon != NULL)
+        MHD_stop_daemon(srv->metrics_daemon);
+    srv->metrics_daemon = NULL;
+    srv->metrics_quiesced = false;
     if (srv->daemon != NULL)
         MHD_stop_daemon(srv->daemon);
     srv->daemon = NULL;
+    folio__tls_pem_free(srv->tls_cert_pem);
+    folio__tls_pem_free(srv->tls_key_pem);
+    srv->tls_cert_pem = srv->tls_key_pem = NULL;
     folio__jobs_free(srv->jobs);
     srv->jobs = NULL;
     folio__conntrack_free(srv->conntrack);

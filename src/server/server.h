@@ -14,6 +14,7 @@
 #include "folio/folio.h"
 #include "fs/dirlist.h"
 #include "server/accesslog.h"
+#include "server/auth.h"
 #include "server/conntrack.h"
 #include "server/endpoint.h"
 #include "server/jobs.h"
@@ -67,6 +68,13 @@ struct folio_server_config {
      * to accept on, taken over by the server (a reload passes a dup of the running
      * server's, see folio__server_listen_fd). */
     int listen_fd;
+    /* Who may read what (auth.h): borrowed, must outlive the server; NULL = open. */
+    const struct folio_auth *auth;
+    bool require_auth_off_loopback; /* refuse to start open on a non-loopback address */
+    char tls_cert[4096]; /* PEM files, read at each start (a reload picks up renewals); */
+    char tls_key[4096];  /* both "" = plain HTTP */
+    char metrics_host[64]; /* metrics_listen: /metrics only there ("" = on listen) */
+    uint16_t metrics_port;
 };
 
 struct folio_server {
@@ -87,6 +95,9 @@ struct folio_server {
     int files_root_fd;
     atomic_bool draining;  /* quiesced: answers close their connections */
     int quiesced_fd;       /* the listening socket handed back by quiescing, or -1 */
+    char *tls_cert_pem, *tls_key_pem;     /* read at start (tls.h); NULL = plain HTTP */
+    struct MHD_Daemon *metrics_daemon;     /* on cfg.metrics_host, or NULL */
+    bool metrics_quiesced;
 };
 
 void folio__server_config_defaults(struct folio_server_config *cfg);

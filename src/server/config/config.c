@@ -39,6 +39,8 @@ void folio__config_init(struct folio_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     folio__server_config_defaults(&cfg->server);
     folio_keyring_init(&cfg->keyring, false);
+    folio__auth_init(&cfg->auth);
+    cfg->server.auth = &cfg->auth;
 }
 
 void folio__config_clear(struct folio_config *cfg)
@@ -51,6 +53,10 @@ void folio__config_clear(struct folio_config *cfg)
         folio_free(cfg->keys[i].secret_file);
     folio_free(cfg->endpoints);
     folio_keyring_clear(&cfg->keyring);
+    folio__auth_clear(&cfg->auth);
+    folio_free(cfg->keys_file);
+    folio_free(cfg->keys_secret_file);
+    folio_free(cfg->metrics_token_file);
     folio_toml_free(cfg->doc);
     folio__config_init(cfg);
 }
@@ -137,8 +143,10 @@ static folio_status server_key(const struct folio__cfg *c, const char *S, const 
             if (d > 0 && s->query_timeout_ms == 0)
                 s->query_timeout_ms = 1; /* a limit below a millisecond is one millisecond */
         }
-    } else { /* debug_plan */
+    } else if (strcmp(k, "debug_plan") == 0) {
         st = folio__cfg_bool(c, v, S, k, &s->debug_plan);
+    } else { /* tls_cert, tls_key, metrics_listen, require_auth_off_loopback */
+        st = folio__cfg_server_auth_key(c, S, k, v, s);
     }
     return st;
 }
@@ -150,7 +158,8 @@ static folio_status section_server(const struct folio__cfg *c,
         "listen",        "threads",           "io_threads",      "queue",
         "client_jobs",   "max_connections",   "max_connections_per_ip", "request_timeout",
         "timeout",       "max_request_bytes", "max_url_bytes",   "max_response_bytes",
-        "debug_plan",    "query_timeout",     NULL};
+        "debug_plan",    "query_timeout",     "tls_cert",        "tls_key",
+        "metrics_listen", "require_auth_off_loopback", NULL};
     static const char S[] = "[server]";
     struct folio_server_config *s = &cfg->server;
     folio_status st = folio__cfg_keys(c, t, S, known, server_key, s);
@@ -310,6 +319,7 @@ static const struct section {
     {"rate_limit", folio__cfg_rate_limit}, {"cors", folio__cfg_cors},
     {"log", folio__cfg_log},            {"prefetch", folio__cfg_prefetch},
     {"endpoint", folio__cfg_endpoint_list},
+    {"auth", folio__cfg_auth},
 };
 
 static folio_status load_root(const struct folio__cfg *c, struct folio_config *cfg)
@@ -331,7 +341,7 @@ static folio_status load_root(const struct folio__cfg *c, struct folio_config *c
             return folio__cfg_fail(c, line, col, section, NULL,
                                    "unknown section (the sections are [server], [database], "
                                    "[pagination], [cursor], [api], [files], [rate_limit], "
-                                   "[cors], [log], [prefetch] and [[endpoint]])");
+                                   "[cors], [log], [prefetch], [auth] and [[endpoint]])");
         if (!known)
             return folio__cfg_fail(c, line, col, k ? k : "", NULL,
                                    "unknown key at the top level (settings belong in a "
@@ -344,7 +354,8 @@ static folio_status load_root(const struct folio__cfg *c, struct folio_config *c
     }
     if (!cfg->api_auto_given)
         cfg->server.auto_endpoints = cfg->nendpoints == 0;
-    return folio__cfg_endpoint_limits(c, cfg);
+    folio_status st = folio__cfg_auth_check(c, cfg);
+    return st != FOLIO_OK ? st : folio__cfg_endpoint_limits(c, cfg);
 }
 
 folio_status folio__config_load_text(struct folio_config *cfg, const char *text, size_t len,

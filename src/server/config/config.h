@@ -70,6 +70,10 @@ struct folio_config_endpoint {
     enum folio_count count;
     enum folio_style style;
     int prefetch;   /* 1 or 0; -1 = not given: [prefetch] enabled */
+    int auth;       /* enum folio_auth_mode; -1 = not given: [auth] mode */
+    const struct folio_toml_value *scope; /* scope = { column = "claims.x" | "key.x" } */
+    bool scope_from_claims[FOLIO_AUTH_SCOPE_MAX];
+    char scope_names[FOLIO_AUTH_SCOPE_MAX][128];
     double rate;    /* requests per second per client; 0 = the [rate_limit] limit applies */
     unsigned burst; /* 0 = not given: folio__config_default_burst(rate) */
 };
@@ -90,6 +94,10 @@ struct folio_config {
     char *files_root;  /* [files] root, resolved (owned), or NULL; also in server */
     size_t nendpoints;
     struct folio_config_endpoint *endpoints; /* owned array */
+    /* [auth]: every key file read at load; server.auth points here (auth.h) */
+    struct folio_auth auth;
+    const struct folio_toml_value *auth_at;
+    char *keys_file, *keys_secret_file, *metrics_token_file; /* resolved (owned), or NULL */
 };
 
 /* The settings without a file: exactly what `folio serve DB` uses. Never fails. */
@@ -171,6 +179,11 @@ bool folio__config_rate_ok(double rate);
 
 /* The burst used when none is given: max(1, ceil(rate)), 0 for rate 0 (no limit). */
 unsigned folio__config_default_burst(double rate);
+
+/* Whether `s` serves anything without authentication on an address other than loopback
+ * (the index and /files follow [auth] mode, each endpoint its own). */
+bool folio__config_exposed(const struct folio_server_config *s, const struct folio_endpoint *eps,
+                           size_t n);
 
 /* Names of the enumerations, as written in the file. */
 const char *folio__config_count_name(enum folio_count count);

@@ -97,6 +97,8 @@ static folio_status endpoint_key(const struct folio__cfg *c, const char *S, cons
             ep->prefetch = b;
     } else if (strcmp(k, "rate") == 0) {
         st = folio__cfg_rate(c, v, S, k, &ep->rate);
+    } else if (strcmp(k, "auth") == 0 || strcmp(k, "scope") == 0) {
+        st = folio__cfg_endpoint_auth_key(c, S, k, v, ep);
     } else { /* burst */
         if ((st = folio__cfg_int(c, v, S, k, 1, FOLIO_CONFIG_MAX_BURST, &n)) == FOLIO_OK)
             ep->burst = (unsigned)n;
@@ -112,7 +114,7 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
                                         "default_sort", "modes",      "default_per_page",
                                         "max_per_page", "count",      "style",
                                         "prefetch",     "rate",       "burst",
-                                        NULL};
+                                        "auth",         "scope",      NULL};
     folio_status st = folio__cfg_table(c, t, E, NULL);
     if (st != FOLIO_OK)
         return st;
@@ -123,6 +125,7 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
     ep->count = FOLIO_COUNT_DEFAULT;
     ep->style = FOLIO_STYLE_FOLIO;
     ep->prefetch = -1;
+    ep->auth = -1;
     if ((st = folio__cfg_keys(c, t, E, known, endpoint_key, ep)) != FOLIO_OK)
         return st;
     if (ep->path == NULL)
@@ -342,6 +345,8 @@ static folio_status build_one(const struct folio__cfg *c, const struct folio_con
         st = default_sort(c, ce, ep);
     if (st == FOLIO_OK && ce->style == FOLIO_STYLE_TUTORIAL_KEYSET)
         st = tutorial_keyset(c, ce, ep);
+    if (st == FOLIO_OK)
+        st = folio__cfg_endpoint_scope_build(c, ce, ep);
     if (st != FOLIO_OK)
         return st;
     ep->modes = ce->modes;

@@ -102,6 +102,21 @@ folio_status folio__cfg_prefetch(const struct folio__cfg *c, const struct folio_
 folio_status folio__cfg_endpoint_limits(const struct folio__cfg *c,
                                         const struct folio_config *cfg);
 
+/* [auth], the auth keys of [server] and [[endpoint]], and their checks (config_auth.c). */
+folio_status folio__cfg_auth(const struct folio__cfg *c, const struct folio_toml_value *t,
+                             struct folio_config *cfg);
+folio_status folio__cfg_server_auth_key(const struct folio__cfg *c, const char *S, const char *k,
+                                        const struct folio_toml_value *v,
+                                        struct folio_server_config *s);
+folio_status folio__cfg_endpoint_auth_key(const struct folio__cfg *c, const char *S,
+                                          const char *k, const struct folio_toml_value *v,
+                                          struct folio_config_endpoint *ep);
+folio_status folio__cfg_auth_check(const struct folio__cfg *c, struct folio_config *cfg);
+folio_status folio__cfg_endpoint_scope_build(const struct folio__cfg *c,
+                                             const struct folio_config_endpoint *ce,
+                                             struct folio_endpoint *ep);
+extern const char *const folio__cfg_auth_names[3];
+
 extern const char *const folio__cfg_count_names[3];
 extern const enum folio_count folio__cfg_count_values[3];
 extern const char *const folio__cfg_style_names[4];

@@ -278,7 +278,10 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     struct folio_request rq;
     struct folio_request_limits lim = {ep->default_per_page, ep->max_per_page};
     struct accept_ctx actx = {ep, filters, NULL};
-    if (folio_request_parse(&rq, h->params, h->nparams, &lim, accept_param, &actx, &err) !=
+    /* The principal's scope first: bound filters that are part of the fingerprint, so
+     * totals, cursors and the hybrid index are the scope's own (auth.h). */
+    if (folio__auth_scope_filters(h, ep, filters, &err) != FOLIO_OK ||
+        folio_request_parse(&rq, h->params, h->nparams, &lim, accept_param, &actx, &err) !=
             FOLIO_OK ||
         folio__page_sort(&spec, ep, rq.sort, filters, &err) != FOLIO_OK ||
         folio__page_fields(&spec, actx.fields, &err) != FOLIO_OK) {
