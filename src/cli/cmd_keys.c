@@ -76,7 +76,8 @@ static int on_arg(void *ctx, const struct cli_option *opt, const char *v)
             return 2;
         }
     } else if (opt == &options[4]) {
-        if (!cli_parse_int(v, &o->burst, NULL) || o->burst < 1 || o->burst > FOLIO_CONFIG_MAX_BURST) {
+        bool overflow = false;
+        if (!cli_parse_int(v, &o->burst, &overflow) || overflow || o->burst < 1 || o->burst > FOLIO_CONFIG_MAX_BURST) {
             fprintf(stderr, "folio keys: --burst must be from 1 to 1000000, got '%s'\n", v);
             return 2;
         }

@@ -151,13 +151,14 @@ static folio_status jwt_key(const struct folio__cfg *c, const struct folio_toml_
         else {
             len = (size_t)n;
             buf[len] = '\0';
-            if (strlen((char *)buf) != len || strstr((char *)buf, "-----BEGIN PUBLIC KEY-----") == NULL)
-                st = folio__cfg_fail_at(c, file_at, J, "file",
-                                        "%s holds no PEM public key (-----BEGIN PUBLIC KEY-----)",
-                                        path);
-            else if (strstr((char *)buf, "PRIVATE KEY") != NULL)
+            if (strstr((char *)buf, "PRIVATE KEY") != NULL)
                 st = folio__cfg_fail_at(c, file_at, J, "file",
                                         "%s holds a private key: give folio only the public key",
+                                        path);
+            else if (strlen((char *)buf) != len ||
+                     strstr((char *)buf, "-----BEGIN PUBLIC KEY-----") == NULL)
+                st = folio__cfg_fail_at(c, file_at, J, "file",
+                                        "%s holds no PEM public key (-----BEGIN PUBLIC KEY-----)",
                                         path);
         }
     }
