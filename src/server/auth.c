@@ -33,6 +33,7 @@ void folio__auth_clear(struct folio_auth *a)
         if (a->jwt[i].key != NULL)
             sodium_memzero(a->jwt[i].key, a->jwt[i].key_len);
         folio_free(a->jwt[i].key);
+        folio_free(a->jwt[i].file);
     }
     sodium_memzero(a, sizeof *a);
     folio__auth_init(a);

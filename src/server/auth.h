@@ -73,6 +73,7 @@ struct folio_jwt_key {
     enum folio_jwt_alg alg; /* pinned: a token naming another algorithm is refused */
     unsigned char *key;     /* the HMAC secret or the PEM public key (owned, NUL-ended) */
     size_t key_len;
+    char *file;             /* where it was read from (owned; check-config writes it) */
 };
 
 struct folio_auth {

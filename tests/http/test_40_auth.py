@@ -334,3 +334,17 @@ def test_config_refuses_a_private_key_and_unknown_algorithm(tmp_path):
         config = write(tmp_path / "bad.toml", text)
         rc, _out, err = run_folio("check-config", config, check=False)
         assert rc == 2 and want in err, (text, err)
+
+
+def test_check_config_writes_the_auth_settings_without_secrets_and_reads_them_back(env):
+    _rc, first, _err = run_folio("check-config", env["config"], env["db"])
+    for line in ('mode = "api_key"', 'jwt_audience = "folio-tests"', 'alg = "ES256"',
+                 'auth = "jwt"', 'auth = "none"', "require_auth_off_loopback = false"):
+        assert line + "\n" in first, line
+    with open(env["dir"] / "hs.key", "rb") as f:
+        assert f.read().hex() not in first.encode().hex()
+    for key in env["keys"].values():
+        assert key not in first
+    again = write(env["dir"] / "effective.toml", first)
+    _rc, second, _err = run_folio("check-config", again, env["db"])
+    assert first.split("\n", 1)[1] == second.split("\n", 1)[1]

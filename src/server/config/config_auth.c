@@ -162,8 +162,8 @@ static folio_status jwt_key(const struct folio__cfg *c, const struct folio_toml_
                                         path);
         }
     }
-    folio_free(path);
     if (st != FOLIO_OK) {
+        folio_free(path);
         sodium_memzero(buf, FOLIO_TLS_PEM_MAX + 1);
         folio_free(buf);
         return st;
@@ -176,9 +176,10 @@ static folio_status jwt_key(const struct folio__cfg *c, const struct folio_toml_
     }
     sodium_memzero(buf, len);
     folio_free(buf);
+    key->file = path;
+    a->njwt++; /* counted now: folio__auth_clear frees what it holds */
     if (key->key == NULL)
         return folio__cfg_nomem(c);
-    a->njwt++;
     return FOLIO_OK;
 }
 

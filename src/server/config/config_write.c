@@ -176,6 +176,56 @@ static void put_endpoint(struct out *o, const struct folio_config *cfg,
     } else {
         emit(o, "%s", "# rate, burst: not set, the [rate_limit] limit applies\n");
     }
+    if (ce->auth >= 0)
+        put_key_string(o, "auth", folio__cfg_auth_names[ce->auth]);
+    else
+        emit(o, "%s", "# auth: not set, the [auth] mode applies\n");
+    if (ce->scope != NULL) {
+        emit(o, "%s", "scope = { ");
+        for (size_t i = 0; i < folio_toml_table_count(ce->scope); i++) {
+            const char *col = folio_toml_table_key(ce->scope, i, NULL);
+            emit(o, "%s", i ? ", " : "");
+            put_string(o, col ? col : "");
+            char src[sizeof ce->scope_names[i] + 8];
+            snprintf(src, sizeof src, "%s.%s", ce->scope_from_claims[i] ? "claims" : "key",
+                     ce->scope_names[i]);
+            emit(o, "%s", " = ");
+            put_string(o, src);
+        }
+        emit(o, "%s", " }\n");
+    }
+}
+
+/* [auth] and its [[auth.jwt_keys]]: where keys come from, never a key. */
+static void put_auth(struct out *o, const struct folio_config *cfg)
+{
+    const struct folio_auth *a = &cfg->auth;
+    static const char *const algs[] = {"HS256", "RS256", "ES256"};
+    emit(o, "%s", "\n[auth]\n");
+    put_key_string(o, "mode", folio__cfg_auth_names[a->mode]);
+    if (cfg->keys_file != NULL) {
+        put_key_string(o, "keys_file", cfg->keys_file);
+        put_key_string(o, "keys_secret_file", cfg->keys_secret_file);
+    } else {
+        emit(o, "%s", "# keys_file, keys_secret_file: not set, no API keys\n");
+    }
+    if (cfg->metrics_token_file != NULL)
+        put_key_string(o, "metrics_token_file", cfg->metrics_token_file);
+    else
+        emit(o, "%s", "# metrics_token_file: not set, /metrics needs no token\n");
+    if (a->issuer[0] != '\0')
+        put_key_string(o, "jwt_issuer", a->issuer);
+    if (a->audience[0] != '\0')
+        put_key_string(o, "jwt_audience", a->audience);
+    emit(o, "jwt_leeway = %u\n", a->leeway);
+    emit(o, "jwt_require_exp = %s\n", a->require_exp ? "true" : "false");
+    for (size_t i = 0; i < a->njwt; i++) {
+        emit(o, "%s", "\n[[auth.jwt_keys]]\n");
+        if (a->jwt[i].kid[0] != '\0')
+            put_key_string(o, "kid", a->jwt[i].kid);
+        put_key_string(o, "alg", algs[a->jwt[i].alg]);
+        put_key_string(o, "file", a->jwt[i].file);
+    }
 }
 
 folio_status folio__config_write(const struct folio_config *cfg, const folio_db *db,
@@ -202,6 +252,17 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
     emit(o, "max_response_bytes = %zu\n", s->max_response_bytes);
     emit(o, "debug_plan = %s\n", s->debug_plan ? "true" : "false");
     emit(o, "query_timeout = %u.%03u\n", s->query_timeout_ms / 1000u, s->query_timeout_ms % 1000u);
+    emit(o, "require_auth_off_loopback = %s\n", s->require_auth_off_loopback ? "true" : "false");
+    if (s->tls_cert[0] != '\0') {
+        put_key_string(o, "tls_cert", s->tls_cert);
+        put_key_string(o, "tls_key", s->tls_key);
+    } else {
+        emit(o, "%s", "# tls_cert, tls_key: not set, plain HTTP\n");
+    }
+    if (s->metrics_host[0] != '\0')
+        emit(o, "metrics_listen = \"%s:%u\"\n", s->metrics_host, s->metrics_port);
+    else
+        emit(o, "%s", "# metrics_listen: not set, /metrics is served on listen\n");
 
     emit(o, "%s", "\n[database]\n");
     if (cfg->db_path != NULL)
@@ -279,6 +340,8 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
     emit(o, "queue = %u\n", s->prefetch_queue);
     emit(o, "cache_bytes = %zu\n", s->cache_bytes);
     emit(o, "ttl = %u\n", s->cache_ttl_ms / 1000u);
+
+    put_auth(o, cfg);
 
     for (size_t i = 0; i < cfg->nendpoints; i++)
         put_endpoint(o, cfg, &cfg->endpoints[i], eps != NULL && i < neps ? &eps[i] : NULL);
