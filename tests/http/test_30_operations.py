@@ -224,9 +224,11 @@ def test_rate_limit_headers_then_429_then_allowed_again(spawn, ops_db):
     assert again.status == 200, again
 
 
+# The bucket tests below request the index (/): /healthz and /metrics spend no tokens
+# (test_40_auth.py::test_healthz_and_metrics_spend_no_tokens).
 def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(spawn, ops_db):
     srv = spawn(ops_db, extra_args=["--rate", "0.5", "--burst", "3"])
-    got = [fetch(srv, "/healthz", {"X-Forwarded-For": f"10.0.0.{i}"}, source="127.0.0.3")
+    got = [fetch(srv, "/", {"X-Forwarded-For": f"10.0.0.{i}"}, source="127.0.0.3")
            for i in range(1, 5)]
     assert [r.status for r in got] == [200, 200, 200, 429], "XFF split one client's bucket"
     assert [ratelimit(r)[1] for r in got] == ["2", "1", "0", "0"]
@@ -237,11 +239,11 @@ def test_x_forwarded_for_from_a_trusted_proxy_names_the_client(spawn, ops_db):
                                     "--trust-proxy", "127.0.0.1"])
     a = {"X-Forwarded-For": "203.0.113.7"}
     b = {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}  # rightmost untrusted entry counts
-    assert [fetch(srv, "/healthz", a).status for _ in range(3)] == [200, 200, 429]
-    r = fetch(srv, "/healthz", b)
+    assert [fetch(srv, "/", a).status for _ in range(3)] == [200, 200, 429]
+    r = fetch(srv, "/", b)
     assert r.status == 200 and ratelimit(r) == ("2", "1"), "another client shared a bucket"
     spoof = {"X-Forwarded-For": "203.0.113.9, 203.0.113.7"}  # the left entry is a claim
-    assert fetch(srv, "/healthz", spoof).status == 429
+    assert fetch(srv, "/", spoof).status == 429
 
 
 def fetch_lines(srv, path, lines, source="127.0.0.1", method="GET"):
@@ -265,22 +267,22 @@ def test_repeated_x_forwarded_for_lines_are_one_list(spawn, ops_db):
     client, so varying the first line gets no fresh bucket."""
     srv = spawn(ops_db, extra_args=["--rate", "0.2", "--burst", "2",
                                     "--trust-proxy", "127.0.0.1"])
-    got = [fetch_lines(srv, "/healthz", [("X-Forwarded-For", f"1.1.{i}.1"),
+    got = [fetch_lines(srv, "/", [("X-Forwarded-For", f"1.1.{i}.1"),
                                          ("X-Forwarded-For", "7.7.7.7")]).status
            for i in range(30)]
     assert got.count(200) <= 3 and got.count(429) >= 27, got
     # The same list on one line is the same client.
-    r = fetch(srv, "/healthz", {"X-Forwarded-For": "1.1.99.1, 7.7.7.7"})
+    r = fetch(srv, "/", {"X-Forwarded-For": "1.1.99.1, 7.7.7.7"})
     assert r.status == 429, r
     # Hops of trusted proxies are skipped across lines: 127.0.0.1 appended the last one.
     lines = [("X-Forwarded-For", "9.9.9.9"), ("X-Forwarded-For", "198.51.100.4"),
              ("X-Forwarded-For", "127.0.0.1")]
-    first = fetch_lines(srv, "/healthz", lines)
+    first = fetch_lines(srv, "/", lines)
     assert first.status == 200 and ratelimit(first) == ("2", "1"), first
-    assert fetch_lines(srv, "/healthz", lines).status == 200
-    assert fetch_lines(srv, "/healthz", lines).status == 429
+    assert fetch_lines(srv, "/", lines).status == 200
+    assert fetch_lines(srv, "/", lines).status == 429
     # One address, one bucket, however it is spelled.
-    v6 = [fetch(srv, "/healthz", {"X-Forwarded-For": a}).status
+    v6 = [fetch(srv, "/", {"X-Forwarded-For": a}).status
           for a in ("2001:db8::1", "2001:DB8:0::1", "2001:db8:0:0:0:0:0:1")]
     assert v6 == [200, 200, 429], v6
 
@@ -314,7 +316,7 @@ def test_many_clients_with_a_small_bucket_table_keep_being_answered(spawn, ops_d
         conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
         statuses = []
         for i in range(first, first + count):
-            conn.request("GET", "/healthz",
+            conn.request("GET", "/",
                          headers={"X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"})
             r = conn.getresponse()
             r.read()
