@@ -41,6 +41,8 @@ bool folio__authkeys_value_ok(const char *value)
     return true;
 }
 
+static const char out_of_memory[] = "out of memory"; /* told apart from a bad line */
+
 static bool path_ok(const char *p)
 {
     return p[0] == '/' && folio__authkeys_value_ok(p);
@@ -63,7 +65,7 @@ static const char *option(struct folio_api_key *k, char *word)
             if (k->nendpoints == FOLIO_AUTH_KEY_ENDPOINTS_MAX)
                 return "too many endpoints";
             if ((k->endpoints[k->nendpoints] = folio_strdup(p)) == NULL)
-                return "out of memory";
+                return out_of_memory;
             k->nendpoints++;
             p += len + (save == ',');
         }
@@ -96,7 +98,7 @@ static const char *option(struct folio_api_key *k, char *word)
         k->values[k->nvalues] = folio_strdup(eq);
         k->nvalues++;
         if (k->value_names[k->nvalues - 1] == NULL || k->values[k->nvalues - 1] == NULL)
-            return "out of memory";
+            return out_of_memory;
         return NULL;
     }
     return "unknown option (endpoints, rate, burst, value.NAME)";
@@ -200,7 +202,7 @@ folio_status folio__authkeys_parse(char *text, size_t n, const char *label, stru
                                                                    : parse_line(a, s);
             if (bad_line != NULL) {
                 snprintf(why, why_size, "%s:%zu: %s", label, lineno, bad_line);
-                st = FOLIO_ECONFIG;
+                st = bad_line == out_of_memory ? FOLIO_ENOMEM : FOLIO_ECONFIG;
             }
         }
         p = nl ? nl + 1 : text + n;

@@ -21,7 +21,13 @@ folio_status folio__endpoint_init(struct folio_endpoint *ep, const struct folio_
             break;
         folio_buf_putc(&u, '/');
     }
-    ep->url = u.data ? folio_buf_detach(&u, NULL) : folio_strdup("/");
+    /* A failed append (out of memory) must fail the endpoint, never leave it linking to
+     * a URL cut short. */
+    if (folio_buf_status(&u) == FOLIO_OK && u.data != NULL)
+        ep->url = folio_buf_detach(&u, NULL);
+    else if (folio_buf_status(&u) == FOLIO_OK)
+        ep->url = folio_strdup("/");
+    folio_buf_clear(&u);
     ep->name = folio_strdup(t->name);
     ep->cols = folio_calloc(t->ncols_all + 1, sizeof *ep->cols);
     ep->exposed = folio_calloc(t->ncols_all + 1, sizeof *ep->exposed);

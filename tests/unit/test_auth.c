@@ -18,8 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sqlite3.h>
+
 #include "server/auth.h"
 #include "server/authkeys.h"
+#include "server/config/config.h"
+#include "support_alloc.h"
 
 static void bearer_ok(const char *header, const char *want)
 {
@@ -159,6 +164,109 @@ static void test_claim_paths(void **state)
     json_decref(c);
 }
 
+/* --- [auth] in a config, under allocation failures ------------------------------------ */
+
+static char oom_dir[64];
+
+static void put_file(const char *name, const char *text, mode_t mode)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", oom_dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static const char AUTH_CONFIG[] =
+    "[auth]\nmode = \"api_key\"\nkeys_file = \"keys\"\nkeys_secret_file = \"keys.secret\"\n"
+    "jwt_issuer = \"i\"\njwt_audience = \"a\"\nmetrics_token_file = \"m.token\"\n"
+    "[[auth.jwt_keys]]\nkid = \"h\"\nalg = \"HS256\"\nfile = \"hs.key\"\n"
+    "[[auth.jwt_keys]]\nkid = \"r\"\nalg = \"RS256\"\nfile = \"r.pub\"\n"
+    "[[endpoint]]\npath = \"/o\"\ntable = \"orders\"\nauth = \"jwt\"\n"
+    "scope = { tenant = \"claims.org.tenant\" }\n"
+    "[[endpoint]]\npath = \"/k\"\ntable = \"orders\"\nscope = { tenant = \"key.t\" }\n";
+
+static folio_status auth_load_build_write(folio_db *db)
+{
+    struct folio_config cfg;
+    struct folio_config_error err;
+    folio_status st = folio__config_load_text(&cfg, AUTH_CONFIG, strlen(AUTH_CONFIG), "a.toml",
+                                              oom_dir, &err);
+    struct folio_endpoint *eps = NULL;
+    size_t neps = 0;
+    if (st == FOLIO_OK)
+        st = folio__config_endpoints(&cfg, db, &eps, &neps, &err);
+    if (st == FOLIO_OK) {
+        assert_int_equal(cfg.auth.nkeys, 2);
+        assert_int_equal(cfg.auth.njwt, 2);
+        assert_true(cfg.auth.metrics_token);
+        assert_int_equal(eps[0].nscope, 1);
+        assert_true(eps[0].scope[0].from_claims);
+        assert_string_equal(eps[0].scope[0].name, "org.tenant");
+        struct folio_buf out;
+        folio_buf_init(&out, 1 << 20);
+        st = folio__config_write(&cfg, db, eps, neps, &out);
+        folio_buf_clear(&out);
+    }
+    for (size_t i = 0; i < neps; i++)
+        folio__endpoint_clear(&eps[i]);
+    folio_free(eps);
+    folio__config_clear(&cfg);
+    return st;
+}
+
+static void test_auth_config_out_of_memory_leaks_nothing(void **state)
+{
+    (void)state;
+    snprintf(oom_dir, sizeof oom_dir, "/tmp/folio-auth-oom-XXXXXX");
+    assert_non_null(mkdtemp(oom_dir));
+    put_file("keys.secret", "a keys secret, long enough", 0600);
+    put_file("keys", "a b2:0000000000000000000000000000000000000000000000000000000000000000 "
+                     "endpoints=/k value.t=x\n"
+                     "b b2:1111111111111111111111111111111111111111111111111111111111111111 "
+                     "rate=3\n", 0600);
+    put_file("hs.key", "an HS256 secret of thirty-two bytes or more", 0600);
+    put_file("r.pub", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", 0644);
+    put_file("m.token", "metrics token, 16+ bytes\n", 0600);
+    char path[256];
+    snprintf(path, sizeof path, "%s/t.db", oom_dir);
+    sqlite3 *s;
+    assert_int_equal(sqlite3_open(path, &s), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(s, "CREATE TABLE orders(id INTEGER PRIMARY KEY, tenant TEXT)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(s);
+    folio_db *db = NULL;
+    struct folio_error e;
+    assert_int_equal(folio__db_open(&db, path, &e), FOLIO_OK);
+    assert_int_equal(auth_load_build_write(db), FOLIO_OK);
+    long n;
+    for (n = 1; n < 5000; n++) {
+        test_alloc_install(n);
+        folio_status st = auth_load_build_write(db);
+        bool failed = test_alloc_failed();
+        long live = test_alloc_live();
+        test_alloc_uninstall();
+        if (live != 0)
+            fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
+        if (!failed) {
+            assert_int_equal(st, FOLIO_OK);
+            break;
+        }
+        if (st != FOLIO_ENOMEM)
+            fail_msg("allocation %ld failed, status %d", n, st);
+    }
+    assert_true(n > 20 && n < 5000);
+    folio__db_close(db);
+    const char *names[] = {"keys.secret", "keys", "hs.key", "r.pub", "m.token", "t.db"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", oom_dir, names[i]);
+        unlink(path);
+    }
+    rmdir(oom_dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -168,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_keys_file_round_trip_and_lookup),
         cmocka_unit_test(test_keys_file_errors_name_the_line),
         cmocka_unit_test(test_claim_paths),
+        cmocka_unit_test(test_auth_config_out_of_memory_leaks_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
