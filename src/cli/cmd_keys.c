@@ -178,8 +178,7 @@ static int keys_secret(const char *path, struct folio_auth *a)
     }
     ssize_t n = read(fd, buf, sizeof buf);
     close(fd);
-    if (n > 0 && buf[n - 1] == '\n')
-        n--;
+    /* Used as it is, like the server does: a binary secret may end in a newline byte. */
     if (n < FOLIO_CONFIG_SECRET_MIN || n > FOLIO_CONFIG_SECRET_MAX) {
         fprintf(stderr, "folio keys: %s must hold %d to %d bytes\n", path,
                 FOLIO_CONFIG_SECRET_MIN, FOLIO_CONFIG_SECRET_MAX);

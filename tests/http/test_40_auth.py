@@ -348,3 +348,21 @@ def test_check_config_writes_the_auth_settings_without_secrets_and_reads_them_ba
     again = write(env["dir"] / "effective.toml", first)
     _rc, second, _err = run_folio("check-config", again, env["db"])
     assert first.split("\n", 1)[1] == second.split("\n", 1)[1]
+
+
+def test_binary_secrets_ending_in_a_newline_byte_are_used_whole(tmp_path):
+    """One random secret in 256 ends in 0x0a: HS256 and the keys secret must still match
+    what the token issuer and `folio keys` used."""
+    db = make_tenant_db(tmp_path / "t.db", rows=5)
+    write(tmp_path / "hs.key", os.urandom(40) + b"\n")
+    write(tmp_path / "keys.secret", os.urandom(31) + b"\n")
+    config = write(tmp_path / "folio.toml",
+                   '[auth]\nmode = "jwt"\nkeys_file = "keys"\nkeys_secret_file = "keys.secret"\n'
+                   '[[auth.jwt_keys]]\nkid = "hs"\nalg = "HS256"\nfile = "hs.key"\n'
+                   '[[endpoint]]\npath = "/k"\ntable = "orders"\nauth = "api_key"\n'
+                   '[[endpoint]]\npath = "/j"\ntable = "orders"\n')
+    key = keys_add(config, "k")
+    srv = AuthServer(db, extra_args=["--config", config], workdir=str(tmp_path))
+    with srv:
+        assert srv.get("/k", bearer(key)).status == 200
+        assert srv.get("/j", bearer(hs256(tmp_path / "hs.key"))).status == 200

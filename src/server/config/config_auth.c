@@ -60,16 +60,18 @@ static long read_small(const char *path, bool secret, unsigned char *out, size_t
     return (long)n;
 }
 
-/* A secret file of FOLIO_CONFIG_SECRET_MIN..MAX bytes (one trailing newline dropped). */
+/* A secret file of `min`..FOLIO_CONFIG_SECRET_MAX bytes, used as it is: a binary secret
+ * may end in a newline byte. With `token` (a text a client sends back), one trailing
+ * newline is dropped. */
 static folio_status read_secret(const struct folio__cfg *c, const struct folio_toml_value *at,
                                 const char *S, const char *key, const char *path, size_t min,
-                                unsigned char *out, size_t *out_len)
+                                bool token, unsigned char *out, size_t *out_len)
 {
     char why[600];
     long n = read_small(path, true, out, FOLIO_CONFIG_SECRET_MAX, why, sizeof why);
     if (n < 0)
         return folio__cfg_fail_at(c, at, S, key, "%s", why);
-    if (n > 0 && out[n - 1] == '\n')
+    if (token && n > 0 && out[n - 1] == '\n')
         n--;
     if ((size_t)n < min) {
         sodium_memzero(out, FOLIO_CONFIG_SECRET_MAX + 1);
@@ -142,7 +144,7 @@ static folio_status jwt_key(const struct folio__cfg *c, const struct folio_toml_
         return folio__cfg_nomem(c);
     }
     if (key->alg == FOLIO_JWT_HS256) {
-        st = read_secret(c, file_at, J, "file", path, 32, buf, &len);
+        st = read_secret(c, file_at, J, "file", path, 32, false, buf, &len);
     } else {
         char why[600];
         long n = read_small(path, false, buf, FOLIO_TLS_PEM_MAX, why, sizeof why);
@@ -238,7 +240,7 @@ folio_status folio__cfg_auth(const struct folio__cfg *c, const struct folio_toml
     size_t len = 0;
     if (cfg->metrics_token_file != NULL) {
         st = read_secret(c, folio_toml_table_get(t, "metrics_token_file"), A,
-                         "metrics_token_file", cfg->metrics_token_file, 16, secret, &len);
+                         "metrics_token_file", cfg->metrics_token_file, 16, true, secret, &len);
         if (st != FOLIO_OK)
             return st;
         crypto_generichash(cfg->auth.metrics_hash, sizeof cfg->auth.metrics_hash, secret, len,
@@ -253,7 +255,8 @@ folio_status folio__cfg_auth(const struct folio__cfg *c, const struct folio_toml
                                   "keys_file and keys_secret_file go together");
     if (kf == NULL)
         return FOLIO_OK;
-    st = read_secret(c, ks, A, "keys_secret_file", cfg->keys_secret_file, 16, secret, &len);
+    st = read_secret(c, ks, A, "keys_secret_file", cfg->keys_secret_file, 16, false, secret,
+                     &len);
     if (st != FOLIO_OK)
         return st;
     folio__authkeys_hash_key(&cfg->auth, secret, len);
