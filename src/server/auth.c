@@ -29,6 +29,7 @@ void folio__auth_clear(struct folio_auth *a)
         }
     }
     folio_free(a->keys);
+    folio__jwt_cache_free(a->verified);
     for (size_t i = 0; i < a->njwt; i++) {
         if (a->jwt[i].key != NULL)
             sodium_memzero(a->jwt[i].key, a->jwt[i].key_len);

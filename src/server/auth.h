@@ -76,6 +76,14 @@ struct folio_jwt_key {
     char *file;             /* where it was read from (owned; check-config writes it) */
 };
 
+/* Tokens whose signature verified (by BLAKE2b-256 of the whole token): a client sends the
+ * same token many times, and an RS256 or ES256 verification costs far more than a page.
+ * Only the signature is remembered; exp, nbf, iss and aud are checked on every request.
+ * Per server generation (a reload or a rotated key starts empty). Thread-safe. */
+struct folio_jwt_cache;
+folio_status folio__jwt_cache_new(struct folio_jwt_cache **out);
+void folio__jwt_cache_free(struct folio_jwt_cache *c);
+
 struct folio_auth {
     enum folio_auth_mode mode; /* the server's; endpoints may override */
     /* API keys */
@@ -87,6 +95,7 @@ struct folio_auth {
     struct folio_jwt_key jwt[FOLIO_AUTH_JWT_KEYS_MAX];
     char issuer[256];   /* "" = not checked */
     char audience[256]; /* "" = not checked */
+    struct folio_jwt_cache *verified; /* owned; NULL = verify every time */
     unsigned leeway;    /* seconds of clock skew allowed on exp and nbf */
     bool require_exp;
     /* /metrics */

@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <jwt.h>
 #include <math.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,56 @@
 #include "server/auth.h"
 
 static const char *const alg_names[] = {"HS256", "RS256", "ES256"};
+
+#define CACHE_SLOTS 4096 /* tokens remembered; a new one takes its slot's place */
+#define CACHE_LOCKS 16
+
+struct folio_jwt_cache {
+    pthread_mutex_t lock[CACHE_LOCKS];
+    uint8_t key[crypto_generichash_KEYBYTES]; /* random: slots cannot be aimed at */
+    uint8_t hash[CACHE_SLOTS][32];
+    bool used[CACHE_SLOTS];
+};
+
+folio_status folio__jwt_cache_new(struct folio_jwt_cache **out)
+{
+    struct folio_jwt_cache *c = folio_calloc(1, sizeof *c);
+    *out = c;
+    if (c == NULL)
+        return FOLIO_ENOMEM;
+    for (size_t i = 0; i < CACHE_LOCKS; i++)
+        pthread_mutex_init(&c->lock[i], NULL);
+    randombytes_buf(c->key, sizeof c->key);
+    return FOLIO_OK;
+}
+
+void folio__jwt_cache_free(struct folio_jwt_cache *c)
+{
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < CACHE_LOCKS; i++)
+        pthread_mutex_destroy(&c->lock[i]);
+    folio_free(c);
+}
+
+/* Whether the token is remembered as verified; with `remember`, remember it too. */
+static bool cache_op(struct folio_jwt_cache *c, const char *token, size_t len, bool remember)
+{
+    if (c == NULL)
+        return false;
+    uint8_t h[32];
+    crypto_generichash(h, sizeof h, (const unsigned char *)token, len, c->key, sizeof c->key);
+    size_t slot = ((size_t)h[0] << 8 | h[1]) % CACHE_SLOTS;
+    pthread_mutex_t *lock = &c->lock[slot % CACHE_LOCKS];
+    pthread_mutex_lock(lock);
+    bool hit = c->used[slot] && sodium_memcmp(c->hash[slot], h, sizeof h) == 0;
+    if (remember) {
+        memcpy(c->hash[slot], h, sizeof h);
+        c->used[slot] = true;
+    }
+    pthread_mutex_unlock(lock);
+    return hit;
+}
 static const jwt_alg_t alg_libjwt[] = {JWT_ALG_HS256, JWT_ALG_RS256, JWT_ALG_ES256};
 
 static bool token68(unsigned char c)
@@ -177,11 +228,13 @@ bool folio__auth_jwt_verify(const struct folio_auth *a, const char *token, size_
     if (claims == NULL)
         return false;
 
-    /* libjwt wants a NUL-ended token; the header value may go on past it. */
-    char *copy = folio_malloc(len + 1);
-    bool ok = copy != NULL;
+    /* The signature: remembered, or verified by libjwt (which wants a NUL-ended token;
+     * the header value may go on past it). */
+    bool known = cache_op(a->verified, token, len, false);
+    char *copy = known ? NULL : folio_malloc(len + 1);
+    bool ok = known || copy != NULL;
     jwt_t *jwt = NULL;
-    if (ok) {
+    if (!known && ok) {
         memcpy(copy, token, len);
         copy[len] = '\0';
         ok = jwt_decode(&jwt, copy, k->key, (int)k->key_len) == 0 && jwt != NULL &&
@@ -190,6 +243,8 @@ bool folio__auth_jwt_verify(const struct folio_auth *a, const char *token, size_
     if (jwt != NULL)
         jwt_free(jwt);
     folio_free(copy);
+    if (ok && !known)
+        cache_op(a->verified, token, len, true);
     if (ok)
         ok = claims_ok(a, claims, now);
     if (!ok) {

@@ -366,3 +366,21 @@ def test_binary_secrets_ending_in_a_newline_byte_are_used_whole(tmp_path):
     with srv:
         assert srv.get("/k", bearer(key)).status == 200
         assert srv.get("/j", bearer(hs256(tmp_path / "hs.key"))).status == 200
+
+
+def test_a_token_verified_before_is_still_refused_once_it_expires(tmp_path):
+    """Verified signatures are remembered (docs/security.md); exp never is."""
+    db = make_tenant_db(tmp_path / "t.db", rows=5)
+    make_secret(tmp_path / "hs.key")
+    config = write(tmp_path / "folio.toml",
+                   '[auth]\nmode = "jwt"\njwt_leeway = 0\n'
+                   '[[auth.jwt_keys]]\nkid = "hs"\nalg = "HS256"\nfile = "hs.key"\n')
+    srv = AuthServer(db, extra_args=["--config", config], workdir=str(tmp_path))
+    with srv:
+        exp = int(time.time()) + 2
+        token = hs256(tmp_path / "hs.key", exp=exp)
+        assert srv.get("/api/orders", bearer(token)).status == 200
+        assert srv.get("/api/orders", bearer(token)).status == 200
+        while time.time() < exp + 0.2:
+            time.sleep(0.1)
+        assert_401(srv.get("/api/orders", bearer(token)), INVALID, "expired since")

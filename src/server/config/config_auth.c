@@ -236,6 +236,8 @@ folio_status folio__cfg_auth(const struct folio__cfg *c, const struct folio_toml
     folio_status st = folio__cfg_keys(c, t, A, known, auth_key, cfg);
     if (st != FOLIO_OK)
         return st;
+    if (cfg->auth.njwt > 0 && folio__jwt_cache_new(&cfg->auth.verified) != FOLIO_OK)
+        return folio__cfg_nomem(c);
     unsigned char secret[FOLIO_CONFIG_SECRET_MAX + 1];
     size_t len = 0;
     if (cfg->metrics_token_file != NULL) {
