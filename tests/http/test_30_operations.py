@@ -199,7 +199,7 @@ def test_prefer_count_is_not_answered_from_a_page_cached_without_it(spawn, ops_d
 # --- rate limits -----------------------------------------------------------------------
 
 def test_rate_limit_headers_then_429_then_allowed_again(spawn, ops_db):
-    srv = spawn(ops_db, extra_args=["--rate", "5", "--burst", "3"])
+    srv = spawn(ops_db, extra_args=["--rate", "0.5", "--burst", "3"])
     limited = metric(srv, "folio_rate_limited_total")
     # From 127.0.0.3: the spawner's readiness probe spent a token of 127.0.0.1.
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30,
