@@ -4,9 +4,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
-            libjansson-dev)
+            libjansson-dev zlib1g-dev)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis nginx-light)
-bench_pkgs=(wrk nginx-light valgrind util-linux)
+bench_pkgs=(wrk nginx-light valgrind util-linux sqlite3 time)
 
 want=("${build_pkgs[@]}")
 for set in "$@"; do

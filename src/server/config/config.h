@@ -70,6 +70,7 @@ struct folio_config_endpoint {
     enum folio_count count;
     enum folio_style style;
     int prefetch;   /* 1 or 0; -1 = not given: [prefetch] enabled */
+    bool export_ok; /* export = true: {path}/export streams the result set */
     double rate;    /* requests per second per client; 0 = the [rate_limit] limit applies */
     unsigned burst; /* 0 = not given: folio__config_default_burst(rate) */
 };

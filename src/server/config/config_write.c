@@ -170,6 +170,7 @@ static void put_endpoint(struct out *o, const struct folio_config *cfg,
     put_key_string(o, "style", folio__config_style_name(ce->style));
     emit(o, "prefetch = %s\n",
          (ce->prefetch >= 0 ? ce->prefetch == 1 : cfg->server.prefetch) ? "true" : "false");
+    emit(o, "export = %s\n", ce->export_ok ? "true" : "false");
     if (ce->rate > 0) {
         put_number(o, "rate", ce->rate);
         emit(o, "burst = %u\n", ce->burst ? ce->burst : folio__config_default_burst(ce->rate));
@@ -279,6 +280,16 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
     emit(o, "queue = %u\n", s->prefetch_queue);
     emit(o, "cache_bytes = %zu\n", s->cache_bytes);
     emit(o, "ttl = %u\n", s->cache_ttl_ms / 1000u);
+
+    emit(o, "%s", "\n[export]\n");
+    emit(o, "auto = %s\n", s->export_auto ? "true" : "false");
+    emit(o, "max_rows = %lld\n", (long long)s->export_max_rows);
+    emit(o, "max = %u\n", s->export_max);
+    emit(o, "per_client = %u\n", s->export_per_client);
+    emit(o, "checkpoint_every = %u\n", s->export_checkpoint_every);
+
+    emit(o, "%s", "\n[compression]\n");
+    emit(o, "gzip = %s\n", s->gzip ? "true" : "false");
 
     for (size_t i = 0; i < cfg->nendpoints; i++)
         put_endpoint(o, cfg, &cfg->endpoints[i], eps != NULL && i < neps ? &eps[i] : NULL);
