@@ -8,5 +8,6 @@ int cmd_check_config(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

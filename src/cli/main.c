@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"demo", "create the demo SQLite database", cmd_demo},
     {"ls", "list the regular files of a directory, one page at a time", cmd_ls},
     {"batch", "move the files of a directory into numbered batch folders", cmd_batch},
+    {"export", "write every row of a table's query as NDJSON, CSV or JSON", cmd_export},
 };
 
 static void usage(FILE *to)
