@@ -335,6 +335,7 @@ int cmd_export(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART; /* a write blocked on a full pipe goes on; the walk stops */
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     rc = run(&a, db, &kr, out);

@@ -426,8 +426,17 @@ folio_status folio__export_step(struct folio_export *x, struct folio_error *err)
         x->started = true;
     }
     const struct folio_export_query *q = x->q;
+    /* The boundary is bound to the batch's query while its rows overwrite x->last: the
+     * query gets a copy (TEXT and BLOB keys point into the copy's own bytes). */
+    if (x->have_last) {
+        x->from = x->last;
+        for (size_t i = 0; i < x->from.n; i++)
+            if (x->from.vals[i].type == FOLIO_VALUE_TEXT || x->from.vals[i].type == FOLIO_VALUE_BLOB)
+                x->from.vals[i].s = (const char *)x->from.bytes +
+                                    ((const unsigned char *)x->last.vals[i].s - x->last.bytes);
+    }
     const struct folio_value *from =
-        x->have_last ? x->last.vals : q->after ? q->spec.cursor.keys : NULL;
+        x->have_last ? x->from.vals : q->after ? q->spec.cursor.keys : NULL;
     bool incl = !x->have_last && q->after && (q->spec.cursor.flags & FOLIO_CURSOR_INCLUSIVE);
     int split = from != NULL ? folio__page_split(&q->spec, from, false) : 0;
     int64_t want = x->lim.batch_rows;

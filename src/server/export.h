@@ -71,6 +71,7 @@ struct folio_export {
     struct folio_buf sql;
     struct folio_json j;
     struct folio_keycopy last; /* the last row written */
+    struct folio_keycopy from; /* the current batch's boundary (a copy of last) */
     bool have_last;
     int64_t rows;          /* rows written */
     bool started, done;    /* done: the epilogue is in `out` */
