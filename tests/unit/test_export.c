@@ -40,6 +40,7 @@ static int setup(void **state)
     char *msg = NULL;
     if (sqlite3_exec(h,
                      "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, k INTEGER);"
+                     "CREATE INDEX t_s ON t(s, id);"
                      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                      "WHERE i < 997) INSERT INTO t SELECT i, 'r' || i, "
                      "CASE WHEN i % 5 = 0 THEN NULL ELSE i % 7 END FROM n;"
