@@ -170,13 +170,13 @@ static void put_endpoint(struct out *o, const struct folio_config *cfg,
     put_key_string(o, "style", folio__config_style_name(ce->style));
     emit(o, "prefetch = %s\n",
          (ce->prefetch >= 0 ? ce->prefetch == 1 : cfg->server.prefetch) ? "true" : "false");
-    emit(o, "export = %s\n", ce->export_ok ? "true" : "false");
     if (ce->rate > 0) {
         put_number(o, "rate", ce->rate);
         emit(o, "burst = %u\n", ce->burst ? ce->burst : folio__config_default_burst(ce->rate));
     } else {
         emit(o, "%s", "# rate, burst: not set, the [rate_limit] limit applies\n");
     }
+    emit(o, "export = %s\n", ce->export_ok ? "true" : "false");
 }
 
 folio_status folio__config_write(const struct folio_config *cfg, const folio_db *db,
