@@ -419,3 +419,38 @@ def test_cli_ctrl_c_prints_the_resume_cursor(xdb, tmp_path):
     assert 0 < len(before) < len(full_rows)
     assert before + after == full_rows
     assert "\r" not in err  # no progress bar when stderr is not a terminal
+
+
+@pytest.mark.parametrize("snapshot", [True, False])
+def test_snapshot_true_exports_one_point_in_time(spawn, tmp_path, snapshot):
+    db = make_db(tmp_path / "snap.db",
+                 "CREATE TABLE s(id INTEGER PRIMARY KEY, payload TEXT NOT NULL);"
+                 "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 20000)"
+                 " INSERT INTO s SELECT i, hex(randomblob(500)) FROM c;")
+    srv = spawn(db)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(30)
+    sock.connect(("127.0.0.1", srv.port))
+    # 20 MB of rows: far more than the server holds ahead of a reader this slow
+    sock.sendall(f"GET /api/s/export?snapshot={str(snapshot).lower()} HTTP/1.1\r\n"
+                 f"Host: x\r\nConnection: close\r\n\r\n".encode())
+    raw = sock.recv(8192)
+    assert raw.startswith(b"HTTP/1.1 200")
+    con = connect_db(db)
+    con.execute("INSERT INTO s VALUES (20001, 'new')")
+    con.execute("DELETE FROM s WHERE id = 19999")
+    con.commit()
+    con.close()
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        raw += chunk
+    sock.close()
+    _, body = _dechunk_prefix(raw)
+    ids = [r["id"] for r in ndjson_rows(body)[0]]
+    if snapshot:
+        assert ids == list(range(1, 20001))
+    else:
+        assert ids == [i for i in range(1, 20001) if i != 19999]
