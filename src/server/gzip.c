@@ -60,7 +60,9 @@ bool folio__gzip_accepted(const char *ae)
 static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
 {
     (void)opaque;
-    return folio_calloc(items, size);
+    /* zlib does not need zeroed memory (zlib.h, zalloc); overflow is checked. */
+    return (size_t)items * size / (size ? size : 1) == items ? folio_malloc((size_t)items * size)
+                                                             : NULL;
 }
 
 static void z_free(voidpf opaque, voidpf p)
