@@ -51,6 +51,7 @@ test:
 bench:
 	tools/deps.sh build bench
 	bench/run.sh
+	bench/export.sh
 
 clean:
 	rm -rf build

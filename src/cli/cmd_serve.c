@@ -18,6 +18,7 @@
 #include "args.h"
 #include "commands.h"
 #include "reload.h"
+#include "secret.h"
 #include "db/db.h"
 #include "server/config/config.h"
 #include "server/server.h"
@@ -71,87 +72,6 @@ static int parse_listen(const char *s, struct folio_server_config *cfg)
     cfg->listen_host[colon - s] = '\0';
     cfg->listen_port = (uint16_t)port;
     return 0;
-}
-
-/* Read a secret file: at least 16 bytes, at most 4 KiB, not readable by others. `out`
- * holds FOLIO_CONFIG_SECRET_MAX + 1 bytes. */
-static int read_secret(const char *path, unsigned char *out, size_t *len)
-{
-    struct stat st;
-    char why[128];
-    int fd = folio__config_file_open(path, &st, why, sizeof why);
-    if (fd < 0) {
-        fprintf(stderr, "folio serve: cannot read secret file %s: %s\n", path, why);
-        return -1;
-    }
-    if (st.st_mode & (S_IROTH | S_IWOTH)) {
-        fprintf(stderr, "folio serve: secret file %s is accessible by other users; "
-                        "run: chmod 600 %s\n", path, path);
-        close(fd);
-        return -1;
-    }
-    /* Read one byte past the maximum to tell a long file from a full one: a longer
-     * secret is refused, as in a config's key file, never cut short. */
-    size_t n = 0;
-    int read_errno = 0;
-    while (n <= FOLIO_CONFIG_SECRET_MAX) {
-        ssize_t r = read(fd, out + n, FOLIO_CONFIG_SECRET_MAX + 1 - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            read_errno = errno;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    *len = n;
-    if (read_errno != 0)
-        fprintf(stderr, "folio serve: cannot read secret file %s: %s\n", path,
-                strerror(read_errno));
-    else if (n < FOLIO_CONFIG_SECRET_MIN)
-        fprintf(stderr, "folio serve: secret file %s must hold at least %d bytes\n", path,
-                FOLIO_CONFIG_SECRET_MIN);
-    else if (n > FOLIO_CONFIG_SECRET_MAX)
-        fprintf(stderr, "folio serve: secret file %s is longer than %d bytes; a cursor secret "
-                        "is short\n",
-                path, FOLIO_CONFIG_SECRET_MAX);
-    else
-        return 0;
-    sodium_memzero(out, FOLIO_CONFIG_SECRET_MAX + 1);
-    return -1;
-}
-
-/* The generated key beside the database: created once, atomically, never overwritten. */
-static int default_secret(const char *db_path, char *path_out, size_t path_size,
-                          unsigned char *out, size_t *len)
-{
-    snprintf(path_out, path_size, "%s.folio-secret", db_path);
-    if (access(path_out, F_OK) == 0)
-        return read_secret(path_out, out, len);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path_out, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fprintf(stderr, "folio serve: cannot create %s: %s\n", tmp, strerror(errno));
-        return -1;
-    }
-    unsigned char key[32];
-    randombytes_buf(key, sizeof key);
-    int ok = write(fd, key, sizeof key) == (ssize_t)sizeof key && fsync(fd) == 0;
-    close(fd);
-    /* link() fails if another process created the key first: then use theirs. */
-    if (ok && link(tmp, path_out) != 0 && errno != EEXIST)
-        ok = 0;
-    unlink(tmp);
-    sodium_memzero(key, sizeof key);
-    if (!ok) {
-        fprintf(stderr, "folio serve: cannot write %s: %s\n", path_out, strerror(errno));
-        return -1;
-    }
-    fprintf(stderr, "folio: generated a cursor signing key in %s (keep it to keep cursors "
-                    "valid across restarts)\n", path_out);
-    return read_secret(path_out, out, len);
 }
 
 /* Command-line values; each given one overrides the config file. */
@@ -379,9 +299,10 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
     unsigned char secret[FOLIO_CONFIG_SECRET_MAX + 1];
     size_t secret_len = 0;
     char secret_path[4096];
-    int rc = o->secret_file ? read_secret(o->secret_file, secret, &secret_len)
-                            : default_secret(db_path, secret_path, sizeof secret_path, secret,
-                                             &secret_len);
+    int rc = o->secret_file
+                 ? cli_read_secret("serve", o->secret_file, secret, &secret_len)
+                 : cli_default_secret("serve", db_path, secret_path, sizeof secret_path, secret,
+                                      &secret_len);
     if (rc != 0)
         return -1;
     folio_keyring_init(kr, config->encrypt);

@@ -9,5 +9,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ static const struct command commands[] = {
     {"ls", "list the regular files of a directory, one page at a time", cmd_ls},
     {"batch", "move the files of a directory into numbered batch folders", cmd_batch},
     {"keys", "add, list and revoke the API keys of a config's keys file", cmd_keys},
+    {"export", "write every row of a table's query as NDJSON, CSV or JSON", cmd_export},
 };
 
 static void usage(FILE *to)

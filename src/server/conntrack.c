@@ -9,7 +9,7 @@
 
 #include "server/http.h"
 
-enum { C_WAITING, C_BUSY, C_SHUT };
+enum { C_WAITING, C_BUSY, C_STREAMING, C_SHUT };
 
 struct folio_conn {
     struct folio_conn *prev, *next;
@@ -50,7 +50,7 @@ static void *sweep_main(void *arg)
         pthread_cond_timedwait(&t->wake, &t->lock, &ts);
         uint64_t now = now_ms();
         for (struct folio_conn *c = t->head; c != NULL && !t->stop; c = c->next)
-            if (atomic_load(&c->state) == C_WAITING &&
+            if ((atomic_load(&c->state) == C_WAITING || atomic_load(&c->state) == C_STREAMING) &&
                 now - atomic_load(&c->since_ms) > t->timeout_ms) {
                 atomic_store(&c->state, C_SHUT);
                 /* libmicrohttpd sees the end of its input and closes the connection. The
@@ -158,5 +158,18 @@ void folio__conntrack_idle(struct folio_conn *c)
         return;
     atomic_store(&c->since_ms, now_ms());
     int busy = C_BUSY;
-    atomic_compare_exchange_strong(&c->state, &busy, C_WAITING);
+    if (!atomic_compare_exchange_strong(&c->state, &busy, C_WAITING)) {
+        int streaming = C_STREAMING;
+        atomic_compare_exchange_strong(&c->state, &streaming, C_WAITING);
+    }
+}
+
+void folio__conntrack_streaming(struct folio_conn *c, bool client_turn)
+{
+    if (c == NULL)
+        return;
+    if (client_turn)
+        atomic_store(&c->since_ms, now_ms());
+    int from = client_turn ? C_BUSY : C_STREAMING;
+    atomic_compare_exchange_strong(&c->state, &from, client_turn ? C_STREAMING : C_BUSY);
 }

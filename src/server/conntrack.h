@@ -34,6 +34,11 @@ struct folio_conn *folio__conntrack_open(struct folio_conntrack *t, int fd);
 void folio__conntrack_close(struct folio_conntrack *t, struct folio_conn *c);
 /* Its request arrived completely: no deadline while it is answered. */
 void folio__conntrack_busy(struct folio_conn *c);
+/* A streamed response (an export) is being sent. With `client_turn` the server has just
+ * handed the client data and waits for it to take more: the deadline (request_timeout
+ * from now) applies, so a reader that stalls is cut off; without it the server is
+ * producing the next part: no deadline (the query's own timeout bounds that). */
+void folio__conntrack_streaming(struct folio_conn *c, bool client_turn);
 /* Its response was sent: the next request's deadline starts. */
 void folio__conntrack_idle(struct folio_conn *c);
 

@@ -48,6 +48,7 @@ struct folio_endpoint {
     enum folio_count default_count;
     enum folio_style style;
     bool prefetch;    /* fetch the next page in the background, serve pages from cache */
+    bool export_ok;   /* {path}/export streams the whole result set (handler/export.h) */
     double rate;      /* per-client requests per second here; 0 = the server's limit */
     unsigned burst;
     int auth;         /* enum folio_auth_mode, or -1: the server's [auth] mode */

@@ -21,6 +21,7 @@
 #define FOLIO_HTTP_HEADER_BUDGET 8192
 
 struct folio_server;
+struct folio_export_stream;
 struct MHD_Connection;
 
 /* Per-thread state: one database connection and reusable buffers. Each database worker
@@ -34,6 +35,7 @@ struct folio_worker {
     struct folio_buf sql;     /* SQL text being built */
     struct folio_buf scratch; /* rows held back for backward pages, temporary text */
     struct folio_buf links;   /* link URLs */
+    struct folio_buf gz;      /* the body gzip-compressed, when folio_http.gz_ready */
     struct folio_filter_set filters; /* the current request's filters */
     uint64_t last_version;           /* this connection's data version when last checked */
 };
@@ -57,6 +59,9 @@ struct folio_http {
     const char *nul_param; /* a parameter whose key or value holds a NUL byte */
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
     int route;           /* endpoint index, or -1 */
+    bool export;         /* the request is for {route's path}/export */
+    struct folio_export_stream *stream; /* an export to stream instead of the body */
+    bool gz_ready;       /* w->gz holds the current body compressed (the page cache's copy) */
     const char *next_url; /* the response's `next` link, for prefetch (or NULL) */
     int rows;             /* rows in the response, counted when it goes out */
     uint64_t cursor_expires; /* expiry of the request's cursor (unix s, 0 = none): a cached
@@ -107,6 +112,7 @@ struct folio_endpoint;
 void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep);
 void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep);
 void folio__handle_files(struct folio_http *h, const char *relpath);
+void folio__handle_export(struct folio_http *h, const struct folio_endpoint *ep);
 
 /* Route one request to its handler. */
 void folio__route(struct folio_http *h);

@@ -38,7 +38,20 @@ enum folio_status_class { FOLIO_SC_2XX, FOLIO_SC_3XX, FOLIO_SC_400, FOLIO_SC_404
       "Requests refused with 503 because the database worker queue was full.")             \
     X(GAUGE, open_connections, "folio_open_connections", "Client connections open now.")   \
     X(COUNTER, log_dropped, "folio_access_log_dropped_total",                              \
-      "Access log lines dropped (log too slow).")
+      "Access log lines dropped (log too slow).")                                          \
+    X(COUNTER, exports_started, "folio_exports_started_total", "Exports that began streaming.") \
+    X(COUNTER, exports_completed, "folio_exports_completed_total",                         \
+      "Exports the client received completely.")                                           \
+    X(COUNTER, exports_aborted, "folio_exports_aborted_total",                             \
+      "Exports stopped because the client went away (or stalled and was cut off).")        \
+    X(COUNTER, exports_failed, "folio_exports_failed_total",                               \
+      "Exports cut short by the server (query error or timeout, max_export_rows in CSV or JSON).") \
+    X(COUNTER, export_rows, "folio_export_rows_total", "Rows written by exports.")         \
+    X(GAUGE, exports_running, "folio_exports_running", "Exports streaming now.")           \
+    X(COUNTER, gzip_responses, "folio_gzip_responses_total",                               \
+      "Buffered responses sent gzip-compressed.")                                          \
+    X(COUNTER, gzip_compressions, "folio_gzip_compressions_total",                         \
+      "Buffered response bodies compressed (a page cache hit reuses its stored copy).")
 
 #define FOLIO__METRIC_TYPE_COUNTER atomic_uint_fast64_t
 #define FOLIO__METRIC_TYPE_GAUGE atomic_int_fast64_t

@@ -161,12 +161,18 @@ struct run {
 static void keys_copy(struct folio_keycopy *k, const struct run *r,
                       const struct folio_db_row *row)
 {
+    folio__page_keys_copy(k, r->spec, r->key_pos, row);
+}
+
+void folio__page_keys_copy(struct folio_keycopy *k, const struct folio_page_spec *spec,
+                           const int *key_pos, const struct folio_db_row *row)
+{
     size_t used = 0;
-    k->n = r->spec->sort.n;
+    k->n = spec->sort.n;
     k->overflow = false;
     for (size_t i = 0; i < k->n; i++) {
         struct folio_value v;
-        folio__db_row_value(row, (size_t)r->key_pos[i], &v);
+        folio__db_row_value(row, (size_t)key_pos[i], &v);
         if (v.type == FOLIO_VALUE_TEXT || v.type == FOLIO_VALUE_BLOB) {
             if (v.len > sizeof k->bytes - used) {
                 k->overflow = true;
@@ -224,7 +230,7 @@ static int one_row(void *ctx, const struct folio_db_row *row)
     return 1;
 }
 
-#define MAX_PARAMS (FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4)
+#define MAX_PARAMS FOLIO_PAGE_MAX_PARAMS
 
 /* A leading sort key on a nullable column splits the rows into a NULL run and a non-NULL
  * run. When the boundary sits where the predicate would need "c <= v OR c IS NULL" (or
@@ -481,4 +487,21 @@ folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec 
     if (st != FOLIO_OK)
         return folio_error_set(err, FOLIO_EDB, FOLIO_KIND_INTERNAL, NULL, "probe failed");
     return FOLIO_OK;
+}
+
+/* --- for walks outside a page (export.c) ------------------------------------------- */
+
+int folio__page_split(const struct folio_page_spec *spec, const struct folio_value *keys,
+                      bool backward)
+{
+    return (int)split_of(spec, spec->ep->table, keys, backward);
+}
+
+folio_status folio__page_where(struct folio_buf *sql, const struct folio_page_spec *spec,
+                               enum folio_param_style style, const struct folio_value *keys,
+                               bool backward, bool inclusive, int split, int phase,
+                               struct folio_value *params, int *io_param)
+{
+    return where(sql, spec, spec->ep->table, style, keys, backward, inclusive,
+                 (enum split)split, phase, params, io_param);
 }

@@ -11,6 +11,9 @@
 #define FOLIO_PAGE_MAX_SELECT 2000 /* SQLite's own column limit: no table is cut short */
 #define FOLIO_MAX_PER_PAGE 1000 /* the largest max_per_page a config may set */
 
+/* Bind parameters a page query may use: sort keys, filter values, LIMIT and OFFSET. */
+#define FOLIO_PAGE_MAX_PARAMS (FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 4)
+
 /* Write a typed value as JSON (BLOB as base64). */
 void folio__json_value(struct folio_json *j, const struct folio_value *v);
 
@@ -75,5 +78,22 @@ folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec 
 folio_status folio__page_token(struct folio_http *h, const struct folio_page_spec *spec,
                                const struct folio_value *vals, unsigned flags, char *out,
                                size_t out_size);
+
+/* For walks that are not one page (export.c), the page engine's own pieces:
+ * Copy the sort-key values of `row` (key k at select position key_pos[k]) into k. */
+void folio__page_keys_copy(struct folio_keycopy *k, const struct folio_page_spec *spec,
+                           const int *key_pos, const struct folio_db_row *row);
+/* Whether a walk from `keys` must read in two phases (a nullable leading sort key): 0 no,
+ * else a split kind to pass to folio__page_where with phase 1, then phase 2. */
+int folio__page_split(const struct folio_page_spec *spec, const struct folio_value *keys,
+                      bool backward);
+/* Append " WHERE filters AND keyset" (either part optional; nothing when neither) to
+ * `sql`: rows after (before, when `backward`) the boundary `keys` (NULL = from the start).
+ * params[0..FOLIO_PAGE_MAX_PARAMS) is filled; *io_param is the next free parameter number
+ * (1-based). FOLIO_OK, FOLIO_ENOMEM, FOLIO_ETOOBIG. */
+folio_status folio__page_where(struct folio_buf *sql, const struct folio_page_spec *spec,
+                               enum folio_param_style style, const struct folio_value *keys,
+                               bool backward, bool inclusive, int split, int phase,
+                               struct folio_value *params, int *io_param);
 
 #endif

@@ -1,6 +1,8 @@
 /* Prefetch pool and page cache: see prefetch.h. */
 #include "server/prefetch.h"
 
+#include "server/response.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/response.h"
 #include "server/server.h"
 
 #define BUCKETS 4096
@@ -32,6 +35,8 @@ struct entry {
     const char *content_type;       /* static strings only */
     char *body;
     size_t body_len;
+    char *gz;                       /* the body gzip-compressed (gzip.h), or NULL */
+    size_t gz_len;
     char *next_url;                 /* the page's next link, to keep prefetching on hits */
     char *headers;                  /* name\0value\0 ... */
     size_t headers_len;
@@ -134,6 +139,7 @@ static void drop(struct folio_prefetch *p, struct entry *e)
     folio_free(e->key);
     folio_free(e->next_url);
     folio_free(e->body);
+    folio_free(e->gz);
     folio_free(e->headers);
     folio_free(e);
 }
@@ -216,6 +222,9 @@ static void fill_response(struct folio_http *h, const struct entry *e)
 {
     folio_buf_reset(&h->w->body);
     folio_buf_append(&h->w->body, e->body, e->body_len);
+    /* The stored compressed copy: a hit never compresses again. */
+    folio_buf_reset(&h->w->gz);
+    h->gz_ready = e->gz != NULL && folio_buf_append(&h->w->gz, e->gz, e->gz_len) == FOLIO_OK;
     const char *s = e->headers;
     for (size_t i = 0; i < e->nheaders; i++) {
         const char *name = s;
@@ -320,19 +329,26 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
                 nh++;
             }
             size_t nl = h->next_url ? strlen(h->next_url) + 1 : 0;
-            size_t bytes = h->w->body.len + hl + nl;
+            size_t gl = h->gz_ready ? h->w->gz.len : 0;
+            size_t bytes = h->w->body.len + hl + nl + gl;
             make_room(p, bytes);
             char *body = folio_malloc(h->w->body.len);
+            char *gz = gl ? folio_malloc(gl) : NULL;
             char *hdr = folio_malloc(hl ? hl : 1);
             char *next = h->next_url ? folio_strdup(h->next_url) : NULL;
             if (body == NULL || hdr == NULL || (h->next_url && next == NULL) ||
-                p->bytes + bytes > p->cfg.cache_bytes) {
+                (gl && gz == NULL) || p->bytes + bytes > p->cfg.cache_bytes) {
+                folio_free(gz);
                 folio_free(body);
                 folio_free(hdr);
                 folio_free(next);
                 drop(p, e);
             } else {
                 memcpy(body, h->w->body.data, h->w->body.len);
+                if (gl)
+                    memcpy(gz, h->w->gz.data, gl);
+                e->gz = gz;
+                e->gz_len = gl;
                 size_t off = 0;
                 for (size_t i = 0; i < h->nheaders; i++) {
                     const char *name = h->w->headers.data + h->headers[i].name;
@@ -430,6 +446,7 @@ static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url,
     folio_buf_reset(&w->body);
     folio_buf_reset(&w->headers);
     folio__route(&h);
+    folio__response_gzip_prepare(&h);
     store(p, &h, key.data, key.len, epoch, true);
     folio_buf_clear(&key);
 }

@@ -35,6 +35,7 @@ void folio__problem_ext(struct folio_http *h, int status, const char *slug, cons
                         const char *detail, const char *param, const char *ext_key,
                         const char *ext_value)
 {
+    h->gz_ready = false;
     struct folio_buf *b = &h->w->body;
     folio_buf_reset(b);
     struct folio_json j;

@@ -8,6 +8,8 @@
 #include <strings.h>
 
 #include "folio/cursor.h"
+#include "server/gzip.h"
+#include "server/handler/export.h"
 #include "server/http.h"
 #include "server/server.h"
 
@@ -114,8 +116,51 @@ static size_t link_next_prev(const char *v, char *out, size_t cap)
  * keeps only next and prev, then is left out (the body still has every link). A header
  * libmicrohttpd refuses turns the answer into a 500 problem, never a dropped connection.
  * NULL only when out of memory. */
+void folio__response_gzip_prepare(struct folio_http *h)
+{
+    struct folio_worker *w = h->w;
+    if (h->gz_ready || h->status != 200 || !h->srv->cfg.gzip || w == NULL ||
+        w->body.data == NULL || w->body.len < FOLIO_GZIP_MIN_BYTES)
+        return;
+    if (folio__gzip_buf(&w->gz, w->body.data, w->body.len) != FOLIO_OK)
+        return;
+    h->gz_ready = true;
+    atomic_fetch_add_explicit(&h->srv->metrics.gzip_compressions, 1, memory_order_relaxed);
+}
+
+/* The body to send for h: the compressed copy when the client accepts gzip and it is
+ * worth it (*out_gzip), else the body itself. *out_vary: the answer depends on
+ * Accept-Encoding. */
+static const char *body_for(struct folio_http *h, size_t *out_len, bool *out_gzip,
+                            bool *out_vary)
+{
+    struct folio_worker *w = h->w;
+    const char *body = w->body.data;
+    *out_len = w->body.len;
+    *out_gzip = *out_vary = false;
+    if (!h->srv->cfg.gzip || h->conn == NULL || body == NULL ||
+        w->body.len < FOLIO_GZIP_MIN_BYTES)
+        return body;
+    *out_vary = true;
+    if (!folio__gzip_accepted(folio__http_request_header_list(h, "Accept-Encoding", &w->scratch)))
+        return body;
+    if (!h->gz_ready) {
+        if (folio__gzip_buf(&w->gz, body, w->body.len) != FOLIO_OK)
+            return body;
+        h->gz_ready = true;
+        atomic_fetch_add_explicit(&h->srv->metrics.gzip_compressions, 1, memory_order_relaxed);
+    }
+    if (w->gz.len >= w->body.len)
+        return body;
+    *out_len = w->gz.len;
+    *out_gzip = true;
+    return w->gz.data;
+}
+
 struct MHD_Response *folio__response_new(struct folio_http *h, unsigned *out_status)
 {
+    if (h->stream != NULL && (h->status != 200 || h->headers_lost))
+        folio__export_stream_drop(h);
     struct folio_worker *w = h->w;
     const char *hd = w ? w->headers.data : NULL;
     size_t total = h->content_type ? strlen(h->content_type) + 16 : 0;
@@ -145,11 +190,22 @@ struct MHD_Response *folio__response_new(struct folio_http *h, unsigned *out_sta
         /* HEAD keeps the body's length: libmicrohttpd sends the headers (Content-Length
          * included, as RFC 9110 asks) and leaves the body out itself. */
         size_t len = w ? w->body.len : 0;
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+        bool gzip = false, vary = false;
+        if (w != NULL && h->stream == NULL)
+            body = body_for(h, &len, &gzip, &vary);
+        struct MHD_Response *r =
+            h->stream != NULL ? folio__export_response_new(h)
+                              : MHD_create_response_from_buffer(
+                                    len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
         if (r == NULL)
             return NULL;
         bool ok = !h->headers_lost;
+        if (ok && vary)
+            ok = MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding") == MHD_YES;
+        if (ok && gzip) {
+            ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") == MHD_YES;
+            atomic_fetch_add_explicit(&h->srv->metrics.gzip_responses, 1, memory_order_relaxed);
+        }
         if (ok && h->content_type)
             ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, h->content_type) ==
                  MHD_YES;

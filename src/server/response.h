@@ -17,6 +17,11 @@ size_t folio__response_cursor_bytes(const char *query, const char *end);
  * its Link header) would be refused as too long, h becomes a 414 problem instead. */
 void folio__response_links_fit(struct folio_http *h);
 
+/* Compress h's 200 body into w->gz (h->gz_ready) when it is at least FOLIO_GZIP_MIN_BYTES
+ * and gzip is on, whoever asked: the page cache then keeps the compressed copy beside
+ * the body, and a hit never compresses again. */
+void folio__response_gzip_prepare(struct folio_http *h);
+
 /* The response for h, its status in *out_status. Response headers stay within
  * FOLIO_HTTP_HEADER_BUDGET bytes: past it the Link header keeps only next and prev, then
  * is left out (the body keeps every link). A header libmicrohttpd refuses turns the

@@ -43,7 +43,9 @@ void folio__route(struct folio_http *h)
     }
     if (h->route >= 0) {
         const struct folio_endpoint *ep = &h->srv->endpoints[h->route];
-        if (ep->style == FOLIO_STYLE_FOLIO)
+        if (h->export)
+            folio__handle_export(h, ep);
+        else if (ep->style == FOLIO_STYLE_FOLIO)
             folio__handle_api(h, ep);
         else
             folio__handle_tutorial(h, ep);

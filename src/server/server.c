@@ -19,6 +19,7 @@
 #include "server/http.h"
 #include "server/hybrid.h"
 #include "server/jobs.h"
+#include "server/handler/export.h"
 #include "server/response.h"
 #include "server/strict.h"
 #include "server/tls.h"
@@ -38,6 +39,7 @@ void folio__worker_free(struct folio_worker *w)
     folio_buf_clear(&w->sql);
     folio_buf_clear(&w->scratch);
     folio_buf_clear(&w->links);
+    folio_buf_clear(&w->gz);
     folio_filter_set_clear(&w->filters);
     folio_free(w);
 }
@@ -80,6 +82,7 @@ struct folio_worker *folio__worker_new(struct folio_server *srv, struct folio_er
     folio_buf_init(&w->sql, 64 * 1024);
     folio_buf_init(&w->scratch, srv->cfg.max_response_bytes);
     folio_buf_init(&w->links, 64 * 1024);
+    folio_buf_init(&w->gz, srv->cfg.max_response_bytes + (1u << 20));
     folio_filter_set_init(&w->filters);
     return w;
 }
@@ -118,6 +121,12 @@ void folio__server_config_defaults(struct folio_server_config *cfg)
     cfg->query_timeout_ms = 5000;
     cfg->default_count = FOLIO_COUNT_NONE;
     cfg->listen_fd = -1;
+    cfg->export_auto = true;
+    cfg->export_max_rows = 0;
+    cfg->export_max = 8;
+    cfg->export_per_client = 2;
+    cfg->export_checkpoint_every = 10000;
+    cfg->gzip = true;
 }
 
 void folio__http_header_add(struct folio_http *h, const char *name, const char *value)
@@ -290,7 +299,8 @@ static void route_cached(struct folio_http *h)
      * count=...) neither reads nor fills the cache. Nor does one with a NUL byte in a
      * parameter: the key spells the text only up to the NUL, so "cursor=%00" would share
      * the entry of "cursor=". */
-    bool cacheable = p != NULL && h->route >= 0 && h->srv->endpoints[h->route].prefetch &&
+    bool cacheable = p != NULL && h->route >= 0 && !h->export &&
+                     h->srv->endpoints[h->route].prefetch &&
                      strcmp(h->method, "GET") == 0 && h->nul_param == NULL &&
                      folio__http_request_header(h, "Prefer") == NULL;
     if (!cacheable) {
@@ -316,6 +326,7 @@ static void route_cached(struct folio_http *h)
     uint64_t epoch;
     if (!folio__prefetch_serve(p, h, kbuf, klen, &epoch)) {
         folio__route(h);
+        folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
         folio__prefetch_store(p, h, kbuf, klen, epoch);
     }
     if (h->status == 200 && h->next_url != NULL)
@@ -519,6 +530,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, collect_param, &h);
     h.start_us = folio__now_us();
     h.route = folio__route_find(srv, url);
+    if (h.route < 0 && (h.route = folio__export_route(srv, url)) >= 0)
+        h.export = true;
     size_t req_bytes = strlen(url) + strlen(method) + 12;
     MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_size, &req_bytes);
     for (size_t i = 0; i < h.nparams; i++) {
@@ -759,7 +772,8 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
                                                            : 16;
     }
     srv->cfg.max_connections = max_conn;
-    if (folio__conntrack_new(&srv->conntrack, max_conn, cfg->request_timeout) != FOLIO_OK) {
+    if (folio__conntrack_new(&srv->conntrack, max_conn, cfg->request_timeout) != FOLIO_OK ||
+        folio__exports_new(&srv->exports) != FOLIO_OK) {
         folio__server_stop(srv);
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     }
@@ -924,6 +938,7 @@ folio_status folio__server_auto_endpoints(struct folio_server *srv)
         ep->max_per_page = srv->cfg.max_per_page;
         ep->default_count = srv->cfg.default_count;
         ep->prefetch = srv->cfg.prefetch;
+        ep->export_ok = srv->cfg.export_auto;
     }
     folio_buf_clear(&path);
     return st;
@@ -934,6 +949,8 @@ void folio__server_stop(struct folio_server *srv)
     /* The workers finish (and resume) every request handed to them first: libmicrohttpd
      * cannot stop while a connection is suspended. Requests that arrive meanwhile get 503. */
     folio__jobs_stop(srv->jobs);
+    /* Exports too: each walk ends and resumes its connection if it was suspended. */
+    folio__exports_stop(srv->exports);
     if (srv->metrics_daemon != NULL)
         MHD_stop_daemon(srv->metrics_daemon);
     srv->metrics_daemon = NULL;
@@ -944,6 +961,8 @@ void folio__server_stop(struct folio_server *srv)
     folio__tls_pem_free(srv->tls_cert_pem);
     folio__tls_pem_free(srv->tls_key_pem);
     srv->tls_cert_pem = srv->tls_key_pem = NULL;
+    folio__exports_free(srv->exports);
+    srv->exports = NULL;
     folio__jobs_free(srv->jobs);
     srv->jobs = NULL;
     folio__conntrack_free(srv->conntrack);

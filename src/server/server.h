@@ -64,6 +64,13 @@ struct folio_server_config {
     size_t cache_bytes;
     unsigned cache_ttl_ms;
     char files_root[4096];       /* GET /files/... lists below this directory; "" = off */
+    /* [export] (handler/export.h) */
+    bool export_auto;            /* tables served automatically also export */
+    int64_t export_max_rows;     /* rows one export request streams; 0 = no limit */
+    unsigned export_max;         /* exports streaming at once (503 beyond) */
+    unsigned export_per_client;  /* exports of one client address at once (429 beyond) */
+    unsigned export_checkpoint_every; /* NDJSON rows between checkpoint lines; 0 = last only */
+    bool gzip;                   /* Accept-Encoding: gzip is honoured ([server] gzip) */
     /* Not a file setting: -1 binds listen_host:listen_port; otherwise a listening socket
      * to accept on, taken over by the server (a reload passes a dup of the running
      * server's, see folio__server_listen_fd). */
@@ -91,6 +98,7 @@ struct folio_server {
     struct folio_prefetch *prefetch;       /* NULL when no endpoint prefetches */
     struct folio_jobs *jobs;               /* the database workers */
     struct folio_conntrack *conntrack;
+    struct folio_exports *exports;         /* streaming exports (handler/export.h) */
     struct folio_dirlist_cache *dircache;  /* NULL when no files root is set */
     int files_root_fd;
     atomic_bool draining;  /* quiesced: answers close their connections */

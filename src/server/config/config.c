@@ -320,6 +320,7 @@ static const struct section {
     {"log", folio__cfg_log},            {"prefetch", folio__cfg_prefetch},
     {"endpoint", folio__cfg_endpoint_list},
     {"auth", folio__cfg_auth},
+    {"export", folio__cfg_export},      {"compression", folio__cfg_compression},
 };
 
 static folio_status load_root(const struct folio__cfg *c, struct folio_config *cfg)
@@ -341,7 +342,8 @@ static folio_status load_root(const struct folio__cfg *c, struct folio_config *c
             return folio__cfg_fail(c, line, col, section, NULL,
                                    "unknown section (the sections are [server], [database], "
                                    "[pagination], [cursor], [api], [files], [rate_limit], "
-                                   "[cors], [log], [prefetch], [auth] and [[endpoint]])");
+                                   "[cors], [log], [prefetch], [auth], [export], [compression] "
+                                   "and [[endpoint]])");
         if (!known)
             return folio__cfg_fail(c, line, col, k ? k : "", NULL,
                                    "unknown key at the top level (settings belong in a "

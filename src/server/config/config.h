@@ -74,6 +74,7 @@ struct folio_config_endpoint {
     const struct folio_toml_value *scope; /* scope = { column = "claims.x" | "key.x" } */
     bool scope_from_claims[FOLIO_AUTH_SCOPE_MAX];
     char scope_names[FOLIO_AUTH_SCOPE_MAX][128];
+    bool export_ok; /* export = true: {path}/export streams the result set */
     double rate;    /* requests per second per client; 0 = the [rate_limit] limit applies */
     unsigned burst; /* 0 = not given: folio__config_default_burst(rate) */
 };

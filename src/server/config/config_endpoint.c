@@ -95,6 +95,8 @@ static folio_status endpoint_key(const struct folio__cfg *c, const char *S, cons
         bool b = false;
         if ((st = folio__cfg_bool(c, v, S, k, &b)) == FOLIO_OK)
             ep->prefetch = b;
+    } else if (strcmp(k, "export") == 0) {
+        st = folio__cfg_bool(c, v, S, k, &ep->export_ok);
     } else if (strcmp(k, "rate") == 0) {
         st = folio__cfg_rate(c, v, S, k, &ep->rate);
     } else if (strcmp(k, "auth") == 0 || strcmp(k, "scope") == 0) {
@@ -114,7 +116,8 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
                                         "default_sort", "modes",      "default_per_page",
                                         "max_per_page", "count",      "style",
                                         "prefetch",     "rate",       "burst",
-                                        "auth",         "scope",      NULL};
+                                        "auth",         "scope",      "export",
+                                        NULL};
     folio_status st = folio__cfg_table(c, t, E, NULL);
     if (st != FOLIO_OK)
         return st;
@@ -356,6 +359,7 @@ static folio_status build_one(const struct folio__cfg *c, const struct folio_con
     ep->default_count = ce->count != FOLIO_COUNT_DEFAULT ? ce->count : cfg->server.default_count;
     ep->style = ce->style;
     ep->prefetch = ce->prefetch >= 0 ? ce->prefetch == 1 : cfg->server.prefetch;
+    ep->export_ok = ce->export_ok; /* off unless the endpoint says export = true */
     ep->rate = ce->rate;
     ep->burst = ce->burst ? ce->burst : folio__config_default_burst(ce->rate);
     return FOLIO_OK;

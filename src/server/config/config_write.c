@@ -194,6 +194,7 @@ static void put_endpoint(struct out *o, const struct folio_config *cfg,
         }
         emit(o, "%s", " }\n");
     }
+    emit(o, "export = %s\n", ce->export_ok ? "true" : "false");
 }
 
 /* [auth] and its [[auth.jwt_keys]]: where keys come from, never a key. */
@@ -342,6 +343,15 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
     emit(o, "ttl = %u\n", s->cache_ttl_ms / 1000u);
 
     put_auth(o, cfg);
+    emit(o, "%s", "\n[export]\n");
+    emit(o, "auto = %s\n", s->export_auto ? "true" : "false");
+    emit(o, "max_rows = %lld\n", (long long)s->export_max_rows);
+    emit(o, "max = %u\n", s->export_max);
+    emit(o, "per_client = %u\n", s->export_per_client);
+    emit(o, "checkpoint_every = %u\n", s->export_checkpoint_every);
+
+    emit(o, "%s", "\n[compression]\n");
+    emit(o, "gzip = %s\n", s->gzip ? "true" : "false");
 
     for (size_t i = 0; i < cfg->nendpoints; i++)
         put_endpoint(o, cfg, &cfg->endpoints[i], eps != NULL && i < neps ? &eps[i] : NULL);
