@@ -40,8 +40,6 @@ folio_status folio__export_query_parse(struct folio_export_query *q,
     const char *format = NULL, *snapshot = NULL, *sort = NULL, *fields = NULL, *after = NULL;
     const struct folio_table *t = ep->table;
     folio_status st = FOLIO_OK;
-    q->filters.n = q->filters.nvalues = 0;
-    folio_buf_reset(&q->filters.text);
     for (size_t i = 0; i < nparams && st == FOLIO_OK; i++) {
         const struct folio_param *p = &params[i];
         if (strcmp(p->key, "format") == 0)

@@ -42,7 +42,9 @@ void folio__export_query_clear(struct folio_export_query *q);
  * fields, after=CURSOR (verified with `kr`), and filters on filterable columns (the page
  * syntax). Returns FOLIO_OK or the page statuses (FOLIO_EPARAM, FOLIO_EUNKNOWN_PARAM,
  * FOLIO_EUNKNOWN_COLUMN, FOLIO_ENOTSORTABLE, FOLIO_ECURSOR_*), err naming the parameter.
- * Not thread-safe for one q. */
+ * Filters already in q->filters (a tenant scope, added after folio__export_query_init) are
+ * kept, ahead of the client's, and so are part of the cursor's query fingerprint. Called
+ * once per q. Not thread-safe for one q. */
 folio_status folio__export_query_parse(struct folio_export_query *q,
                                        const struct folio_endpoint *ep,
                                        const struct folio_param *params, size_t nparams,

@@ -1,5 +1,7 @@
 """Tenant scoping: an endpoint's rows, totals, cursors, deep offsets and cached (also
 prefetched) pages are the principal's own: from a JWT claim or an API key's value."""
+import json
+
 import pytest
 
 from folio_api import assert_problem
@@ -32,6 +34,7 @@ table = "orders"
 filterable = ["tenant", "amount"]
 scope = {{ tenant = "claims.tenant" }}
 prefetch = true
+export = true
 
 [[endpoint]]
 path = "/counted"
@@ -110,6 +113,27 @@ def test_cursor_minted_for_one_tenant_is_refused_for_another(env):
     # query (table, sort, scope), so the same cursor serves the same rows.
     r = srv.get(nxt.replace("/orders", "/by-key"), bearer(env["keys"]["acme"]))
     assert r.status == 200 and r.json()["data"] == srv.get_json(nxt, a)["data"], r
+
+
+def test_an_export_streams_only_the_tenants_rows_and_its_cursors_stay_its_own(env):
+    srv = env["srv"]
+    a, b = bearer(env["tokens"]["acme"]), bearer(env["tokens"]["globex"])
+    for t in TENANTS:
+        r = srv.get("/orders/export?format=ndjson", bearer(env["tokens"][t]))
+        assert r.status == 200, r
+        lines = [json.loads(x) for x in r.body.decode().splitlines()]
+        assert [x["id"] for x in lines if "id" in x] == tenant_ids(t, ROWS)
+        assert lines[-1].get("@more") is False
+    r = srv.get("/orders/export?format=csv&tenant=eq.globex", a)
+    assert r.status == 200 and r.body.decode().splitlines()[1:] == [], r
+    # A checkpoint cursor of acme's export resumes acme's export only.
+    r = srv.get("/orders/export?format=ndjson", a)
+    cursor = next(json.loads(x)["@next"] for x in r.body.decode().splitlines()
+                  if "@next" in json.loads(x))
+    assert srv.get(f"/orders/export?after={cursor}", a).status == 200
+    assert_problem(srv.get(f"/orders/export?after={cursor}", b), 400, param="after",
+                   detail_contains="does not belong to this query")
+    assert srv.get("/orders/export").status == 401
 
 
 def test_missing_scope_claim_or_value_is_403(env):

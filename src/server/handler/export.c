@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/auth.h"
 #include "server/export.h"
 #include "server/gzip.h"
 #include "server/http.h"
@@ -446,8 +447,10 @@ void folio__handle_export(struct folio_http *h, const struct folio_endpoint *ep)
     s->srv = srv;
     s->xs = srv->exports;
     folio__export_query_init(&s->q);
-    if (folio__export_query_parse(&s->q, ep, h->params, h->nparams, &srv->keyring, &err) !=
-        FOLIO_OK) {
+    /* The tenant scope first, as on pages: an export never reads outside it. */
+    if (folio__auth_scope_filters(h, ep, &s->q.filters, &err) != FOLIO_OK ||
+        folio__export_query_parse(&s->q, ep, h->params, h->nparams, &srv->keyring, &err) !=
+            FOLIO_OK) {
         folio__export_query_clear(&s->q);
         folio_free(s->ring);
         folio_free(s);
