@@ -37,12 +37,13 @@ void folio__problem_ext(struct folio_http *h, int status, const char *slug, cons
 {
     struct folio_buf *b = &h->w->body;
     folio_buf_reset(b);
+    h->body_static = NULL;
     struct folio_json j;
     folio_json_init(&j, b);
     folio_json_object_begin(&j);
     folio_json_key(&j, "type");
     folio_buf_reset(&h->w->scratch);
-    folio_buf_printf(&h->w->scratch, "https://folio.dev/problems/%s", slug);
+    folio_buf_printf(&h->w->scratch, "/problems/%s", slug);
     folio_json_string(&j, h->w->scratch.data);
     folio_json_key(&j, "title");
     folio_json_string(&j, title ? title : title_for(status));

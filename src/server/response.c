@@ -145,8 +145,12 @@ struct MHD_Response *folio__response_new(struct folio_http *h, unsigned *out_sta
         /* HEAD keeps the body's length: libmicrohttpd sends the headers (Content-Length
          * included, as RFC 9110 asks) and leaves the body out itself. */
         size_t len = w ? w->body.len : 0;
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+        bool fixed = h->body_static != NULL && attempt == 0;
+        struct MHD_Response *r =
+            fixed ? MHD_create_response_from_buffer(h->body_static_len, (void *)h->body_static,
+                                                    MHD_RESPMEM_PERSISTENT)
+                  : MHD_create_response_from_buffer(len, (void *)(body ? body : ""),
+                                                    MHD_RESPMEM_MUST_COPY);
         if (r == NULL)
             return NULL;
         bool ok = !h->headers_lost;

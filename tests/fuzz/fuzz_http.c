@@ -191,7 +191,7 @@ static const char *header_value(const char *head, const char *name)
 
 static void check_answers(const uint8_t *in, size_t n, size_t len)
 {
-    static const char refusal[] = "{\"type\":\"https://folio.dev/problems/invalid-request\"";
+    static const char refusal[] = "{\"type\":\"/problems/invalid-request\"";
     answer[len] = '\0';
     size_t pos = 0, answers = 0;
     unsigned last_status = 0;
