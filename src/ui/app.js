@@ -51,6 +51,7 @@ function fmtBytes(n) {
 function cell(value, col) {
   const td = document.createElement('td');
   if (value === null || value === undefined) {
+    if (col && isNumeric(col)) td.className = 'num';
     const s = document.createElement('span');
     s.className = 'null';
     s.textContent = 'NULL';
@@ -197,6 +198,7 @@ function showError(res, url) {
   if (actions.childNodes.length) box.append(actions);
   box.dataset.type = b.type || '';
   box.hidden = false;
+  if ($('summary').textContent === 'Loading…') $('summary').textContent = '';
 }
 
 // ---------------------------------------------------------------- table head
