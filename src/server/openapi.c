@@ -242,10 +242,14 @@ static void headers(struct folio_json *j, bool paged)
     folio_json_object_end(j);
 }
 
-static void problem_refs(struct folio_json *j, const int *statuses, size_t n)
+/* References to the Problem<status> responses, except `skip` (a status the operation
+ * describes itself). */
+static void problem_refs(struct folio_json *j, const int *statuses, size_t n, int skip)
 {
     char key[8], name[24];
     for (size_t i = 0; i < n; i++) {
+        if (statuses[i] == skip)
+            continue;
         snprintf(key, sizeof key, "%d", statuses[i]);
         snprintf(name, sizeof name, "Problem%d", statuses[i]);
         folio_json_key(j, key);
@@ -330,15 +334,19 @@ static void endpoint_op(struct folio_json *j, const struct folio_server *srv, si
     folio_json_object_end(j);
     folio_json_object_end(j); /* content */
     folio_json_object_end(j); /* 200 */
+    /* The tutorial styles answer bad input in their own words; the offset and keyset ones
+     * with a 400 that is then not always a problem document. */
+    bool own400 =
+        ep->style == FOLIO_STYLE_TUTORIAL_OFFSET || ep->style == FOLIO_STYLE_TUTORIAL_KEYSET;
     if (ep->style != FOLIO_STYLE_FOLIO) {
-        folio_json_key(j, ep->style == FOLIO_STYLE_TUTORIAL_SIGNED ? "422" : "400");
+        folio_json_key(j, own400 ? "400" : "422");
         folio_json_object_begin(j);
-        kstr(j, "description", ep->style == FOLIO_STYLE_TUTORIAL_SIGNED
-                                   ? "FastAPI's validation error ({\"detail\": [...]})"
-                                   : "The tutorial's error ({\"error\": \"...\"})");
+        kstr(j, "description", own400 ? "The tutorial's error ({\"error\": \"...\"}), or a "
+                                        "problem+json document for a cursor or server error"
+                                      : "FastAPI's validation error ({\"detail\": [...]})");
         folio_json_object_end(j);
     }
-    problem_refs(j, api_statuses, sizeof api_statuses / sizeof api_statuses[0]);
+    problem_refs(j, api_statuses, sizeof api_statuses / sizeof api_statuses[0], own400 ? 400 : 0);
     folio_json_object_end(j); /* responses */
     folio_json_object_end(j); /* get */
     folio_json_object_end(j);
@@ -394,7 +402,7 @@ static void ops_op(struct folio_json *j, const char *path, const char *id, const
     folio_json_object_end(j);
     folio_json_object_end(j);
     static const int statuses[] = {429, 500, 503};
-    problem_refs(j, statuses, sizeof statuses / sizeof statuses[0]);
+    problem_refs(j, statuses, sizeof statuses / sizeof statuses[0], 0);
     folio_json_object_end(j);
     folio_json_object_end(j);
     folio_json_object_end(j);
@@ -544,6 +552,9 @@ folio_status folio__openapi_write(const struct folio_server *srv, struct folio_b
            "{\"type\":\"array\"}", false);
     ops_op(&j, "/problems/{slug}", "problemType", "One problem type: meaning and remedy",
            "application/json", "{\"type\":\"object\"}", true);
+    ops_op(&j, "/ui/", "ui", "The browser UI", "text/html", "{\"type\":\"string\"}", false);
+    ops_op(&j, "/ui/api", "uiApi", "This document as an API reference page", "text/html",
+           "{\"type\":\"string\"}", false);
     if (srv->dircache != NULL)
         ops_op(&j, "/files", "files", "The files of the root directory, paged",
                "application/json", "{\"type\":\"object\"}", false);

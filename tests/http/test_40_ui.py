@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from folio_server import FolioServer, make_demo, media_type
+from folio_server import FolioServer, make_demo, media_type, strict_json
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -55,6 +55,8 @@ def test_if_none_match_gets_304_without_a_body(server):
     again = server.get("/ui/", {"If-None-Match": etag})
     assert again.status == 304 and again.body == b"", again
     assert again.headers["ETag"] == etag
+    # RFC 9110 section 8.6: a 304's Content-Length, if any, is the 200's.
+    assert again.headers.get("Content-Length") in (None, str(len(r.body))), again.headers
     listed = server.get("/ui/", {"If-None-Match": f'"nope", W/{etag}'})
     assert listed.status == 304
     other = server.get("/ui/", {"If-None-Match": '"0000000000000000"'})
@@ -133,3 +135,21 @@ def test_ui_paths_cannot_be_taken_by_a_configured_endpoint(server, tmp_path):
     proc = subprocess.run([folio_bin(), "check-config", str(cfg), server.db],
                           env=sanitizer_env(), capture_output=True, timeout=60)
     assert proc.returncode == 2 and b"reserved" in proc.stderr, proc.stderr
+
+
+def test_openapi_document_is_strict_json_for_every_endpoint_style(tmp_path):
+    """No duplicate keys (JSON.parse would hide them), with the tutorial styles too."""
+    db = make_demo(tmp_path / "demo.db", 50)
+    cfg = tmp_path / "folio.toml"
+    cfg.write_text('[api]\nauto = true\n'
+                   '[[endpoint]]\npath = "/users"\ntable = "users"\nstyle = "tutorial-offset"\n'
+                   '[[endpoint]]\npath = "/messages"\ntable = "messages"\nstyle = "tutorial-keyset"\n'
+                   '[[endpoint]]\npath = "/items"\ntable = "items"\nstyle = "tutorial-signed"\n')
+    with FolioServer(db, extra_args=["--config", str(cfg)]) as srv:
+        r = srv.get("/openapi.json")
+        assert r.status == 200
+        doc = strict_json(r.body)
+        for path in ("/users", "/messages", "/items", "/api/users"):
+            assert "200" in doc["paths"][path]["get"]["responses"], path
+        for slug in ("/problems", "/", "/problems/invalid-cursor"):
+            strict_json(srv.get(slug).body)

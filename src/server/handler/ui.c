@@ -120,16 +120,18 @@ void folio__handle_ui(struct folio_http *h)
                                "default-src 'self'; img-src 'self' data:; "
                                "frame-ancestors 'none'");
     const char *inm = folio__http_request_header_list(h, "If-None-Match", &h->w->scratch);
-    if (inm != NULL && none_match(inm, a->etag, a->etag_gz)) {
-        folio_buf_reset(&h->w->body);
-        h->status = 304;
-        h->content_type = NULL;
-        return;
-    }
     if (gz)
         folio__http_header_add(h, "Content-Encoding", "gzip");
     h->body_static = gz ? a->gz : a->data;
     h->body_static_len = gz ? a->gz_len : a->len;
+    if (inm != NULL && none_match(inm, a->etag, a->etag_gz)) {
+        /* The body stays attached: libmicrohttpd sends none with a 304, and the
+         * Content-Length it writes is then the 200's, as RFC 9110 section 8.6 requires
+         * of a 304 that has one (an empty body would make it a wrong 0). */
+        h->status = 304;
+        h->content_type = NULL;
+        return;
+    }
     h->status = 200;
     h->content_type = a->content_type;
 }
