@@ -24,6 +24,7 @@ count_limit = 1000
 
 let srv;
 let limited;
+let expiring;
 let browser;
 
 before(async () => {
@@ -31,6 +32,7 @@ before(async () => {
   const db = makeDb(tempDir('folio-ui-'), ROWS);
   srv = await startFolio(db, { config: CONFIG });
   limited = await startFolio(db, { args: ['--rate', '0.2', '--burst', '8'] });
+  expiring = await startFolio(db, { args: ['--cursor-ttl', '1'] });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
 });
 
@@ -38,6 +40,7 @@ after(async () => {
   if (browser) await browser.close();
   if (srv) await srv.stop();
   if (limited) await limited.stop();
+  if (expiring) await expiring.stop();
 });
 
 async function open(hash, { base = srv.base, width = 1280, height = 800 } = {}) {
@@ -232,6 +235,18 @@ test('a tampered cursor in the URL shows the error and offers page 1', async () 
   await navigate(page, () => page.click('#restart'));
   assert.deepEqual(await ids(page), first.ids);
   assert.equal(await page.isHidden('#error'), true);
+  await page.close();
+});
+
+test('an expired cursor offers to start again from page 1', async () => {
+  const first = await getJson(`${expiring.base}/api/users?per_page=10`);
+  const next = first.body.links.next;
+  await new Promise((r) => setTimeout(r, 2500)); // past the 1 s cursor lifetime
+  const page = await open(`#${next}`, { base: expiring.base });
+  await page.waitForSelector('#error:not([hidden])');
+  assert.equal(await page.textContent('#error h2'), '400 Expired cursor');
+  await navigate(page, () => page.click('#restart'));
+  assert.deepEqual(await ids(page), first.body.data.map((r) => r.id));
   await page.close();
 });
 
