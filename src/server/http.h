@@ -115,7 +115,7 @@ void folio__handle_problem_page(struct folio_http *h, const char *slug);
 /* GET /openapi.json (handler/openapi.c, written by openapi.c). */
 void folio__handle_openapi(struct folio_http *h);
 /* Whether the request prefers HTML to JSON (a browser's navigation): its Accept header
- * names text/html before (or without) any JSON type. */
+ * gives text/html a higher q-value than any JSON type (or names no JSON type). */
 bool folio__http_wants_html(struct folio_http *h);
 
 /* Route one request to its handler. */

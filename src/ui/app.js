@@ -147,7 +147,7 @@ function clearError() {
 
 // problem+json as its title and detail; 429 says when to retry; a bad cursor offers the
 // first page.
-function showError(res, url) {
+function showError(res) {
   const box = $('error');
   box.replaceChildren();
   const h = document.createElement('h2');
@@ -367,13 +367,14 @@ function rowsOf(body) {
   return [];
 }
 
-function renderRows(tbody, rows, from, base) {
+// Rows as <tr>s; data-i is each row's index in the view (in the walk, when scrolling).
+function renderRows(rows, first) {
   const cols = shownColumns();
   const frag = document.createDocumentFragment();
   for (let i = 0; i < rows.length; i++) {
     const tr = document.createElement('tr');
     tr.tabIndex = -1;
-    tr.dataset.i = String(base + from + i);
+    tr.dataset.i = String(first + i);
     for (const col of cols) tr.append(cell(rows[i][col.name], col));
     frag.append(tr);
   }
@@ -413,7 +414,7 @@ async function showPages(seq) {
     tbody.replaceChildren();
     app.page = null;
     updatePager();
-    showError(res, app.url);
+    showError(res);
     return;
   }
   clearError();
@@ -422,7 +423,7 @@ async function showPages(seq) {
   const links = app.ep.style === 'folio' ? body.links : tutorialLinks(body);
   app.page = { rows, meta: body.meta || {}, links, body };
   app.selected = -1;
-  tbody.replaceChildren(renderRows(tbody, rows, 0, 0));
+  tbody.replaceChildren(renderRows(rows, 0));
   if (rows.length === 0) {
     const tr = tbody.insertRow();
     const td = tr.insertCell();
@@ -474,7 +475,7 @@ async function goLast() {
   const url = withParams((q) => q.set('count', 'exact'));
   if (pages === null) {
     const res = await fetchApi(url);
-    if (res.status !== 200) { showError(res, url); return; }
+    if (res.status !== 200) { showError(res); return; }
     const m = res.body.meta || {};
     pages = Math.max(1, Math.ceil((m.total || 0) / m.per_page));
   }
@@ -509,7 +510,7 @@ async function loadMore() {
   s.loading = false;
   if (res.status !== 200) {
     s.done = true;
-    showError(res, s.next);
+    showError(res);
     renderWindow(true);
     return;
   }
@@ -533,9 +534,10 @@ function renderWindow(force) {
   const head = $('grid').tHead ? $('grid').tHead.offsetHeight : 0;
   const rowH = s.rowH || 34;
   const visible = Math.ceil(wrap.clientHeight / rowH) + 1;
-  let first = Math.max(0, Math.floor((wrap.scrollTop - head) / rowH) - OVERSCAN);
-  let last = Math.min(s.rows.length, first + Math.min(SCROLL_MAX_DOM_ROWS, visible + 2 * OVERSCAN));
-  if (last - first < Math.min(SCROLL_MAX_DOM_ROWS, visible + 2 * OVERSCAN)) first = Math.max(0, last - Math.min(SCROLL_MAX_DOM_ROWS, visible + 2 * OVERSCAN));
+  const span = Math.min(SCROLL_MAX_DOM_ROWS, visible + 2 * OVERSCAN);
+  const top = Math.max(0, Math.floor((wrap.scrollTop - head) / rowH) - OVERSCAN);
+  const last = Math.min(s.rows.length, top + span);
+  const first = Math.max(0, last - span);
   if (!force && first === s.first && last === s.last) return;
   s.first = first;
   s.last = last;
@@ -551,7 +553,7 @@ function renderWindow(force) {
   };
   const frag = document.createDocumentFragment();
   frag.append(spacer(first * rowH));
-  frag.append(renderRows(tbody, s.rows.slice(first, last), first, 0));
+  frag.append(renderRows(s.rows.slice(first, last), first));
   frag.append(spacer((s.rows.length - last) * rowH));
   if (s.done) {
     const tr = document.createElement('tr');
@@ -646,7 +648,7 @@ async function show() {
 async function start() {
   const res = await fetchApi('/');
   if (res.status !== 200 || !res.body || !Array.isArray(res.body.tables)) {
-    showError(res, '/');
+    showError(res);
     return;
   }
   app.endpoints = res.body.tables;

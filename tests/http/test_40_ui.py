@@ -83,7 +83,8 @@ def test_root_redirects_browsers_to_the_ui_and_keeps_json_for_api_clients(server
     r = server.get("/", {"Accept": BROWSER_ACCEPT})
     assert r.status == 303 and r.headers["Location"] == "/ui/", r
     assert "Accept" in r.headers["Vary"]
-    for accept in (None, "application/json", "*/*", "application/json, text/html;q=0.5"):
+    for accept in (None, "application/json", "*/*", "application/json, text/html;q=0.5",
+                   "text/html, application/json", "text/html;q=0"):
         r = server.get("/", {"Accept": accept} if accept else {})
         assert r.status == 200 and media_type(r.headers) == "application/json", (accept, r)
         doc = r.json()

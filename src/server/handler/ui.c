@@ -77,7 +77,7 @@ bool folio__http_wants_html(struct folio_http *h)
     int problem = list_q(accept, "application/problem+json", NULL);
     if (problem > json)
         json = problem;
-    return html > 0 && html >= json;
+    return html > 0 && html > json; /* a tie keeps JSON: API clients first */
 }
 
 /* Whether an If-None-Match list names `a` or `b`, or is "*" (RFC 9110 section 13.1.2:
