@@ -174,3 +174,32 @@ test('rows match the documented column schemas', async () => {
     }
   }
 });
+
+test('values outside the documented schemas are refused with 400', async () => {
+  const params = Object.fromEntries(doc.paths['/api/items'].get.parameters.map((p) => [p.name, p]));
+  const bad = {
+    per_page: String(params.per_page.schema.minimum - 1),
+    limit: '0',
+    page: String(params.page.schema.minimum - 1),
+    offset: String(params.offset.schema.minimum - 1),
+    sort: 'not_a_column',
+    count: 'maybe',
+    fields: 'not_a_column',
+    after: 'not-a-cursor',
+    before: 'AAAA',
+  };
+  for (const p of Object.values(params)) {
+    if (p.in !== 'query') continue;
+    if (p.schema.pattern && p.schema.pattern.includes('eq|neq')) bad[p.name] = 'about.10'; // a filter
+    assert.ok(p.name in bad, `no bad value for ${p.name}`);
+    const r = await getJson(`${srv.base}/api/items?${p.name}=${encodeURIComponent(bad[p.name])}`);
+    assert.equal(r.status, 400, `${p.name}=${bad[p.name]}: ${JSON.stringify(r.body)}`);
+    assert.ok(doc['x-problem-types'].some((t) => t.type === r.body.type), r.body.type);
+  }
+  // The documented maximum offset is the last one served by number.
+  const max = params.offset.schema.maximum;
+  assert.equal((await getJson(`${srv.base}/api/items?offset=${max}`)).status, 200);
+  const deep = await getJson(`${srv.base}/api/items?offset=${max + 1}`);
+  assert.equal(deep.status, 400);
+  assert.equal(deep.body.type, '/problems/offset-too-deep');
+});
