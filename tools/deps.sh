@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev li
             zlib1g-dev)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis nginx-light
            chromium
-           nodejs)  # tests/ui: node >= 20 with npm (NodeSource's nodejs ships npm)
+           nodejs)  # tests/e2e: node >= 20 with npm (NodeSource's nodejs ships npm)
 bench_pkgs=(wrk nginx-light valgrind util-linux)
 
 want=("${build_pkgs[@]}")

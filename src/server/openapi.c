@@ -1,6 +1,6 @@
 /* The OpenAPI 3.1 document (openapi.h), written straight from the server's endpoints, its
  * limits and the problem catalog: nothing in it is maintained by hand, so it cannot drift
- * from what the server accepts. tests/ui/openapi.test.mjs validates it and checks that
+ * from what the server accepts. tests/e2e/openapi.test.mjs validates it and checks that
  * every parameter it documents is accepted and an undocumented one refused. */
 #include "server/openapi.h"
 

@@ -2,7 +2,7 @@
 If-None-Match, gzip when accepted (Vary: Accept-Encoding), immutable versioned names;
 `/` sends browsers to /ui/ and keeps JSON for API clients; problem types are relative
 `/problems/{slug}` URIs that resolve to HTML or JSON pages, one for every slug the source
-uses. The browser itself is driven by tests/ui (playwright-core)."""
+uses. The browser itself is driven by tests/e2e (playwright-core)."""
 
 import gzip
 import json

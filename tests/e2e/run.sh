@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The browser and OpenAPI tests (CTest runs them; see tests/CMakeLists.txt).
-#   tests/ui/run.sh install             npm ci, only when node_modules is missing or stale
-#   tests/ui/run.sh FILE.test.mjs...    run those node:test files (FOLIO_BIN, UI_ARTIFACTS set)
+#   tests/e2e/run.sh install             npm ci, only when node_modules is missing or stale
+#   tests/e2e/run.sh FILE.test.mjs...    run those node:test files (FOLIO_BIN, UI_ARTIFACTS set)
 # playwright-core drives Debian's /usr/bin/chromium: no browser is ever downloaded.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
