@@ -34,13 +34,18 @@ static void ref(struct folio_json *j, const char *what, const char *name)
     folio_json_object_end(j);
 }
 
-/* "#/components/schemas/<name>": the endpoint's path with '/' as '.', after its index
- * (paths are unique, and only letters, digits and "-_.~" besides '/'). */
+/* "#/components/schemas/<name>": the endpoint's index (unique), then its path with '/'
+ * as '.' and anything a component name may not hold (a table name may hold anything)
+ * as '_'. */
 static void row_schema_name(char *out, size_t cap, size_t e, const char *path)
 {
     int n = snprintf(out, cap, "Row%zu_", e);
-    for (const char *p = path + 1; *p && n > 0 && (size_t)n + 1 < cap; p++)
-        out[n++] = *p == '/' ? '.' : *p == '~' ? '-' : *p;
+    for (const char *p = path + 1; *p && n > 0 && (size_t)n + 1 < cap; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+        out[n++] = c == '/' ? '.' : ok ? c : '_';
+    }
     out[n > 0 && (size_t)n < cap ? n : 0] = '\0';
 }
 
@@ -264,7 +269,7 @@ static void endpoint_op(struct folio_json *j, const struct folio_server *srv, si
     const struct folio_endpoint *ep = &srv->endpoints[e];
     char schema[256], text[512];
     row_schema_name(schema, sizeof schema, e, ep->path);
-    folio_json_key(j, ep->path);
+    folio_json_key(j, ep->url); /* a path template: percent-encoded, as links spell it */
     folio_json_object_begin(j);
     folio_json_key(j, "get");
     folio_json_object_begin(j);

@@ -614,9 +614,12 @@ function onKey(e) {
 
 // ---------------------------------------------------------------- the view
 
+// An endpoint's path as URLs spell it (percent-encoded: a table name may hold anything).
+const epUrl = (e) => splitUrl(e.links.first).path;
+
 function endpointFor(url) {
   const path = splitUrl(url).path;
-  return app.endpoints.find((e) => e.path === path) || null;
+  return app.endpoints.find((e) => epUrl(e) === path) || null;
 }
 
 async function show() {
@@ -627,7 +630,7 @@ async function show() {
   if (!ep) {
     ep = app.endpoints.find((e) => e.style === 'folio') || app.endpoints[0];
     if (!ep) { $('summary').textContent = 'This server has no endpoints.'; return; }
-    history.replaceState(null, '', hashFor('pages', ep.path));
+    history.replaceState(null, '', hashFor('pages', epUrl(ep)));
     ({ view, url } = parseHash());
   }
   if (ep.style !== 'folio') view = 'pages';
@@ -637,7 +640,7 @@ async function show() {
   app.page = null;
   app.scroll = null;
   document.body.classList.toggle('scroll', view === 'scroll');
-  $('endpoint').value = ep.path;
+  $('endpoint').value = epUrl(ep);
   document.title = `${ep.path} · folio`;
   renderControls();
   renderHead();
@@ -653,7 +656,7 @@ async function start() {
   }
   app.endpoints = res.body.tables;
   const sel = $('endpoint');
-  for (const e of app.endpoints) sel.append(new Option(e.style === 'folio' ? e.path : `${e.path} (${e.style})`, e.path));
+  for (const e of app.endpoints) sel.append(new Option(e.style === 'folio' ? e.path : `${e.path} (${e.style})`, epUrl(e)));
   sel.addEventListener('change', () => go(sel.value, { view: 'pages' }));
   $('per-page').addEventListener('change', onPerPage);
   $('count').addEventListener('change', () => go(withParams((p) => { const v = $('count').value; if (v) p.set('count', v); else p.delete('count'); }, true)));

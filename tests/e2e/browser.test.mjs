@@ -31,7 +31,7 @@ before(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const db = makeDb(tempDir('folio-ui-'), ROWS);
   srv = await startFolio(db, { config: CONFIG });
-  limited = await startFolio(db, { args: ['--rate', '0.2', '--burst', '8'] });
+  limited = await startFolio(db, { args: ['--rate', '0.2', '--burst', '12'] });
   expiring = await startFolio(db, { args: ['--cursor-ttl', '1'] });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
 });
@@ -58,7 +58,7 @@ async function settle(page) {
   await page.waitForFunction(() => {
     const s = document.getElementById('summary').textContent;
     return (s && s !== 'Loading…') || !document.getElementById('error').hidden;
-  }, null, { timeout: 20000 });
+  }, null, { timeout: 60000 });
 }
 
 async function ids(page) {
@@ -76,7 +76,7 @@ const hashUrl = (page) => decodeURIComponent(new URL(page.url()).hash.slice(1));
 async function navigate(page, action) {
   const before = page.url();
   await action();
-  await page.waitForFunction((u) => location.href !== u, before, { timeout: 10000 });
+  await page.waitForFunction((u) => location.href !== u, before, { timeout: 60000 });
   await settle(page);
 }
 
@@ -87,6 +87,17 @@ test('a browser opening / lands on the UI', async () => {
   assert.match(page.url(), /\/ui\/#\/api\//);
   assert.ok((await ids(page)).length > 0);
   assert.deepEqual(page.errors || [], []);
+  await page.close();
+});
+
+test('a table whose name needs percent-encoding is browsed through its links', async () => {
+  const page = await open('#/api/users?per_page=10');
+  await navigate(page, () => page.selectOption('#endpoint', { label: '/api/odd name?#' }));
+  assert.equal(new URL(page.url()).hash, '#/api/odd%20name%3F%23');
+  assert.deepEqual(await ids(page), Array.from({ length: 20 }, (_, i) => i + 1));
+  await navigate(page, () => page.click('#next'));
+  assert.deepEqual(await ids(page), Array.from({ length: 10 }, (_, i) => i + 21));
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 
@@ -252,7 +263,7 @@ test('an expired cursor offers to start again from page 1', async () => {
 
 test('a 429 says when to retry', async () => {
   const page = await open('#/api/users?per_page=5', { base: limited.base });
-  for (let i = 0; i < 12 && (await page.isHidden('#error')); i++) {
+  for (let i = 0; i < 30 && (await page.isHidden('#error')); i++) {
     await navigate(page, () => page.click('#next'));
   }
   await page.waitForSelector('#error:not([hidden])');

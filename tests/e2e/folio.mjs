@@ -23,7 +23,8 @@ function env() {
 }
 
 // The demo database (users, messages, items, events: `rows` each) plus `specimens`, a
-// table of every kind of value the UI formats: NULLs, BLOBs, long text, reals.
+// table of every kind of value the UI formats: NULLs, BLOBs, long text, reals; and
+// `odd name?#`, a table whose name must be percent-encoded in URLs.
 export function makeDb(dir, rows) {
   const db = path.join(dir, 'demo.db');
   const r = spawnSync(folioBin(), ['demo', db, '--rows', String(rows)], { env: env(), encoding: 'utf8' });
@@ -36,6 +37,8 @@ export function makeDb(dir, rows) {
     '  (i, None if i % 4 == 0 else "specimen %d" % i, None if i % 3 == 0 else i * 1.25,',
     '   None if i % 5 == 0 else bytes(range(256)) * (i % 7 + 1),',
     '   ("a long note about specimen %d " % i) * 8) for i in range(1, 61)])',
+    'c.execute(\'CREATE TABLE "odd name?#"(id INTEGER PRIMARY KEY, "a b" TEXT)\')',
+    'c.executemany(\'INSERT INTO "odd name?#" VALUES (?, ?)\', [(i, "v%d" % i) for i in range(1, 31)])',
     'c.commit()',
   ].join('\n');
   const p = spawnSync('/usr/bin/python3', ['-c', py, db], { encoding: 'utf8' });
