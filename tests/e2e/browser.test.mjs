@@ -45,6 +45,7 @@ after(async () => {
 
 async function open(hash, { base = srv.base, width = 1280, height = 800 } = {}) {
   const page = await browser.newPage({ viewport: { width, height } });
+  page.setDefaultTimeout(60000); // a bound for a loaded machine, not a speed claim
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.errors = errors;
