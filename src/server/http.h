@@ -75,6 +75,9 @@ struct folio_http {
     /* response */
     int status;
     const char *content_type;
+    const void *body_static; /* when set, the body is these bytes (static, not copied)
+                                instead of the worker's body buffer */
+    size_t body_static_len;
     size_t nheaders;
     bool headers_lost; /* a header could not be added: the answer becomes a 500 problem */
     struct folio_http_header headers[FOLIO_HTTP_MAX_HEADERS];
@@ -113,6 +116,15 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep);
 void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep);
 void folio__handle_files(struct folio_http *h, const char *relpath);
 void folio__handle_export(struct folio_http *h, const struct folio_endpoint *ep);
+/* The browser UI's embedded files under /ui/ (handler/ui.c): strong ETags, 304, gzip. */
+void folio__handle_ui(struct folio_http *h);
+/* GET /problems/{slug}: what a problem type means, as HTML or JSON (handler/problems.c). */
+void folio__handle_problem_page(struct folio_http *h, const char *slug);
+/* GET /openapi.json (handler/openapi.c, written by openapi.c). */
+void folio__handle_openapi(struct folio_http *h);
+/* Whether the request prefers HTML to JSON (a browser's navigation): its Accept header
+ * gives text/html a higher q-value than any JSON type (or names no JSON type). */
+bool folio__http_wants_html(struct folio_http *h);
 
 /* Route one request to its handler. */
 void folio__route(struct folio_http *h);

@@ -5,6 +5,7 @@
 #include "server/server.h"
 
 #include "server/http.h"
+#include "server/problem_types.h"
 
 static const char *title_for(int status)
 {
@@ -38,12 +39,13 @@ void folio__problem_ext(struct folio_http *h, int status, const char *slug, cons
     h->gz_ready = false;
     struct folio_buf *b = &h->w->body;
     folio_buf_reset(b);
+    h->body_static = NULL;
     struct folio_json j;
     folio_json_init(&j, b);
     folio_json_object_begin(&j);
     folio_json_key(&j, "type");
     folio_buf_reset(&h->w->scratch);
-    folio_buf_printf(&h->w->scratch, "https://folio.dev/problems/%s", slug);
+    folio_buf_printf(&h->w->scratch, "/problems/%s", slug);
     folio_json_string(&j, h->w->scratch.data);
     folio_json_key(&j, "title");
     folio_json_string(&j, title ? title : title_for(status));
@@ -98,6 +100,23 @@ void folio__problem_from_error(struct folio_http *h, const struct folio_error *e
     case FOLIO_ETOOBIG: slug = "too-large"; title = "Response too large"; break;
     case FOLIO_ETIMEOUT: slug = "query-timeout"; title = "Query timeout"; break;
     default: break;
+    }
+    /* A type means one kind of failure: one whose catalog status is not the answer's (an
+     * error of a status without a type of its own, or of an unusual kind) gets the
+     * generic type of its HTTP status instead. */
+    const struct folio_problem_type *t = folio__problem_type_find(slug);
+    char st[8];
+    snprintf(st, sizeof st, "%d", status);
+    if (t == NULL || (t->status != status && (t->also == NULL || strcmp(t->also, st) != 0))) {
+        title = NULL;
+        switch (status) {
+        case 400: slug = "bad-request"; break;
+        case 403: slug = "forbidden"; break;
+        case 404: slug = "not-found"; break;
+        case 409: slug = "conflict"; break;
+        case 503: slug = "unavailable"; break;
+        default: slug = "internal"; break;
+        }
     }
     /* Internal failures never leak database text to clients. */
     const char *detail = status >= 500 ? "the server failed to answer this request" : err->detail;

@@ -190,13 +190,18 @@ struct MHD_Response *folio__response_new(struct folio_http *h, unsigned *out_sta
         /* HEAD keeps the body's length: libmicrohttpd sends the headers (Content-Length
          * included, as RFC 9110 asks) and leaves the body out itself. */
         size_t len = w ? w->body.len : 0;
+        /* A static body (the UI's embedded assets) is sent as it is: its handler chose
+         * the encoding and set its headers. */
+        bool fixed = h->body_static != NULL && attempt == 0;
         bool gzip = false, vary = false;
-        if (w != NULL && h->stream == NULL)
+        if (w != NULL && h->stream == NULL && !fixed)
             body = body_for(h, &len, &gzip, &vary);
         struct MHD_Response *r =
             h->stream != NULL ? folio__export_response_new(h)
-                              : MHD_create_response_from_buffer(
-                                    len, (void *)(body ? body : ""), MHD_RESPMEM_MUST_COPY);
+            : fixed ? MHD_create_response_from_buffer(h->body_static_len, (void *)h->body_static,
+                                                      MHD_RESPMEM_PERSISTENT)
+                    : MHD_create_response_from_buffer(len, (void *)(body ? body : ""),
+                                                      MHD_RESPMEM_MUST_COPY);
         if (r == NULL)
             return NULL;
         bool ok = !h->headers_lost;

@@ -63,6 +63,18 @@ void folio__route(struct folio_http *h)
         folio__handle_files(h, *rel ? rel : ".");
         return;
     }
+    if (strcmp(h->path, "/ui") == 0 || strncmp(h->path, "/ui/", 4) == 0) {
+        folio__handle_ui(h);
+        return;
+    }
+    if (strcmp(h->path, "/openapi.json") == 0) {
+        folio__handle_openapi(h);
+        return;
+    }
+    if (strcmp(h->path, "/problems") == 0 || strncmp(h->path, "/problems/", 10) == 0) {
+        folio__handle_problem_page(h, h->path[9] ? h->path + 10 : NULL);
+        return;
+    }
     if (strcmp(h->path, "/healthz") == 0) {
         folio__handle_health(h);
         return;

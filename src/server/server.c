@@ -444,7 +444,7 @@ static bool begin(struct folio_server *srv, struct MHD_Connection *conn, const c
     h->w = worker_get(srv, &err);
     if (h->w == NULL) {
         static const char msg[] =
-            "{\"type\":\"https://folio.dev/problems/unavailable\",\"title\":\"Service "
+            "{\"type\":\"/problems/unavailable\",\"title\":\"Service "
             "Unavailable\",\"status\":503,\"detail\":\"the database cannot be opened\"}";
         struct MHD_Response *r = MHD_create_response_from_buffer(
             sizeof msg - 1, (void *)msg, MHD_RESPMEM_PERSISTENT);

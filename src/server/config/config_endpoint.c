@@ -28,6 +28,9 @@ static const char *path_problem(const char *p)
     if (strcmp(p, "/healthz") == 0 || strcmp(p, "/metrics") == 0 || strcmp(p, "/files") == 0 ||
         strncmp(p, "/files/", 7) == 0)
         return "is reserved for folio's own /healthz, /metrics and /files";
+    if (strcmp(p, "/ui") == 0 || strncmp(p, "/ui/", 4) == 0 || strcmp(p, "/openapi.json") == 0 ||
+        strcmp(p, "/problems") == 0 || strncmp(p, "/problems/", 10) == 0)
+        return "is reserved for folio's own /ui, /openapi.json and /problems";
     for (const char *s = p; *s; s++) {
         char ch = *s;
         bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||

@@ -1,11 +1,25 @@
-/* GET / : the endpoints served, their tables, exposed columns and first-page links. */
+/* GET / : the endpoints served, their tables, exposed columns and first-page links. A
+ * browser (Accept: text/html first) is sent to the UI at /ui/ instead. */
 #include <string.h>
 
 #include "server/http.h"
 #include "server/server.h"
 
+static const char *const style_names[] = {"folio", "tutorial-offset", "tutorial-keyset",
+                                          "tutorial-signed"};
+
 void folio__handle_index(struct folio_http *h)
 {
+    folio__http_header_add(h, "Vary", "Accept");
+    if (folio__http_wants_html(h)) {
+        folio__http_header_add(h, "Location", "/ui/");
+        folio_buf_reset(&h->w->body);
+        folio_buf_puts(&h->w->body, "<!doctype html><title>folio</title>"
+                                    "<a href=\"/ui/\">folio's browser UI</a>\n");
+        h->status = 303;
+        h->content_type = "text/html; charset=utf-8";
+        return;
+    }
     struct folio_json j;
     folio_json_init(&j, &h->w->body);
     folio_json_object_begin(&j);
@@ -19,6 +33,22 @@ void folio__handle_index(struct folio_http *h)
         folio_json_string(&j, tb->name);
         folio_json_key(&j, "path");
         folio_json_string(&j, ep->path);
+        folio_json_key(&j, "style");
+        folio_json_string(&j, style_names[ep->style]);
+        folio_json_key(&j, "modes");
+        folio_json_array_begin(&j);
+        if (ep->modes & FOLIO_ALLOW_OFFSET)
+            folio_json_string(&j, "offset");
+        if (ep->modes & FOLIO_ALLOW_KEYSET)
+            folio_json_string(&j, "keyset");
+        folio_json_array_end(&j);
+        folio_json_key(&j, "per_page");
+        folio_json_object_begin(&j);
+        folio_json_key(&j, "default");
+        folio_json_int(&j, ep->default_per_page);
+        folio_json_key(&j, "max");
+        folio_json_int(&j, ep->max_per_page);
+        folio_json_object_end(&j);
         folio_json_key(&j, "columns");
         folio_json_array_begin(&j);
         for (size_t i = 0; i < ep->ncols; i++) {
@@ -45,6 +75,15 @@ void folio__handle_index(struct folio_http *h)
         folio_json_object_end(&j);
     }
     folio_json_array_end(&j);
+    folio_json_key(&j, "links");
+    folio_json_object_begin(&j);
+    folio_json_key(&j, "openapi");
+    folio_json_string(&j, "/openapi.json");
+    folio_json_key(&j, "ui");
+    folio_json_string(&j, "/ui/");
+    folio_json_key(&j, "problems");
+    folio_json_string(&j, "/problems");
+    folio_json_object_end(&j);
     folio_json_object_end(&j);
     if (folio_json_status(&j) != FOLIO_OK) {
         struct folio_error err = {
