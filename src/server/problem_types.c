@@ -88,6 +88,20 @@ const struct folio_problem_type folio__problem_types[] = {
      "Retry later; the operator should check the database."},
     {"unavailable", 503, NULL, "Service Unavailable",
      "The server cannot open a database connection for this request.", "Retry later."},
+    {"unauthorized", 401, NULL, "Unauthorized",
+     "The endpoint needs a credential (an API key or a JWT as `Authorization: Bearer ...`) "
+     "and the request has none, or one the server does not accept: unknown, revoked, "
+     "expired, not yet valid, for another audience or issuer, or badly signed. The "
+     "`WWW-Authenticate` header names the scheme.",
+     "Send a valid credential; ask the operator for one if yours stopped working."},
+    {"export-not-allowed", 403, NULL, "Export not allowed",
+     "This endpoint does not serve `{path}/export` (configured endpoints export only with "
+     "`export = true`).",
+     "Walk the pages with the `next` links, or ask the operator to allow exports."},
+    {"too-many-exports", 429, NULL, "Too many exports",
+     "This client already runs as many exports as the server allows at once "
+     "(`[export] per_client`).",
+     "Wait for a running export to finish, then retry after the `Retry-After` seconds."},
     {"bad-request", 400, NULL, "Bad Request",
      "The request cannot be served as it is; the `detail` member says why.",
      "Change the request as the detail says."},
