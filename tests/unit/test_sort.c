@@ -228,8 +228,8 @@ static char *where(const struct folio_sort *s, const bool *not_null,
                    const struct folio_value *values, bool backward, bool inclusive,
                    int first_param, enum folio_param_style style)
 {
-    struct folio_keyset_spec spec = {s, COLS, not_null, values, backward, inclusive,
-                                     first_param, style};
+    struct folio_keyset_spec spec = {s,         COLS,      not_null, values, backward,
+                                     inclusive, first_param, style, false, false};
     struct folio_buf b;
     folio_buf_init(&b, BUF_MAX);
     assert_int_equal(folio_keyset_where(&b, &spec), FOLIO_OK);
@@ -708,7 +708,7 @@ static void test_keyset_where_fails_cleanly_when_allocation_fails(void **state)
                                {.type = FOLIO_VALUE_INT, .i = 5}};
     char *reference = where(&s, NOT_NULL_NONE, v, false, false, 1, FOLIO_PARAM_QNUM);
     struct folio_keyset_spec spec = {&s, COLS, NOT_NULL_NONE, v, false, false, 1,
-                                     FOLIO_PARAM_QNUM};
+                                     FOLIO_PARAM_QNUM, false, false};
     long n;
     for (n = 1; n < 1000; n++) {
         test_alloc_install(n);
@@ -746,7 +746,7 @@ static void test_keyset_where_respects_the_buffer_maximum(void **state)
                                {.type = FOLIO_VALUE_INT, .i = 0},
                                {.type = FOLIO_VALUE_INT, .i = 5}};
     struct folio_keyset_spec spec = {&s, COLS, NOT_NULL_NONE, v, false, false, 1,
-                                     FOLIO_PARAM_QNUM};
+                                     FOLIO_PARAM_QNUM, false, false};
     char *reference = where(&s, NOT_NULL_NONE, v, false, false, 1, FOLIO_PARAM_QNUM);
     size_t full = strlen(reference);
     test_alloc_install(0);

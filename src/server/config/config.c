@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "server/config/config_internal.h"
-#include "server/page.h"
+#include "engine/page.h"
 
 const char *const folio__cfg_count_names[3] = {"none", "exact", "estimate"};
 const enum folio_count folio__cfg_count_values[3] = {FOLIO_COUNT_NONE, FOLIO_COUNT_EXACT,

@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "server/config/config_internal.h"
-#include "server/page.h"
+#include "engine/page.h"
 
 static const char E[] = "[[endpoint]]";
 
@@ -288,7 +288,7 @@ static folio_status tutorial_keyset(const struct folio__cfg *c,
 {
     const struct folio_table *t = ep->table;
     const struct folio_column *pk = t->npk == 1 ? &t->cols[t->pk[0]] : NULL;
-    if (pk == NULL || pk->hidden || strcasecmp(pk->decl_type, "INTEGER") != 0)
+    if (pk == NULL || pk->hidden || !pk->integer)
         return folio__cfg_fail_at(c, folio_toml_table_get(ce->at, "style"), E, "style",
                                   "tutorial-keyset needs a table whose primary key is a "
                                   "single INTEGER column; %s has none",

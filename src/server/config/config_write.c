@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "server/config/config_internal.h"
-#include "server/page.h"
+#include "engine/page.h"
 
 /* Output with a sticky status: after the first failure nothing more is written. */
 struct out {
