@@ -376,6 +376,11 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
         *kr = config->keyring;
         return 0;
     }
+    if (o->secret_file == NULL && folio__db_target_is_pg(db_path)) {
+        fprintf(stderr, "folio serve: a PostgreSQL database has no file to keep a generated "
+                        "cursor key beside: give --secret-file FILE or [[cursor.keys]]\n");
+        return -1;
+    }
     unsigned char secret[FOLIO_CONFIG_SECRET_MAX + 1];
     size_t secret_len = 0;
     char secret_path[4096];
@@ -414,10 +419,12 @@ static int generation_start(struct generation *g, void *ctx, int listen_fd,
         return 2;
     }
     int rc = apply_overrides(&g->config, o);
-    const char *db_path = o->db_path ? o->db_path : g->config.db_path;
+    const char *db_path = o->db_path       ? o->db_path
+                          : g->config.db_url ? g->config.db_url
+                                             : g->config.db_path;
     if (rc == 0 && db_path == NULL) {
-        fprintf(stderr, "%s: [database] path: missing; set it or give the database on the "
-                        "command line\n", o->config);
+        fprintf(stderr, "%s: [database] path: missing; set it (or url) or give the database "
+                        "on the command line\n", o->config);
         rc = 2;
     }
     /* The database before the keyring: a key is generated beside a database only. */
@@ -445,6 +452,18 @@ static int generation_start(struct generation *g, void *ctx, int listen_fd,
     }
     for (size_t i = 0; o->no_prefetch && i < neps; i++)
         eps[i].prefetch = false;
+    /* Tables without a unique key are not served unless an endpoint names one. */
+    const struct folio_schema *schema = folio__db_schema(g->db);
+    for (size_t t = 0; g->config.server.auto_endpoints && t < schema->ntables; t++) {
+        bool configured = false;
+        for (size_t i = 0; i < neps && !configured; i++)
+            configured = eps[i].table == &schema->tables[t];
+        if (schema->tables[t].npk == 0 && !configured)
+            fprintf(stderr, "folio: not serving %s: it has no primary key (a view, or a table "
+                            "without one); serve it with an [[endpoint]] whose key = [...] "
+                            "names unique columns\n",
+                    schema->tables[t].name);
+    }
     struct folio_server_config cfg = g->config.server;
     cfg.listen_fd = listen_fd;
     if (running != NULL && (strcmp(cfg.listen_host, running->listen_host) != 0 ||

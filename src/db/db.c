@@ -68,12 +68,6 @@ folio_status folio__db_open_with(folio_db **out, const char *target,
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     }
     db->ops = folio__db_backend_of(target);
-    if (db->ops == NULL) {
-        options_clear(&db->opts);
-        folio_free(db);
-        return folio_error_set(err, FOLIO_EINVAL, FOLIO_KIND_NONE, NULL,
-                               "PostgreSQL targets are not supported yet");
-    }
     db->target = folio_strdup(target);
     if (db->target == NULL) {
         options_clear(&db->opts);
@@ -232,7 +226,7 @@ bool folio__db_target_is_pg(const char *target)
 const struct folio_db_ops *folio__db_backend_of(const char *target)
 {
     if (folio__db_target_is_pg(target))
-        return NULL; /* no PostgreSQL backend in this build yet */
+        return &folio__db_pg_ops;
     return &folio__db_sqlite_ops;
 }
 

@@ -45,8 +45,8 @@ folio_status folio__page_sort(struct folio_page_spec *spec, const struct folio_e
         }
     }
     spec->nsort_given = spec->sort.n;
-    for (size_t i = 0; i < t->npk; i++)
-        if (folio_sort_append(&spec->sort, t->pk[i]) != FOLIO_OK)
+    for (size_t i = 0; i < ep->nkey; i++)
+        if (folio_sort_append(&spec->sort, ep->key[i]) != FOLIO_OK)
             return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "sort",
                                    "sort has too many columns");
 
@@ -418,18 +418,20 @@ folio_status folio__page_run(struct folio_engine *e, const struct folio_page_spe
         if (st != FOLIO_OK)
             return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "cannot build the query");
 
-        if (e->cfg.explain && phase <= 1) {
+        st = folio__db_query(e->conn, sql->data, sql->len, params, (size_t)next - 1, on_row, r,
+                             err);
+        if (st == FOLIO_OK)
+            st = folio_json_status(r->j);
+        /* The plan after the query: an EXPLAIN that fails (the query would have too) must
+         * not abort the page's transaction first. */
+        if (st == FOLIO_OK && e->cfg.explain && phase <= 1) {
             folio_buf_reset(&e->plan);
             if (folio__db_explain(e->conn, sql->data, sql->len, params, (size_t)next - 1,
                                   &e->plan) != FOLIO_OK)
                 folio_buf_reset(&e->plan); /* no plan is better than a cut one */
         }
-        st = folio__db_query(e->conn, sql->data, sql->len, params, (size_t)next - 1, on_row, r,
-                             err);
-        if (st == FOLIO_OK)
-            st = folio_json_status(r->j);
         if (st != FOLIO_OK) {
-            if (st != FOLIO_EDB && st != FOLIO_ETIMEOUT) /* those two filled err */
+            if (err == NULL || err->status == FOLIO_OK) /* a failed query filled err */
                 folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "%s", folio_strerror(st));
             return st;
         }

@@ -835,7 +835,9 @@ folio_status folio__server_auto_endpoints(struct folio_server *srv)
         bool taken = false;
         for (size_t i = 0; i < srv->nendpoints && !taken; i++)
             taken = strcmp(srv->endpoints[i].path, path.data) == 0;
-        if (taken)
+        /* No unique key (a PostgreSQL view or table without a primary key): served only by
+         * a configured endpoint that names one (folio serve says so at start). */
+        if (taken || s->tables[t].npk == 0)
             continue;
         struct folio_endpoint *ep = &eps[srv->nendpoints];
         st = path.data ? folio__endpoint_init(ep, &s->tables[t], path.data) : FOLIO_ENOMEM;
