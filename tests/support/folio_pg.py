@@ -200,6 +200,7 @@ class PgCluster:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{dbname}" + (f"?{q}" if q else "")
 
     def connect(self, dbname="postgres", autocommit=False):
+        """A psycopg2 connection over the unix socket."""
         import psycopg2
         con = psycopg2.connect(host=self.sockdir, port=self.port, user=PG_USER, dbname=dbname)
         con.autocommit = autocommit
@@ -222,6 +223,18 @@ class PgCluster:
 _cluster = None
 
 
+def mirror_to_new_database(sqlite_path, prefix="m"):
+    """A new database of the test cluster holding a copy of the SQLite file; returns its URL."""
+    c = cluster()
+    name = c.new_database(prefix)
+    con = PgCon(c.url(name))
+    try:
+        mirror_sqlite(sqlite_path, con)
+    finally:
+        con.close()
+    return c.url(name)
+
+
 def cluster():
     """The PgCluster of this test process, started on first use and stopped at exit."""
     global _cluster
@@ -239,6 +252,18 @@ def shutdown():
         _cluster = None
 
 
+def mirror_to_new_database(sqlite_path, prefix="m"):
+    """A new database of the test cluster holding a copy of the SQLite file; returns its URL."""
+    c = cluster()
+    name = c.new_database(prefix)
+    con = PgCon(c.url(name))
+    try:
+        mirror_sqlite(sqlite_path, con)
+    finally:
+        con.close()
+    return c.url(name)
+
+
 # --- a DB-API connection that speaks like the tests' sqlite3 connections ----------------
 
 QMARK_RE = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
@@ -252,32 +277,80 @@ def qmark_to_pyformat(sql):
     return QMARK_RE.sub(sub, sql)
 
 
+class PgCursor:
+    """A psycopg2 cursor with sqlite3's lastrowid (the first column an INSERT returned)."""
+
+    def __init__(self, cur, lastrowid=None):
+        self._cur = cur
+        self.lastrowid = lastrowid
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
+
+    def __iter__(self):
+        return iter(self._cur) if self._cur.description else iter(())
+
+    def fetchone(self):
+        return self._cur.fetchone()
+
+    def fetchall(self):
+        return self._cur.fetchall()
+
+
+INSERT_RE = re.compile(r"\s*INSERT\b", re.I)
+
+
 class PgCon:
-    """A psycopg2 connection used like sqlite3's: execute() returns a cursor, ? placeholders.
-    Values come back as PostgreSQL types them (bytea as bytes, numeric as Decimal)."""
+    """A psycopg2 connection used like sqlite3's by the tests: execute() returns a cursor,
+    ? placeholders, `with con:` is one transaction, an INSERT's cursor has lastrowid (the
+    first column of the row, the integer key of the tables the tests write), PRAGMAs are
+    ignored. Values come back as PostgreSQL types them (bytea as memoryview)."""
 
     backend = "pg"
 
-    def __init__(self, cluster_, dbname, autocommit=True):
-        self.cluster = cluster_
-        self.dbname = dbname
-        self.url = cluster_.url(dbname)
-        self.raw = cluster_.connect(dbname, autocommit=autocommit)
+    def __init__(self, url):
+        import psycopg2
+        self.url = url
+        self.raw = psycopg2.connect(url)
+        self.raw.autocommit = True
 
     def execute(self, sql, params=()):
+        if sql.lstrip().upper().startswith("PRAGMA"):
+            sql, params = "SELECT 1 WHERE false", ()
+        returning = INSERT_RE.match(sql) and "RETURNING" not in sql.upper()
+        if returning:
+            sql = sql.rstrip().rstrip(";") + " RETURNING *"
         cur = self.raw.cursor()
         cur.execute(qmark_to_pyformat(sql) if params else sql, tuple(params) if params else None)
-        return cur
+        lastrowid = None
+        if returning:
+            row = cur.fetchone()
+            lastrowid = row[0] if row else None
+        return PgCursor(cur, lastrowid)
 
     def executemany(self, sql, seq):
         cur = self.raw.cursor()
         cur.executemany(qmark_to_pyformat(sql), [tuple(p) for p in seq])
-        return cur
+        return PgCursor(cur)
 
     def executescript(self, sql):
         cur = self.raw.cursor()
         cur.execute(sql)
-        return cur
+        return PgCursor(cur)
+
+    def __enter__(self):
+        self.raw.autocommit = False
+        return self
+
+    def __exit__(self, exc_type, *_):
+        try:
+            if exc_type is None:
+                self.raw.commit()
+            else:
+                self.raw.rollback()
+        finally:
+            self.raw.autocommit = True
+        return False
 
     def commit(self):
         if not self.raw.autocommit:
@@ -294,7 +367,7 @@ class PgCon:
         """[(name, type)] in table order (pg_catalog's format_type)."""
         return [tuple(r) for r in self.execute(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
-            "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
+            "WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped "
             "ORDER BY a.attnum", (quote_ident(table),))]
 
     def primary_key(self, table):
@@ -302,7 +375,7 @@ class PgCon:
         return [r[0] for r in self.execute(
             "SELECT a.attname FROM pg_index i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY "
             "AS k(attnum, n) ON true JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            "AND a.attnum = k.attnum WHERE i.indrelid = to_regclass(%s) AND i.indisprimary "
+            "AND a.attnum = k.attnum WHERE i.indrelid = to_regclass(?) AND i.indisprimary "
             "ORDER BY k.n", (quote_ident(table),))]
 
 
@@ -328,12 +401,26 @@ def pg_type(declared):
     return "numeric"
 
 
+def _text(v):
+    if isinstance(v, (bytes, bytearray)):
+        v = bytes(v).decode("utf-8", "replace")
+    return str(v).replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+
+
+def _bytes(v):
+    return bytes(v) if isinstance(v, (bytes, bytearray)) else str(v).encode()
+
+
+CONVERT = {"bigint": int, "text": _text, "bytea": _bytes, "double precision": float,
+           "boolean": bool, "numeric": lambda v: v}
+
+
 def mirror_sqlite(sqlite_path, pgcon, tables=None):
     """Copy the tables (and their indexes and primary keys) of a SQLite file into the
     PostgreSQL database of `pgcon`; returns the tables copied. SQLite-only shapes (WITHOUT
     ROWID, generated columns, mixed storage classes in a column) are not for this."""
     src = sqlite3.connect(str(sqlite_path))
-    src.text_factory = lambda b: b.decode("utf-8")
+    src.text_factory = lambda b: b.decode("utf-8", "replace")
     try:
         names = [r[0] for r in src.execute(
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
@@ -344,14 +431,24 @@ def mirror_sqlite(sqlite_path, pgcon, tables=None):
             info = list(src.execute(f"PRAGMA table_info({quote_ident(t)})"))
             cols = [(r[1], pg_type(r[2]), bool(r[3]), r[5]) for r in info]
             pk = [c for c, _, _, k in sorted(cols, key=lambda c: c[3]) if k]
-            defs = [f"{quote_ident(c)} {ty}" + (" NOT NULL" if nn else "") for c, ty, nn, _ in cols]
+            # a lone INTEGER PRIMARY KEY is SQLite's rowid: numbered by default, as here
+            rowid_alias = len(pk) == 1 and [r[2].upper() for r in info if r[1] == pk[0]] == ["INTEGER"]
+            defs = [f"{quote_ident(c)} {ty}" + (" NOT NULL" if nn else "") +
+                    (" GENERATED BY DEFAULT AS IDENTITY" if rowid_alias and c == pk[0] else "")
+                    for c, ty, nn, _ in cols]
             if pk:
                 defs.append("PRIMARY KEY (" + ", ".join(map(quote_ident, pk)) + ")")
             pgcon.execute(f"CREATE TABLE {quote_ident(t)} ({', '.join(defs)})")
             sel = ", ".join(quote_ident(c) for c, *_ in cols)
             rows = src.execute(f"SELECT {sel} FROM {quote_ident(t)}").fetchall()
             if rows:
+                conv = [CONVERT[ty] for _, ty, _, _ in cols]
+                rows = [tuple(None if v is None else f(v) for f, v in zip(conv, r)) for r in rows]
                 copy_rows(pgcon, t, [c for c, *_ in cols], rows)
+            if rowid_alias:
+                pgcon.execute(f"SELECT setval(pg_get_serial_sequence(?, ?), "
+                              f"(SELECT coalesce(max({quote_ident(pk[0])}), 0) + 1 "
+                              f"FROM {quote_ident(t)}), false)", (quote_ident(t), pk[0]))
             for (iname, unique, origin) in [(r[1], r[2], r[3]) for r in
                                             src.execute(f"PRAGMA index_list({quote_ident(t)})")]:
                 if origin == "pk":
