@@ -142,7 +142,7 @@ EDGE_ROWS = [
      dt.date(2024, 2, 29), _ts("2024-02-29T12:34:56.123456"),
      _ts("2024-11-03T05:30:00.000001+00:00"), uuid.UUID("12345678-1234-5678-1234-567812345678"),
      "s", 3, [0], [""], "mid"),
-    (4, 1, 1, 1, decimal.Decimal("1.1"), 5e-324, 5e-324, "A", "A", "A", b"a", True,
+    (4, 1, 1, 1, decimal.Decimal("1.1"), 1.401298464324817e-45, 5e-324, "A", "A", "A", b"a", True,
      None, None, None, None, None, None, None, None, None),
     (5, None, None, None, None, None, None, None, None, None, None, None, None, None, None, None,
      None, None, None, None, None),
@@ -161,7 +161,8 @@ EDGE_ROWS = [
 
 
 def insert_typed(con, table, rows):
-    from psycopg2.extras import Json
+    from psycopg2.extras import Json, register_uuid
+    register_uuid()
     cols = ["id"] + TYPED_COLUMNS
     conv = []
     for r in rows:
@@ -467,7 +468,7 @@ DEEP_ROW = 900_000
 # shapes as the demo: many equal timestamps in events, ISO 8601 text timestamps.
 BIG_FILL = """
 INSERT INTO users SELECT i, (ARRAY['Ada','Grace','Linus','Margaret','Dennis','Barbara','Ken',
-    'Frances','Edsger','Radia'])[1 + (i * 7919) % 10] || ' ' || i,
+    'Frances','Edsger','Radia'])[1 + (i::bigint * 7919) % 10] || ' ' || i,
     CASE WHEN i % 10 = 0 THEN NULL ELSE 'user' || i || '@example.com' END,
     to_char(timestamp '2024-01-01' + i * 37 * interval '1 second', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
     FROM generate_series(1, {n}) i;
