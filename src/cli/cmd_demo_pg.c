@@ -16,6 +16,7 @@
 
 static const char schema_sql[] =
     "SET client_min_messages = warning;"
+    "SET maintenance_work_mem = '256MB';" /* faster index builds */
     "BEGIN;"
     "CREATE TABLE users(id bigint PRIMARY KEY, name text NOT NULL, email text,"
     " created_at text NOT NULL);"
