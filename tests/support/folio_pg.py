@@ -24,7 +24,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 
 from folio_server import free_port
 
@@ -250,18 +249,6 @@ def shutdown():
     if _cluster is not None:
         _cluster.stop()
         _cluster = None
-
-
-def mirror_to_new_database(sqlite_path, prefix="m"):
-    """A new database of the test cluster holding a copy of the SQLite file; returns its URL."""
-    c = cluster()
-    name = c.new_database(prefix)
-    con = PgCon(c.url(name))
-    try:
-        mirror_sqlite(sqlite_path, con)
-    finally:
-        con.close()
-    return c.url(name)
 
 
 # --- a DB-API connection that speaks like the tests' sqlite3 connections ----------------
