@@ -21,6 +21,7 @@ import os
 import re
 import sqlite3
 import struct
+import sys
 import subprocess
 import time
 import uuid
@@ -746,3 +747,27 @@ def test_pg_harness_settings_are_not_folio_friendly_defaults(pg):
         assert cur.fetchone()[0] == "off"
     finally:
         con.close()
+
+
+KILLED_RUNNER = r"""
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import folio_pg
+c = folio_pg.PgCluster().start()
+with open(os.path.join(c.data, "postmaster.pid")) as f:
+    print(f.readline().strip(), c.tmp, flush=True)
+os.kill(os.getpid(), 9)  # no atexit, no finalizer: only the watchdog is left
+"""
+
+
+def test_harness_stops_postgresql_even_when_the_test_process_is_killed(pg):
+    support = os.path.dirname(os.path.abspath(folio_pg.__file__))
+    proc = subprocess.run([sys.executable, "-c", KILLED_RUNNER, support], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    pid, tmp = proc.stdout.split()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (os.path.exists(f"/proc/{pid}") or os.path.exists(tmp)):
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{pid}"), f"postgres {pid} outlived the killed test process"
+    assert not os.path.exists(tmp), f"{tmp} was left behind"
