@@ -174,7 +174,7 @@ start_folio() {
     local prefix=$1 port pid
     shift
     port=$(python3 bench/check.py free-port)
-    "${PIN_SRV[@]}" "$FOLIO" serve "$@" "$DB" --listen "$HOST:$port" --threads 1 \
+    "${PIN_SRV[@]}" "$FOLIO" serve "$@" "${SERVE_DB:-$DB}" --listen "$HOST:$port" --threads 1 --max-offset 0 \
         --secret-file "$SECRET" --cursor-ttl 0 >>"$OUT/folio.$prefix.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
