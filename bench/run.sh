@@ -515,7 +515,7 @@ done
 PG_SCENARIOS=(pg_keyset_shallow pg_keyset_deep pg_offset_p1 pg_offset_deep_warm)
 if [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
     log "PostgreSQL: starting a server and loading the $ROWS-row demo into it (bench/pg.py)"
-    python3 bench/pg.py "$FOLIO" "$ROWS" "$OUT" >>"$OUT/pg.log" 2>&1 &
+    /usr/bin/python3 bench/pg.py "$FOLIO" "$ROWS" "$OUT" >>"$OUT/pg.log" 2>&1 &  # Debian python3-psycopg2
     PG_HELPER=$!
     PIDS+=("$PG_HELPER")
     for _ in $(seq 6000); do
