@@ -48,6 +48,7 @@ struct stmt_entry {
     char name[24];
     int nparams; /* the statement's parameters ($1..$n, from its text) */
     uint64_t used;
+    uint8_t unused[MAX_PARAMS / 8]; /* bit i: $i+1 does not occur in the text (NULL sent) */
 };
 
 struct pg_conn {
@@ -265,7 +266,7 @@ static uint64_t fnv1a(const char *s, size_t n)
 /* Which of $1..$n the text uses (outside "quoted identifiers" and 'literals'); returns
  * n, the highest. Parameters below it that the text does not use get the type text (a
  * NULL is sent), since PostgreSQL cannot infer a type for them. */
-static int scan_params(const char *sql, size_t len, bool *used, int max)
+int folio__pg_scan_params(const char *sql, size_t len, bool *used, int max)
 {
     int n = 0;
     for (size_t i = 0; i < len; i++) {
@@ -369,7 +370,7 @@ static struct stmt_entry *stmt_get(struct pg_conn *c, const char *sql, size_t le
             victim = e;
     }
     bool used[MAX_PARAMS] = {false};
-    int n = scan_params(sql, len, used, MAX_PARAMS);
+    int n = folio__pg_scan_params(sql, len, used, MAX_PARAMS);
     Oid types[MAX_PARAMS];
     for (int i = 0; i < n; i++)
         types[i] = used[i] ? 0 : 25; /* 0: inferred from the text; 25: text */
@@ -413,19 +414,26 @@ static struct stmt_entry *stmt_get(struct pg_conn *c, const char *sql, size_t le
     *victim = (struct stmt_entry){.hash = h, .sql = copy, .len = len, .nparams = n,
                                   .used = ++c->clock};
     memcpy(victim->name, name, sizeof name);
+    for (int i = 0; i < n; i++)
+        if (!used[i])
+            victim->unused[i / 8] |= (uint8_t)(1u << (i % 8));
     return victim;
 }
 
 /* Text for each parameter (bytea binary), as libpq takes them. */
-static folio_status bind_params(struct pg_conn *c, const struct folio_value *params,
-                                size_t nparams, int n, const char **values, int *lengths,
-                                int *formats)
+static folio_status bind_params(struct pg_conn *c, const struct stmt_entry *e,
+                                const struct folio_value *params, size_t nparams,
+                                const char **values, int *lengths, int *formats)
 {
+    int n = e->nparams;
     struct folio_buf *b = &c->params;
     folio_buf_reset(b);
     size_t off[MAX_PARAMS];
     for (int i = 0; i < n; i++) {
-        const struct folio_value *v = (size_t)i < nparams ? &params[i] : NULL;
+        /* A parameter the text does not use is typed text: it gets a NULL, whatever the
+         * caller had there (a bytea boundary value would not be valid text). */
+        bool unused = (e->unused[i / 8] >> (i % 8)) & 1u;
+        const struct folio_value *v = (size_t)i < nparams && !unused ? &params[i] : NULL;
         off[i] = b->len;
         formats[i] = 0;
         lengths[i] = 0;
@@ -484,7 +492,7 @@ static folio_status run(struct pg_conn *c, const char *sql, size_t sql_len,
         return err && err->status ? err->status : FOLIO_EDB;
     const char *values[MAX_PARAMS];
     int lengths[MAX_PARAMS], formats[MAX_PARAMS];
-    st = bind_params(c, params, nparams, e->nparams, values, lengths, formats);
+    st = bind_params(c, e, params, nparams, values, lengths, formats);
     if (st == FOLIO_EPARAM)
         return folio_error_set(err, st, FOLIO_KIND_INPUT, NULL,
                                "a value holds a NUL byte, which no PostgreSQL text can");
@@ -755,6 +763,15 @@ static void array_json(struct folio_json *j, unsigned elem, const char *t, size_
     while (depth-- > 0) /* malformed text: still valid JSON */
         folio_json_array_end(j);
     folio_buf_clear(&item);
+}
+
+void folio__pg_value_json(struct folio_json *j, unsigned oid, unsigned elem, const char *text,
+                          size_t len)
+{
+    if (elem != 0)
+        array_json(j, elem, text, len, NULL);
+    else
+        scalar_json(j, oid, text, len, NULL);
 }
 
 static void pg_row_json(const struct folio_db_row *row, size_t i, struct folio_json *j)
