@@ -18,8 +18,8 @@
 #define STMT_CACHE_SLOTS 128
 #define MAX_PARAMS 512
 #define RECONNECT_MS 250
-/* A statement without a deadline (schema, health, COMMIT) still waits no longer than
- * this; a cancelled one gets CANCEL_GRACE_MS to stop before its connection is dropped. */
+/* A command (DEALLOCATE, COMMIT) without a deadline still waits no longer than this; a
+ * cancelled statement gets CANCEL_GRACE_MS to stop before its connection is dropped. */
 #define DEFAULT_WAIT_MS 30000
 #define CANCEL_GRACE_MS 1000
 
@@ -98,6 +98,11 @@ static folio_status result_error(struct pg_conn *c, PGresult *res, struct folio_
     if (state != NULL && strncmp(state, "22", 2) == 0)
         return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, NULL,
                                "a value does not fit its column's type: %s", msg);
+    /* No such operator for the column's type (= on json, < on a composite): the request
+     * asked for a comparison this column cannot make. */
+    if (state != NULL && (strcmp(state, "42883") == 0 || strcmp(state, "42804") == 0))
+        return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, NULL,
+                               "this column's type cannot be compared that way: %s", msg);
     if (state != NULL && strcmp(state, "57014") == 0)
         return folio_error_set(err, FOLIO_ETIMEOUT, FOLIO_KIND_TRANSIENT, NULL,
                                "the query ran longer than the server's time limit");
@@ -297,9 +302,10 @@ static bool wait_readable(struct pg_conn *c, uint64_t deadline)
     if (now >= deadline)
         return false;
     struct pollfd pfd = {PQsocket(c->h), POLLIN, 0};
+    int wait = deadline - now > INT32_MAX ? -1 : (int)(deadline - now);
     int rc;
     do
-        rc = poll(&pfd, 1, (int)(deadline - now));
+        rc = poll(&pfd, 1, wait);
     while (rc < 0 && errno == EINTR);
     return rc != 0;
 }
@@ -322,8 +328,9 @@ static bool input_until(struct pg_conn *c, uint64_t deadline)
 static PGresult *await_result(struct pg_conn *c, bool *timed_out)
 {
     *timed_out = false;
-    uint64_t deadline =
-        c->deadline_ms != 0 ? c->deadline_ms : folio__db_now_ms() + DEFAULT_WAIT_MS;
+    /* Without a deadline ([server] query_timeout = 0) a query may take as long as it
+     * takes; the server's statement_timeout still applies. */
+    uint64_t deadline = c->deadline_ms != 0 ? c->deadline_ms : UINT64_MAX;
     if (!input_until(c, deadline)) {
         *timed_out = true;
         PGcancel *cancel = PQgetCancel(c->h);
@@ -349,7 +356,11 @@ static bool command(struct pg_conn *c, const char *sql)
     if (c->h == NULL || !PQsendQuery(c->h, sql))
         return false;
     bool timed_out;
+    uint64_t deadline = c->deadline_ms;
+    if (deadline == 0)
+        c->deadline_ms = folio__db_now_ms() + DEFAULT_WAIT_MS;
     PGresult *res = await_result(c, &timed_out);
+    c->deadline_ms = deadline;
     bool ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     return ok;
@@ -838,6 +849,15 @@ static folio_status pg_begin_read(folio_db_conn *base, struct folio_error *err)
     c->in_txn = false;
     folio_status st = pg_query(base, version_sql, sizeof version_sql - 1, NULL, 0,
                                first_text_u64, &c->txn_version, err);
+    if (st != FOLIO_OK && c->h != NULL && PQstatus(c->h) != CONNECTION_OK) {
+        /* The server went away since this connection's last page (a restart): nothing of
+         * this page has run yet, so reconnect at once and try again, once. */
+        c->retry_at_ms = 0;
+        if (err != NULL)
+            memset(err, 0, sizeof *err);
+        st = pg_query(base, version_sql, sizeof version_sql - 1, NULL, 0, first_text_u64,
+                      &c->txn_version, err);
+    }
     if (st == FOLIO_OK)
         st = pg_query(base, begin, sizeof begin - 1, NULL, 0, NULL, NULL, err);
     c->in_txn = st == FOLIO_OK;
