@@ -438,8 +438,9 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
     ("[server]\nthreads = 0\n", "2:11: [server] threads: must be from 1 to 256, got 0"),
     ("[server]\ntimeout = 30\nworkers = 4\n", "3:1: [server] workers: unknown key"),
     ("[limits]\nx = 1\n", "1:2: [limits]: unknown section"),
-    ('[database]\nurl = "postgres://db/app"\n',
-     "2:1: [database] url: database.url (PostgreSQL) is not supported yet"),
+    ('[database]\nurl = "app.db"\n', "2:7: [database] url: expected a PostgreSQL URL"),
+    ('[database]\npath = "a.db"\nurl = "postgres://db/app"\n',
+     "3:7: [database] url: give either path (SQLite) or url (PostgreSQL), not both"),
     ("[pagination]\nmax_per_page = 5000\n",
      "2:16: [pagination] max_per_page: must be from 1 to 1000, got 5000"),
     ('[pagination]\ncount = "maybe"\n', '2:9: [pagination] count: must be "none", "exact" or '
