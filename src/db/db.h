@@ -89,6 +89,11 @@ enum {
     /* The database's own LIKE tells case apart (PostgreSQL); folio's `like` filter is
      * case-insensitive everywhere, through like_op below. */
     FOLIO_DB_CAP_LIKE_CASE_SENSITIVE = 1u << 5,
+    /* The has_prev/has_more probe ("is there a row past the boundary?") is written with
+     * the walk's ORDER BY, so that the planner seeks the sort index from the boundary
+     * (PostgreSQL otherwise may scan the heap for it). Without it the probe is a bare
+     * LIMIT 1, as SQLite's planner has always served it. */
+    FOLIO_DB_CAP_ORDERED_PROBES = 1u << 6,
 };
 
 /* A row handed to a query callback; valid only during the callback. */

@@ -1142,7 +1142,8 @@ const struct folio_db_ops folio__db_pg_ops = {
     /* NULL is the largest value; LIKE tells case apart (folio's like is ILIKE here); no
      * hidden key: tables need a primary key or a configured one. */
     .caps = FOLIO_DB_CAP_DATA_VERSION | FOLIO_DB_CAP_SNAPSHOT | FOLIO_DB_CAP_NULLS_LARGE |
-            FOLIO_DB_CAP_ROW_VALUES | FOLIO_DB_CAP_LIKE_CASE_SENSITIVE,
+            FOLIO_DB_CAP_ROW_VALUES | FOLIO_DB_CAP_LIKE_CASE_SENSITIVE |
+            FOLIO_DB_CAP_ORDERED_PROBES,
     .open = pg_open,
     .close = pg_close,
     .load_schema = pg_load_schema,

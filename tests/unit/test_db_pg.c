@@ -51,6 +51,7 @@ static void test_backends_state_their_differences_as_capabilities(void **state)
     assert_false(pg & FOLIO_DB_CAP_HIDDEN_KEY);
     assert_true(pg & FOLIO_DB_CAP_LIKE_CASE_SENSITIVE);
     assert_true(pg & FOLIO_DB_CAP_ROW_VALUES);
+    assert_true((pg & FOLIO_DB_CAP_ORDERED_PROBES) && !(sq & FOLIO_DB_CAP_ORDERED_PROBES));
     assert_true((pg & FOLIO_DB_CAP_SNAPSHOT) && (sq & FOLIO_DB_CAP_SNAPSHOT));
     assert_true((pg & FOLIO_DB_CAP_DATA_VERSION) && (sq & FOLIO_DB_CAP_DATA_VERSION));
     assert_string_equal(folio__db_pg_ops.dialect.like_op, "ILIKE");
