@@ -106,15 +106,70 @@ def summary(runs, key):
     }
 
 
-def read_db(d):
+def read_db(d, name="dbceiling.txt"):
     db = {}
-    path = os.path.join(d, "dbceiling.txt")
+    path = os.path.join(d, name)
     if os.path.exists(path):
         with open(path) as f:
             for line in f:
                 kv = dict(p.split("=", 1) for p in line.split())
+                kv.pop("backend", None)
                 db[int(kv["after"])] = {k: float(v) for k, v in kv.items()}
     return db
+
+
+def postgresql_section(d, meta, runs, p):
+    """folio over PostgreSQL (server "folio-pg") next to the libpq ceiling and the same
+    pages over SQLite, from the same run."""
+    pg_db = read_db(d, "dbceiling_pg.txt")
+    pg_names = ("pg_keyset_shallow", "pg_keyset_deep", "pg_offset_p1", "pg_offset_deep_warm")
+    if not any((n, "folio-pg", "uncached") in runs for n in pg_names) and not pg_db:
+        return
+    p("## PostgreSQL")
+    p("")
+    p(f"A PostgreSQL 15 server started for the run (tests/support/folio_pg.py: temp dir, "
+      f"fsync off, not pinned), the same 1M-row demo loaded by `folio demo "
+      f"postgresql://...` ({meta.get('pg_demo', 'n/a')}). folio serves it with "
+      f"`{meta.get('nocache')} --threads 1`, pinned like the SQLite server. The PostgreSQL "
+      "server does the query work in its own processes, so folio's CPU/req is not "
+      "comparable with SQLite's; compare throughput and latency.")
+    p("")
+    p("| scenario | req/s min / med / max | p50 ms | p99 ms | same page over SQLite req/s | "
+      "PostgreSQL ÷ SQLite |")
+    p("|---|---|--:|--:|--:|--:|")
+    for name in pg_names:
+        f = summary(runs, (name, "folio-pg", "uncached"))
+        if f is None:
+            continue
+        lite = summary(runs, (name[3:], "folio", "uncached"))
+        lrps = lite["rps_med"] if lite else None
+        p(f"| {name} | {fmt(f['rps_min'])} / {fmt(f['rps_med'])} / {fmt(f['rps_max'])} | "
+          f"{fmt(f['p50'], 2)} | {fmt(f['p99'], 2)} | {fmt(lrps)} | {ratio(f['rps_med'], lrps)} |")
+    p("")
+    if pg_db:
+        p("Database ceiling (bench/dbceiling_pg.c: the same keyset page query as one libpq "
+          "prepared statement on one connection, LIMIT 21, every value read, one query after "
+          "another, wall-clock rate):")
+        p("")
+        for after, v in sorted(pg_db.items()):
+            name = "pg_keyset_shallow" if after == 20 else "pg_keyset_deep"
+            f = summary(runs, (name, "folio-pg", "uncached"))
+            vs = (f" — folio `{name}` {fmt(f['rps_med'])} req/s = {ratio(f['rps_med'], v['qps'])} "
+                  "× the ceiling" if f else "")
+            p(f"- after id {after}: {fmt(v['qps'])} queries/s, {v['wall_us_per_query']:.1f} µs "
+              f"per query (has_prev probe alone: {v['probe_us']:.1f} µs client CPU){vs}")
+        p("")
+    p("| deep ÷ shallow | PostgreSQL req/s ratio | SQLite req/s ratio |")
+    p("|---|--:|--:|")
+    for label, a, b in (("keyset: after row 900,000 ÷ after row 20", "keyset_deep", "keyset_shallow"),
+                        ("hybrid jump: page=45000 ÷ page=1", "offset_deep_warm", "offset_p1")):
+        pa = summary(runs, ("pg_" + a, "folio-pg", "uncached"))
+        pb = summary(runs, ("pg_" + b, "folio-pg", "uncached"))
+        la = summary(runs, (a, "folio", "uncached"))
+        lb = summary(runs, (b, "folio", "uncached"))
+        p(f"| {label} | {ratio(pa['rps_med'], pb['rps_med']) if pa and pb else 'n/a'} | "
+          f"{ratio(la['rps_med'], lb['rps_med']) if la and lb else 'n/a'} |")
+    p("")
 
 
 def callgrind_total(path):
@@ -267,6 +322,8 @@ def main():
                      else f"{a_name}: {a_mode} ÷ {b_mode}")
             p(f"| {label} | {ratio(a['rps_med'], b['rps_med'])} | {ratio(a['cpu'], b['cpu'])} |")
     p("")
+
+    postgresql_section(d, meta, runs, p)
 
     p("## Target check (reported, not asserted)")
     p("")

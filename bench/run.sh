@@ -13,7 +13,9 @@
 #
 # Knobs (environment): BENCH_DURATION (s per run, 5), BENCH_WARMUP (s, 1), BENCH_ROUNDS (3),
 # BENCH_CONNECTIONS (16), BENCH_CALLGRIND_REQUESTS (2000), BENCH_SKIP_CALLGRIND (0),
-# BENCH_SCENARIOS (space-separated subset of scenario names).
+# BENCH_SCENARIOS (space-separated subset of scenario names), BENCH_SKIP_PG (0; 1 skips the
+# PostgreSQL rows: a PostgreSQL 15 server started by bench/pg.py, the demo loaded into it by
+# `folio demo postgresql://...`, folio's pages over it, and bench/dbceiling_pg.c).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -172,7 +174,7 @@ start_folio() {
     local prefix=$1 port pid
     shift
     port=$(python3 bench/check.py free-port)
-    "${PIN_SRV[@]}" "$FOLIO" serve "$@" "$DB" --listen "$HOST:$port" --threads 1 \
+    "${PIN_SRV[@]}" "$FOLIO" serve "$@" "${SERVE_DB:-$DB}" --listen "$HOST:$port" --threads 1 --max-offset 0 \
         --secret-file "$SECRET" --cursor-ttl 0 >>"$OUT/folio.$prefix.log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
@@ -392,6 +394,9 @@ run_wrk() {
     if [ "$which" = NGINX ]; then
         server=nginx
         pids=("${NGINX_PIDS[@]}")
+    elif [ "$which" = PG ]; then
+        server=folio-pg
+        pids=("$PG_PID")
     else
         pid_var=${which}_PID
         pids=("${!pid_var}")
@@ -412,7 +417,7 @@ run_wrk() {
     if grep -q -e 'Non-2xx' -e 'Socket errors' "$out"; then
         note "$server $method $s round $round (${url#http://*/}): $(grep -e 'Non-2xx' -e 'Socket errors' "$out" | tr -s ' ' | tr '\n' ';')"
     fi
-    if [ "$server" = folio ] && ! kill -0 "${pids[0]}" 2>/dev/null; then
+    if [ "$server" != nginx ] && ! kill -0 "${pids[0]}" 2>/dev/null; then
         note "folio ($which) died during $s round $round (${SPATH[$s]}); log: $(tail -3 "$OUT/folio.$which.log" | tr '\n' ' ')"
         die "folio crashed under load"
     fi
@@ -501,6 +506,70 @@ for i in $(seq 3); do
         >>"$OUT/cold.tsv"
     stop_pid "$COLD_PID"
 done
+
+# --- PostgreSQL: the same pages over a PostgreSQL 15 server -------------------------------
+# bench/pg.py starts a throwaway server (tests/support/folio_pg.py: temp dir, own port, fsync
+# off; not pinned) and loads the demo with `folio demo postgresql://...` (its time goes into
+# the report). folio serves it like the SQLite file: --no-prefetch, one worker, pinned. Next
+# to it: bench/dbceiling_pg.c, the same keyset query as one libpq prepared statement.
+PG_SCENARIOS=(pg_keyset_shallow pg_keyset_deep pg_offset_p1 pg_offset_deep_warm)
+if [ "${BENCH_SKIP_PG:-0}" != 1 ]; then
+    log "PostgreSQL: starting a server and loading the $ROWS-row demo into it (bench/pg.py)"
+    /usr/bin/python3 bench/pg.py "$FOLIO" "$ROWS" "$OUT" >>"$OUT/pg.log" 2>&1 &  # Debian python3-psycopg2
+    PG_HELPER=$!
+    PIDS+=("$PG_HELPER")
+    for _ in $(seq 6000); do
+        [ -f "$OUT/pg.url" ] && break
+        kill -0 "$PG_HELPER" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -f "$OUT/pg.url" ] || die "bench/pg.py did not bring PostgreSQL up: $(tail -3 "$OUT/pg.log")"
+    PG_URL=$(cat "$OUT/pg.url")
+    meta pg_demo "$(tr '\n' ' ' <"$OUT/pg_demo.txt" | sed 's/ *$//')"
+    log "$(head -1 "$OUT/pg_demo.txt")"
+    gcc -O2 -std=c17 -Wall -Wextra -I"$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" \
+        -o "$OUT/dbceiling_pg" bench/dbceiling_pg.c -lpq || die "cannot compile bench/dbceiling_pg.c"
+    : >"$OUT/dbceiling_pg.txt"
+    for after in 20 900000; do
+        "$OUT/dbceiling_pg" "$PG_URL" "$after" 21 2 >>"$OUT/dbceiling_pg.txt" ||
+            note "dbceiling_pg failed for after=$after"
+    done
+    cat "$OUT/dbceiling_pg.txt" >&2
+    if SERVE_DB=$PG_URL start_folio PG "${NOCACHE[@]+"${NOCACHE[@]}"}"; then
+        log "folio over PostgreSQL pid $PG_PID on port $PG_PORT"
+        fetch "$PG_PORT" "/api/messages?per_page=20" "$OUT/pg_c_m0.json"
+        PT20=$(python3 bench/check.py token "$OUT/pg_c_m0.json")
+        python3 bench/check.py walk-to "$HOST" "$PG_PORT" "/api/messages?per_page=100" 900000 \
+            >"$OUT/pg_c_m900k.token" || die "cannot walk messages to row 900,000 over PostgreSQL"
+        PT900K=$(cat "$OUT/pg_c_m900k.token")
+        sc pg_keyset_shallow "/api/messages?per_page=20&after=$PT20" 20 21 - \
+            "PostgreSQL: messages by id, signed cursor after row 20" PG
+        sc pg_keyset_deep "/api/messages?per_page=20&after=$PT900K" 20 900001 - \
+            "PostgreSQL: messages by id, signed cursor after row 900,000" PG
+        sc pg_offset_p1 "/api/messages?per_page=20&page=1" 20 1 - \
+            "PostgreSQL: messages page=1 (offset 0)" PG
+        sc pg_offset_deep_warm "/api/messages?per_page=20&page=45000" 20 899981 - \
+            "PostgreSQL: messages page=45000 (offset 899,980), hybrid index warm" PG
+        for s in "${PG_SCENARIOS[@]}"; do
+            fetch "$PG_PORT" "${SPATH[$s]}" "$OUT/pg.$s.json"
+            msg=$(python3 bench/check.py validate "$OUT/pg.$s.json" "${SROWS[$s]}" \
+                "${SFIRST[$s]}" "${STOTAL[$s]}") || { note "GET ${SPATH[$s]} over PostgreSQL: $msg"; die "wrong response for $s"; }
+            cmp -s "$OUT/pg.$s.json" "$OUT/www/${s#pg_}.json" 2>/dev/null ||
+                note "$s: the page over PostgreSQL differs from the same page over SQLite"
+            printf '%s\t%s\t%s\t%s\n' "$s" "${SPATH[$s]}" "${SDESC[$s]}" \
+                "$(stat -c %s "$OUT/pg.$s.json")" >>"$OUT/scenarios.tsv"
+        done
+        for round in $(seq "$ROUNDS"); do
+            for s in "${PG_SCENARIOS[@]}"; do
+                run_wrk PG uncached "$s" "$round" "http://$HOST:$PG_PORT${SPATH[$s]}"
+            done
+        done
+        stop_pid "$PG_PID"
+    else
+        note "folio did not serve PostgreSQL (is src/db/db_pg.c in this build?): no folio-over-PostgreSQL rows"
+    fi
+    stop_pid "$PG_HELPER"
+fi
 
 # --- callgrind: instructions per request for the keyset scenario --------------------------
 # Two runs of the uncached server under callgrind: "base" answers CG_BASE requests of

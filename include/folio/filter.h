@@ -64,6 +64,13 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
                               const char *param_name, const char *value,
                               struct folio_error *err) FOLIO_MUST_CHECK;
 
+/* The same with the column's affinity given directly: the database backend decides how
+ * its types map (folio_affinity_of applies SQLite's rules to a declared type). */
+FOLIO_EXTERN
+folio_status folio_filter_add_typed(struct folio_filter_set *s, int column,
+                                    enum folio_affinity affinity, const char *param_name,
+                                    const char *value, struct folio_error *err) FOLIO_MUST_CHECK;
+
 /* Append "c1 >= ?5 AND c2 IN (?6, ?7)" for every filter (nothing when there is none);
  * parameters are numbered from *io_param, which is advanced; each bound value is appended
  * to `params` at index (*io_param - 1), so params[] must hold every number used. */
@@ -71,6 +78,14 @@ FOLIO_EXTERN
 folio_status folio_filter_where(struct folio_buf *out, const struct folio_filter_set *s,
                                 const char *const *columns, enum folio_param_style style,
                                 int *io_param, struct folio_value *params, size_t max_params);
+
+/* The same in a given dialect: parameter style and the spelling of `like` (for example
+ * "ILIKE" where the database's LIKE is case-sensitive). */
+FOLIO_EXTERN
+folio_status folio_filter_where_dialect(struct folio_buf *out, const struct folio_filter_set *s,
+                                        const char *const *columns,
+                                        const struct folio_sql_dialect *dialect, int *io_param,
+                                        struct folio_value *params, size_t max_params);
 
 /* Canonical text of the set for query fingerprints: filters sorted, values typed. */
 FOLIO_EXTERN

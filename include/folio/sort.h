@@ -3,8 +3,9 @@
  * A sort is a list of keys; each names a column by index in a caller-supplied column list
  * and a direction. The keyset predicate builder turns a sort plus the boundary values of a
  * row into a SQL WHERE clause that selects the rows after (or before) that row in exactly
- * the order `ORDER BY` gives, NULLs included (SQLite's order: NULL is the smallest value,
- * first in ASC, last in DESC), in a shape an index on the sort columns can serve. */
+ * the order `ORDER BY` gives, NULLs included (by default SQLite's order: NULL is the
+ * smallest value, first in ASC, last in DESC; with `nulls_large` PostgreSQL's: NULL is the
+ * largest), in a shape an index on the sort columns can serve. */
 #ifndef FOLIO_SORT_H
 #define FOLIO_SORT_H
 
@@ -56,6 +57,14 @@ folio_status folio_sort_format(struct folio_buf *out, const struct folio_sort *s
  * parameter. */
 enum folio_param_style { FOLIO_PARAM_QNUM, FOLIO_PARAM_DOLLAR };
 
+/* How a database spells what differs between SQL dialects (folio_filter_where_dialect). */
+struct folio_sql_dialect {
+    enum folio_param_style style;
+    const char *like_op;   /* the operator of `like` filters; NULL = "LIKE" */
+    const char *like_cast; /* written after the column in `like` filters (e.g. "::text");
+                              NULL = nothing */
+};
+
 struct folio_keyset_spec {
     const struct folio_sort *sort;
     const char *const *columns;  /* SQL expressions, by column index */
@@ -65,6 +74,10 @@ struct folio_keyset_spec {
     bool inclusive;  /* include the boundary row itself */
     int first_param;
     enum folio_param_style style;
+    bool nulls_large; /* NULL sorts after every value in ascending order (PostgreSQL) */
+    /* Write "(a, b) > ($1, $2)" when every key has the same direction, every column is NOT
+     * NULL and no boundary value is NULL (a btree index on (a, b) serves it). */
+    bool row_values;
 };
 
 /* Append the predicate (no "WHERE") to `out`. Writes "1" when every row qualifies and

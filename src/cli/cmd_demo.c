@@ -1,4 +1,5 @@
-/* folio demo PATH [--rows N]: a deterministic demo database, built in one transaction. */
+/* folio demo PATH|postgresql://... [--rows N]: a deterministic demo database, built in one
+ * transaction (PostgreSQL targets: cmd_demo_pg.c). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "demo_values.h"
 #include "folio/request.h"
 
 static const char schema_sql[] =
@@ -29,32 +31,6 @@ static const char index_sql[] =
     "CREATE INDEX events_created_at ON events(created_at, id);"
     "CREATE INDEX events_kind_created_at ON events(kind, created_at, id);";
 
-static const char *const first_names[] = {"Ada", "Grace", "Linus", "Margaret", "Dennis",
-                                          "Barbara", "Ken", "Frances", "Edsger", "Radia"};
-static const char *const categories[] = {"books", "garden", "kitchen", "music", "outdoor",
-                                         "tools", "toys", "video"};
-static const char *const kinds[] = {"login", "logout", "purchase", "view", "error"};
-static const char *const words[] = {"hello", "page", "cursor", "keyset", "offset",
-                                    "signed", "stable", "fast", "index", "row"};
-
-/* A small deterministic generator (SplitMix64), so every run builds the same data. */
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-/* A timestamp `secs` after 2024-01-01T00:00:00Z, as ISO 8601 text. */
-static void stamp(char *out, size_t n, long long secs)
-{
-    time_t t = (time_t)(1704067200LL + secs);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static int fail(sqlite3 *db, const char *what)
 {
     fprintf(stderr, "folio demo: %s: %s\n", what, sqlite3_errmsg(db));
@@ -67,6 +43,13 @@ static int step_reset(sqlite3_stmt *st)
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A postgresql:// or postgres:// URI, or a libpq key=value conninfo string. */
+static bool demo_target_is_pg(const char *target)
+{
+    return strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0 ||
+           (strchr(target, '=') != NULL && strchr(target, '/') == NULL);
 }
 
 static const struct cli_option options[] = {
@@ -89,9 +72,12 @@ static int on_arg(void *ctx, const struct cli_option *opt, const char *val)
         }
         a->path = val;
     } else if (opt == &options[0]) {
-        printf("usage: folio demo PATH [--rows N]\n\n"
+        printf("usage: folio demo PATH|postgresql://... [--rows N]\n\n"
                "Create a SQLite demo database at PATH (which must not exist) with tables\n"
-               "users, messages, items and events of N rows each (default 1000000).\n");
+               "users, messages, items and events of N rows each (default 1000000).\n"
+               "Given a postgresql:// or postgres:// URI or a key=value conninfo string,\n"
+               "create the same tables and indexes in that PostgreSQL database (loaded\n"
+               "with COPY; it must not have those tables yet).\n");
         return 0;
     } else if (folio_parse_int64(val, false, &a->rows) != FOLIO_OK || a->rows < 0 ||
                a->rows > 100000000) {
@@ -112,9 +98,11 @@ int cmd_demo(int argc, char **argv)
     const char *path = args.path;
     int64_t rows = args.rows;
     if (path == NULL) {
-        fprintf(stderr, "usage: folio demo PATH [--rows N]\n");
+        fprintf(stderr, "usage: folio demo PATH|postgresql://... [--rows N]\n");
         return 2;
     }
+    if (demo_target_is_pg(path))
+        return cmd_demo_pg(path, rows);
     if (access(path, F_OK) == 0) {
         fprintf(stderr, "folio demo: %s already exists; refusing to overwrite it\n", path);
         return 1;
@@ -139,53 +127,37 @@ int cmd_demo(int argc, char **argv)
         sqlite3_prepare_v2(db, "INSERT INTO events VALUES(?1, ?2, ?3, ?4)", -1, &se, NULL))
         return fail(db, "cannot prepare the inserts");
 
-    char a[160], b[64];
     int bad = 0;
     for (int64_t id = 1; id <= rows && !bad; id++) {
-        uint64_t r = mix((uint64_t)id);
-        /* users */
-        snprintf(a, sizeof a, "%s %lld", first_names[r % 10], (long long)id);
-        stamp(b, sizeof b, id * 37);
+        struct demo_row d;
+        demo_row_make(&d, id);
         sqlite3_bind_int64(su, 1, id);
-        sqlite3_bind_text(su, 2, a, -1, SQLITE_TRANSIENT);
-        if (id % 10 == 0) {
-            sqlite3_bind_null(su, 3);
-        } else {
-            snprintf(a, sizeof a, "user%lld@example.com", (long long)id);
-            sqlite3_bind_text(su, 3, a, -1, SQLITE_TRANSIENT);
-        }
-        sqlite3_bind_text(su, 4, b, -1, SQLITE_TRANSIENT);
-        bad |= step_reset(su);
-        /* messages */
-        snprintf(a, sizeof a, "message %lld: %s %s %s", (long long)id, words[r % 10],
-                 words[(r >> 8) % 10], words[(r >> 16) % 10]);
-        stamp(b, sizeof b, id * 11);
-        sqlite3_bind_int64(sm, 1, id);
-        sqlite3_bind_text(sm, 2, a, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(sm, 3, b, -1, SQLITE_TRANSIENT);
-        bad |= step_reset(sm);
-        /* items: some NULL names and categories */
-        sqlite3_bind_int64(si, 1, id);
-        if (id % 7 == 0) {
-            sqlite3_bind_null(si, 2);
-        } else {
-            snprintf(a, sizeof a, "item %lld", (long long)id);
-            sqlite3_bind_text(si, 2, a, -1, SQLITE_TRANSIENT);
-        }
-        sqlite3_bind_double(si, 3, (double)((r >> 20) % 100000) / 100.0);
-        if (id % 11 == 0)
-            sqlite3_bind_null(si, 4);
+        sqlite3_bind_text(su, 2, d.user_name, -1, SQLITE_STATIC);
+        if (d.has_email)
+            sqlite3_bind_text(su, 3, d.email, -1, SQLITE_STATIC);
         else
-            sqlite3_bind_text(si, 4, categories[(r >> 40) % 8], -1, SQLITE_STATIC);
+            sqlite3_bind_null(su, 3);
+        sqlite3_bind_text(su, 4, d.user_created, -1, SQLITE_STATIC);
+        bad |= step_reset(su);
+        sqlite3_bind_int64(sm, 1, id);
+        sqlite3_bind_text(sm, 2, d.body, -1, SQLITE_STATIC);
+        sqlite3_bind_text(sm, 3, d.message_created, -1, SQLITE_STATIC);
+        bad |= step_reset(sm);
+        sqlite3_bind_int64(si, 1, id);
+        if (d.has_item_name)
+            sqlite3_bind_text(si, 2, d.item_name, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(si, 2);
+        sqlite3_bind_double(si, 3, d.price);
+        if (d.category != NULL)
+            sqlite3_bind_text(si, 4, d.category, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(si, 4);
         bad |= step_reset(si);
-        /* events: 50 events share each created_at */
-        stamp(b, sizeof b, (id / 50) * 60);
         sqlite3_bind_int64(se, 1, id);
-        sqlite3_bind_text(se, 2, b, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(se, 3, kinds[r % 5], -1, SQLITE_STATIC);
-        snprintf(a, sizeof a, "{\"user\":%llu,\"n\":%lld}", (unsigned long long)(r % 100000),
-                 (long long)id);
-        sqlite3_bind_text(se, 4, a, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(se, 2, d.event_created, -1, SQLITE_STATIC);
+        sqlite3_bind_text(se, 3, d.kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(se, 4, d.payload, -1, SQLITE_STATIC);
         bad |= step_reset(se);
     }
     sqlite3_finalize(su);

@@ -15,7 +15,8 @@
 #include "secret.h"
 #include "db/db.h"
 #include "server/config/config.h"
-#include "server/count.h"
+#include "engine/count.h"
+#include "engine/engine.h"
 #include "server/export.h"
 #include "server/server.h"
 
@@ -167,19 +168,18 @@ static void progress(int64_t rows, int64_t estimate, uint64_t start_us, bool las
         fputc('\n', stderr);
 }
 
-/* An estimate of the rows to come, for the ETA (count.h: an index lookup, or a bounded
- * count when filters apply). 0 when unknown. */
-static int64_t estimate_rows(folio_db *db, folio_db_conn *conn, const struct folio_export_query *q)
+/* An estimate of the rows to come, for the ETA (count.h: the backend's estimate, or a
+ * bounded count when filters apply), on a page engine of its own. 0 when unknown. */
+static int64_t estimate_rows(folio_db *db, const struct folio_export_query *q)
 {
-    static struct folio_server srv; /* the count engine reads only db and cfg */
-    folio__server_config_defaults(&srv.cfg);
-    srv.db = db;
-    struct folio_worker w = {.srv = &srv, .conn = conn};
-    folio_buf_init(&w.sql, 64 * 1024);
-    struct folio_http h = {.w = &w, .srv = &srv};
+    struct folio_engine e;
+    struct folio_engine_config cfg = {.count_limit = ESTIMATE_LIMIT};
+    struct folio_error err = {0};
+    if (folio__engine_init(&e, db, &cfg, &err) != FOLIO_OK)
+        return 0;
     struct folio_total total = {0};
-    folio_status st = folio__count_estimate(&h, &q->spec, ESTIMATE_LIMIT, &total, NULL);
-    folio_buf_clear(&w.sql);
+    folio_status st = folio__count_estimate(&e, &q->spec, &total, &err);
+    folio__engine_clear(&e);
     return st == FOLIO_OK ? total.value : 0;
 }
 
@@ -229,7 +229,7 @@ static int run(const struct export_args *a, folio_db *db, const struct folio_key
         goto done;
     }
     bool tty = isatty(STDERR_FILENO);
-    int64_t estimate = tty ? estimate_rows(db, conn, q) : 0;
+    int64_t estimate = tty ? estimate_rows(db, q) : 0;
     struct folio_export_limits lim = {1000, 1u << 20, 64u << 20,
                                       (unsigned)a->checkpoint_every, 0, 86400, 0};
     struct folio_export x;

@@ -299,10 +299,27 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
     unsigned char secret[FOLIO_CONFIG_SECRET_MAX + 1];
     size_t secret_len = 0;
     char secret_path[4096];
-    int rc = o->secret_file
-                 ? cli_read_secret("serve", o->secret_file, secret, &secret_len)
-                 : cli_default_secret("serve", db_path, secret_path, sizeof secret_path, secret,
-                                      &secret_len);
+    int rc;
+    if (o->secret_file != NULL) {
+        rc = cli_read_secret("serve", o->secret_file, secret, &secret_len);
+    } else if (folio__db_target_is_pg(db_path)) {
+        /* No file beside a PostgreSQL database to keep a generated key in: one random key
+         * for the life of this process (reloads keep it), and a warning. */
+        static unsigned char process_key[32];
+        static bool have_key;
+        if (!have_key) {
+            randombytes_buf(process_key, sizeof process_key);
+            have_key = true;
+            fprintf(stderr, "folio: no --secret-file or [[cursor.keys]]: cursors are signed "
+                            "with a random key and will not survive a restart\n");
+        }
+        memcpy(secret, process_key, sizeof process_key);
+        secret_len = sizeof process_key;
+        rc = 0;
+    } else {
+        rc = cli_default_secret("serve", db_path, secret_path, sizeof secret_path, secret,
+                                &secret_len);
+    }
     if (rc != 0)
         return -1;
     folio_keyring_init(kr, config->encrypt);
@@ -335,10 +352,12 @@ static int generation_start(struct generation *g, void *ctx, int listen_fd,
         return 2;
     }
     int rc = apply_overrides(&g->config, o);
-    const char *db_path = o->db_path ? o->db_path : g->config.db_path;
+    const char *db_path = o->db_path       ? o->db_path
+                          : g->config.db_url ? g->config.db_url
+                                             : g->config.db_path;
     if (rc == 0 && db_path == NULL) {
-        fprintf(stderr, "%s: [database] path: missing; set it or give the database on the "
-                        "command line\n", o->config);
+        fprintf(stderr, "%s: [database] path: missing; set it (or url) or give the database "
+                        "on the command line\n", o->config);
         rc = 2;
     }
     /* The database before the keyring: a key is generated beside a database only. */
@@ -366,6 +385,18 @@ static int generation_start(struct generation *g, void *ctx, int listen_fd,
     }
     for (size_t i = 0; o->no_prefetch && i < neps; i++)
         eps[i].prefetch = false;
+    /* Tables without a unique key are not served unless an endpoint names one. */
+    const struct folio_schema *schema = folio__db_schema(g->db);
+    for (size_t t = 0; g->config.server.auto_endpoints && t < schema->ntables; t++) {
+        bool configured = false;
+        for (size_t i = 0; i < neps && !configured; i++)
+            configured = eps[i].table == &schema->tables[t];
+        if (schema->tables[t].npk == 0 && !configured)
+            fprintf(stderr, "folio: not serving %s: it has no primary key (a view, or a table "
+                            "without one); serve it with an [[endpoint]] whose key = [...] "
+                            "names unique columns\n",
+                    schema->tables[t].name);
+    }
     struct folio_server_config cfg = g->config.server;
     cfg.listen_fd = listen_fd;
     if (running != NULL && (strcmp(cfg.listen_host, running->listen_host) != 0 ||

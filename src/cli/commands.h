@@ -3,6 +3,8 @@
 #ifndef FOLIO_CLI_COMMANDS_H
 #define FOLIO_CLI_COMMANDS_H
 
+#include <stdint.h>
+
 int cmd_serve(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
@@ -10,5 +12,8 @@ int cmd_ls(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+
+/* `folio demo` into PostgreSQL: `target` is a libpq URI or conninfo string (cmd_demo_pg.c). */
+int cmd_demo_pg(const char *target, int64_t rows);
 
 #endif

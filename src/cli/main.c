@@ -13,7 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"serve", "serve a database as a paginated JSON HTTP API", cmd_serve},
     {"check-config", "check a folio.toml and print the effective settings", cmd_check_config},
-    {"demo", "create the demo SQLite database", cmd_demo},
+    {"demo", "create the demo database (SQLite file or PostgreSQL)", cmd_demo},
     {"ls", "list the regular files of a directory, one page at a time", cmd_ls},
     {"batch", "move the files of a directory into numbered batch folders", cmd_batch},
     {"keys", "add, list and revoke the API keys of a config's keys file", cmd_keys},

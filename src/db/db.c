@@ -19,19 +19,64 @@ static folio_status index_columns(struct folio_table *t)
     return FOLIO_OK;
 }
 
+static void options_clear(struct folio_db_options *o)
+{
+    folio_free((char *)o->application_name);
+    for (size_t i = 0; i < o->nschemas; i++)
+        folio_free((char *)o->schemas[i]);
+    folio_free((void *)o->schemas);
+    memset(o, 0, sizeof *o);
+}
+
+static folio_status options_copy(struct folio_db_options *to, const struct folio_db_options *from)
+{
+    memset(to, 0, sizeof *to);
+    if (from == NULL)
+        return FOLIO_OK;
+    to->statement_timeout_ms = from->statement_timeout_ms;
+    if (from->application_name != NULL &&
+        (to->application_name = folio_strdup(from->application_name)) == NULL)
+        return FOLIO_ENOMEM;
+    if (from->nschemas == 0)
+        return FOLIO_OK;
+    const char **s = folio_calloc(from->nschemas, sizeof *s);
+    if (s == NULL)
+        return FOLIO_ENOMEM;
+    to->schemas = s;
+    for (size_t i = 0; i < from->nschemas; i++) {
+        if ((s[i] = folio_strdup(from->schemas[i])) == NULL)
+            return FOLIO_ENOMEM;
+        to->nschemas++;
+    }
+    return FOLIO_OK;
+}
+
 folio_status folio__db_open(folio_db **out, const char *target, struct folio_error *err)
+{
+    return folio__db_open_with(out, target, NULL, err);
+}
+
+folio_status folio__db_open_with(folio_db **out, const char *target,
+                                 const struct folio_db_options *opts, struct folio_error *err)
 {
     folio_db *db = folio_calloc(1, sizeof *db);
     if (db == NULL)
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
-    db->ops = &folio__db_sqlite_ops;
+    if (options_copy(&db->opts, opts) != FOLIO_OK) {
+        options_clear(&db->opts);
+        folio_free(db);
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
+    }
+    db->ops = folio__db_backend_of(target);
     db->target = folio_strdup(target);
     if (db->target == NULL) {
+        options_clear(&db->opts);
         folio_free(db);
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     }
     folio_status st = db->ops->open(db, target, err);
     if (st != FOLIO_OK) {
+        options_clear(&db->opts);
         folio_free(db->target);
         folio_free(db);
         return st;
@@ -59,6 +104,7 @@ void folio__db_close(folio_db *db)
         return;
     folio__schema_clear(&db->schema);
     db->ops->close(db);
+    options_clear(&db->opts);
     folio_free(db->target);
     folio_free(db);
 }
@@ -109,9 +155,9 @@ folio_status folio__db_data_version(folio_db_conn *c, uint64_t *out)
     return c->db->ops->data_version(c, out);
 }
 
-folio_status folio__db_begin_read(folio_db_conn *c)
+folio_status folio__db_begin_read(folio_db_conn *c, struct folio_error *err)
 {
-    return c->db->ops->begin_read(c);
+    return c->db->ops->begin_read(c, err);
 }
 
 void folio__db_end_read(folio_db_conn *c)
@@ -132,9 +178,66 @@ uint64_t folio__db_now_ms(void)
 }
 
 folio_status folio__db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
+                               const struct folio_value *params, size_t nparams,
                                struct folio_buf *out)
 {
-    return c->db->ops->explain(c, sql, sql_len, out);
+    return c->db->ops->explain(c, sql, sql_len, params, nparams, out);
+}
+
+folio_status folio__db_estimate(folio_db_conn *c, const struct folio_table *t, const char *where,
+                                const struct folio_value *params, size_t nparams, int64_t *out,
+                                struct folio_error *err)
+{
+    return c->db->ops->estimate(c, t, where, params, nparams, out, err);
+}
+
+void folio__db_row_json(const struct folio_db_row *row, size_t i, struct folio_json *j)
+{
+    row->ops->row_json(row, i, j);
+}
+
+bool folio__db_target_is_pg(const char *target)
+{
+    if (strncmp(target, "postgresql://", 13) == 0 || strncmp(target, "postgres://", 11) == 0)
+        return true;
+    /* A conninfo string starts with "keyword =" and the keyword is one libpq knows: a file
+     * named "notes=1.db" stays a SQLite path. */
+    static const char *const keywords[] = {
+        "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service",
+        "connect_timeout", "application_name", "options", "sslmode", "sslrootcert",
+        "sslcert", "sslkey", "target_session_attrs", "client_encoding", NULL};
+    const char *p = target;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    const char *k = p;
+    while ((*p >= 'a' && *p <= 'z') || *p == '_')
+        p++;
+    size_t n = (size_t)(p - k);
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '=' || n == 0)
+        return false;
+    for (size_t i = 0; keywords[i] != NULL; i++)
+        if (strlen(keywords[i]) == n && memcmp(keywords[i], k, n) == 0)
+            return true;
+    return false;
+}
+
+const struct folio_db_ops *folio__db_backend_of(const char *target)
+{
+    if (folio__db_target_is_pg(target))
+        return &folio__db_pg_ops;
+    return &folio__db_sqlite_ops;
+}
+
+const char *folio__db_backend_name(const folio_db *db)
+{
+    return db->ops->name;
+}
+
+const struct folio_sql_dialect *folio__db_dialect(const folio_db *db)
+{
+    return &db->ops->dialect;
 }
 
 void folio__table_clear(struct folio_table *tb)

@@ -1,6 +1,13 @@
-/* The database seam: one interface, one file per backend (db_sqlite.c, later db_pg.c).
+/* The database seam: one interface, one file per backend (db_sqlite.c, db_pg.c).
  *
- * Handlers call only the folio_db_* wrappers below, never ops members directly. A
+ * Everything that differs between databases is said here, by the backend: its
+ * capabilities (FOLIO_DB_CAP_*: NULL order, row values, snapshots, change detection, a
+ * hidden tiebreaker, LIKE's case rule), the SQL spelling of parameters and LIKE, each
+ * column's value mapping (struct folio_column: affinity, integer), how to estimate a count
+ * and how a value is written as JSON. Callers check folio__db_caps() instead of asking
+ * which backend runs; no `if (backend == ...)` outside src/db/.
+ *
+ * Callers use only the folio__db_* wrappers below, never ops members directly. A
  * folio_db is the shared, read-only description of a database (path, schema); a
  * folio_db_conn is one connection, owned by exactly one thread, with its own cache of
  * prepared statements. */
@@ -27,6 +34,12 @@ struct folio_column {
     char *name;
     char *sql;       /* quoted identifier, safe to paste into SQL */
     char *decl_type; /* declared type ("INTEGER", "TEXT", "" when none) */
+    /* How a filter argument on this column becomes a typed value (the backend decides:
+     * SQLite's affinity rules; PostgreSQL: integers for smallint/integer/bigint, text for
+     * every other type, which the server then parses exactly as that type). */
+    enum folio_affinity affinity;
+    bool integer;    /* holds only 64-bit integers (SQLite: declared "INTEGER"; PostgreSQL:
+                        smallint, integer, bigint) */
     bool not_null;
     bool hidden;     /* not a real column (the rowid tiebreaker); never shown */
     bool index_lead; /* an index can serve ORDER BY this column: it is the first column of
@@ -60,8 +73,27 @@ struct folio_schema {
 };
 
 enum {
-    FOLIO_DB_CAP_DATA_VERSION = 1u << 0, /* data_version() detects other writers */
+    /* data_version() moves on every committed write, by any connection; without it the
+     * caches keyed by it (totals, hybrid index, page cache) are not used. */
+    FOLIO_DB_CAP_DATA_VERSION = 1u << 0,
     FOLIO_DB_CAP_SNAPSHOT = 1u << 1,     /* begin_read() gives a stable snapshot */
+    /* ORDER BY puts NULL after every value in ascending order and first in descending
+     * (PostgreSQL); without it NULL is the smallest value (SQLite). */
+    FOLIO_DB_CAP_NULLS_LARGE = 1u << 2,
+    /* A row-value comparison "(a, b) > ($1, $2)" is understood and served by a btree
+     * index on (a, b) (used only where directions agree and the columns are NOT NULL). */
+    FOLIO_DB_CAP_ROW_VALUES = 1u << 3,
+    /* Tables may carry a hidden unique key (SQLite's rowid) that breaks ties; without it
+     * a table needs a declared primary key or a configured `key`. */
+    FOLIO_DB_CAP_HIDDEN_KEY = 1u << 4,
+    /* The database's own LIKE tells case apart (PostgreSQL); folio's `like` filter is
+     * case-insensitive everywhere, through like_op below. */
+    FOLIO_DB_CAP_LIKE_CASE_SENSITIVE = 1u << 5,
+    /* The has_prev/has_more probe ("is there a row past the boundary?") is written with
+     * the walk's ORDER BY, so that the planner seeks the sort index from the boundary
+     * (PostgreSQL otherwise may scan the heap for it). Without it the probe is a bare
+     * LIMIT 1, as SQLite's planner has always served it. */
+    FOLIO_DB_CAP_ORDERED_PROBES = 1u << 6,
 };
 
 /* A row handed to a query callback; valid only during the callback. */
@@ -82,35 +114,65 @@ struct folio_db_ops {
     size_t (*row_columns)(const struct folio_db_row *row);
     void (*row_value)(const struct folio_db_row *row, size_t i, struct folio_value *out);
     folio_status (*data_version)(folio_db_conn *c, uint64_t *out);
-    folio_status (*begin_read)(folio_db_conn *c);
+    folio_status (*begin_read)(folio_db_conn *c, struct folio_error *err);
     void (*end_read)(folio_db_conn *c);
     folio_status (*explain)(folio_db_conn *c, const char *sql, size_t sql_len,
+                            const struct folio_value *params, size_t nparams,
                             struct folio_buf *out);
     void (*deadline)(folio_db_conn *c, uint64_t deadline_ms);
+    /* A cheap estimate of the rows of `t` matching `where` (NULL: all rows), or
+     * FOLIO_ENOTFOUND when the backend has none for this query. */
+    folio_status (*estimate)(folio_db_conn *c, const struct folio_table *t, const char *where,
+                             const struct folio_value *params, size_t nparams, int64_t *out,
+                             struct folio_error *err);
+    /* Write column i of the row as its JSON value (docs/types.md). */
+    void (*row_json)(const struct folio_db_row *row, size_t i, struct folio_json *j);
     enum folio_param_style param_style;
+    struct folio_sql_dialect dialect; /* LIKE spelling, with param_style */
 };
 
 extern const struct folio_db_ops folio__db_sqlite_ops;
+extern const struct folio_db_ops folio__db_pg_ops;
+
+/* Which backend serves `target`: PostgreSQL for a postgresql:// or postgres:// URI or a
+ * key=value conninfo string ("host=... dbname=..."), else SQLite (a file path). */
+const struct folio_db_ops *folio__db_backend_of(const char *target);
+bool folio__db_target_is_pg(const char *target);
+
+/* Settings a backend may use ([database] in the config); SQLite ignores them. */
+struct folio_db_options {
+    const char *application_name; /* NULL: "folio" */
+    unsigned statement_timeout_ms; /* each statement's limit on the server; 0: none */
+    size_t nschemas;               /* 0: "public" */
+    const char *const *schemas;    /* the schemas whose tables and views are served */
+};
 
 struct folio_db {
     const struct folio_db_ops *ops;
     char *target; /* path or URL */
     struct folio_schema schema;
     void *backend; /* backend-private */
+    struct folio_db_options opts; /* copied strings, owned */
 };
 
 struct folio_db_conn {
     folio_db *db;
 };
 
-/* Open a database (picks the backend from the target: a file path is SQLite) and load its
- * schema. Returns FOLIO_EDB / FOLIO_EIO with err filled. */
+/* Open a database (picks the backend from the target: folio__db_backend_of) and load its
+ * schema. Returns FOLIO_EDB / FOLIO_EIO with err filled. `opts` may be NULL (defaults);
+ * it is copied. */
 folio_status folio__db_open(folio_db **out, const char *target, struct folio_error *err);
+folio_status folio__db_open_with(folio_db **out, const char *target,
+                                 const struct folio_db_options *opts, struct folio_error *err);
 void folio__db_close(folio_db *db);
 const struct folio_schema *folio__db_schema(const folio_db *db);
 const struct folio_table *folio__db_table(const folio_db *db, const char *name);
 unsigned folio__db_caps(const folio_db *db);
+const char *folio__db_backend_name(const folio_db *db);
 enum folio_param_style folio__db_param_style(const folio_db *db);
+/* Parameter style and LIKE spelling, for the SQL builders of libfolio. */
+const struct folio_sql_dialect *folio__db_dialect(const folio_db *db);
 
 folio_status folio__db_connect(folio_db *db, folio_db_conn **out, struct folio_error *err);
 void folio__db_disconnect(folio_db_conn *c);
@@ -124,8 +186,9 @@ size_t folio__db_row_columns(const struct folio_db_row *row);
 void folio__db_row_value(const struct folio_db_row *row, size_t i, struct folio_value *out);
 /* A number that changes whenever another connection commits a change. */
 folio_status folio__db_data_version(folio_db_conn *c, uint64_t *out);
-/* A read transaction: every query until end_read sees one snapshot. */
-folio_status folio__db_begin_read(folio_db_conn *c);
+/* A read transaction: every query until end_read sees one snapshot. A failure (the server
+ * is gone: FOLIO_EDB with a transient err, HTTP 503) fills err when given. */
+folio_status folio__db_begin_read(folio_db_conn *c, struct folio_error *err);
 void folio__db_end_read(folio_db_conn *c);
 /* From now on, a query still running at `deadline_ms` (CLOCK_MONOTONIC milliseconds) is
  * stopped and returns FOLIO_ETIMEOUT (err: HTTP 503); 0 removes the limit. Applies to
@@ -133,9 +196,26 @@ void folio__db_end_read(folio_db_conn *c);
 void folio__db_deadline(folio_db_conn *c, uint64_t deadline_ms);
 /* CLOCK_MONOTONIC in milliseconds, the clock of folio__db_deadline. */
 uint64_t folio__db_now_ms(void);
-/* The query plan of `sql`, one line per step joined by " | ". */
+/* The query plan of `sql` with its parameters, one line per step joined by " | ". */
 folio_status folio__db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
+                               const struct folio_value *params, size_t nparams,
                                struct folio_buf *out);
+/* A cheap row estimate for `t` with the filter `where` (NULL = none) and its parameters;
+ * FOLIO_ENOTFOUND when the backend has none (count instead), else FOLIO_OK or a query
+ * error (err filled). */
+folio_status folio__db_estimate(folio_db_conn *c, const struct folio_table *t, const char *where,
+                                const struct folio_value *params, size_t nparams, int64_t *out,
+                                struct folio_error *err);
+/* Write column i of a row as JSON, in the backend's documented form for its type. */
+void folio__db_row_json(const struct folio_db_row *row, size_t i, struct folio_json *j);
+
+/* PostgreSQL internals, exposed for unit tests (db_pg.c). The JSON form of a value in
+ * its text form, by type OID (`elem`: the element type of an array type, else 0). */
+void folio__pg_value_json(struct folio_json *j, unsigned oid, unsigned elem, const char *text,
+                          size_t len);
+/* Which $n the SQL text uses (outside quoted identifiers and literals): used[n - 1] set;
+ * returns the highest n (at most max). */
+int folio__pg_scan_params(const char *sql, size_t len, bool *used, int max);
 
 /* Free what a table owns (its columns and names) and zero it; the struct itself is the
  * caller's. */

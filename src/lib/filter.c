@@ -153,6 +153,14 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
                               const char *param_name, const char *value,
                               struct folio_error *err)
 {
+    return folio_filter_add_typed(s, column, folio_affinity_of(decl_type), param_name, value,
+                                  err);
+}
+
+folio_status folio_filter_add_typed(struct folio_filter_set *s, int column,
+                                    enum folio_affinity aff, const char *param_name,
+                                    const char *value, struct folio_error *err)
+{
     if (s->n == FOLIO_FILTER_MAX)
         return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, param_name,
                                "too many filters (at most %d)", FOLIO_FILTER_MAX);
@@ -170,7 +178,6 @@ folio_status folio_filter_add(struct folio_filter_set *s, int column, const char
                                "lt, lte, gt, gte, like, in, is",
                                param_name);
     const char *arg = dot + 1;
-    enum folio_affinity aff = folio_affinity_of(decl_type);
     struct folio_filter *f = &s->filters[s->n];
     f->column = column;
     f->op = ops[found].op;
@@ -226,8 +233,17 @@ folio_status folio_filter_where(struct folio_buf *out, const struct folio_filter
                                 const char *const *columns, enum folio_param_style style,
                                 int *io_param, struct folio_value *params, size_t max_params)
 {
-    static const char *const sym[] = {"=", "<>", "<", "<=", ">", ">=", "LIKE"};
-    const char *pfx = style == FOLIO_PARAM_DOLLAR ? "$" : "?";
+    struct folio_sql_dialect d = {style, NULL, NULL};
+    return folio_filter_where_dialect(out, s, columns, &d, io_param, params, max_params);
+}
+
+folio_status folio_filter_where_dialect(struct folio_buf *out, const struct folio_filter_set *s,
+                                        const char *const *columns,
+                                        const struct folio_sql_dialect *d, int *io_param,
+                                        struct folio_value *params, size_t max_params)
+{
+    static const char *const sym[] = {"=", "<>", "<", "<=", ">", ">="};
+    const char *pfx = d->style == FOLIO_PARAM_DOLLAR ? "$" : "?";
     folio_status st = FOLIO_OK;
     for (size_t i = 0; i < s->n && st == FOLIO_OK; i++) {
         const struct folio_filter *f = &s->filters[i];
@@ -253,6 +269,11 @@ folio_status folio_filter_where(struct folio_buf *out, const struct folio_filter
             }
             if (st == FOLIO_OK)
                 st = folio_buf_putc(out, ')');
+            break;
+        case FOLIO_OP_LIKE:
+            params[*io_param - 1] = f->values[0];
+            st = folio_buf_printf(out, "%s%s %s %s%d", col, d->like_cast ? d->like_cast : "",
+                                  d->like_op ? d->like_op : "LIKE", pfx, (*io_param)++);
             break;
         default:
             params[*io_param - 1] = f->values[0];

@@ -94,22 +94,26 @@ static int key_cond(struct folio_buf *out, const struct folio_keyset_spec *sp, s
     bool desc = key->desc != sp->backward;
     bool null_v = sp->values[k].type == FOLIO_VALUE_NULL;
     bool not_null = sp->not_null != NULL && sp->not_null[key->column];
+    /* Where the NULL run lies in this walk: after every value when NULL is the smallest
+     * and the walk descends, or when NULL is the largest and the walk ascends. */
+    bool nulls_after = sp->nulls_large ? !desc : desc;
 
     if (null_v) {
-        /* NULL is the smallest value: first when ascending, last when descending. */
-        if (!desc) {
+        if (!nulls_after) {
+            /* The NULL run comes first: every row is at or after it. */
             if (cmp == CMP_GE)
                 return 0;
             APPENDF(st, out, "%s IS NOT NULL", col);
             return 1;
         }
+        /* The NULL run comes last: nothing is after it but more NULLs. */
         if (cmp == CMP_GT)
             return -1;
         APPENDF(st, out, "%s IS NULL", col);
         return 1;
     }
     const char *op = desc ? (cmp == CMP_GT ? "<" : "<=") : (cmp == CMP_GT ? ">" : ">=");
-    if (desc && !not_null) {
+    if (nulls_after && !not_null) {
         APPENDF(st, out, "(%s %s ", col, op);
         param(out, sp, k, st);
         APPENDF(st, out, " OR %s IS NULL)", col);
@@ -118,6 +122,33 @@ static int key_cond(struct folio_buf *out, const struct folio_keyset_spec *sp, s
         param(out, sp, k, st);
     }
     return 1;
+}
+
+/* "(a, b) > ($1, $2)": possible when every key walks in one direction over NOT NULL
+ * columns from non-NULL values; the comparison is then exactly the lexicographic order of
+ * ORDER BY a, b (or a DESC, b DESC). Returns false when the form does not apply. */
+static bool row_value_cond(struct folio_buf *out, const struct folio_keyset_spec *sp,
+                           folio_status *st)
+{
+    if (!sp->row_values || sp->sort->n < 2 || sp->not_null == NULL)
+        return false;
+    bool desc0 = sp->sort->keys[0].desc;
+    for (size_t k = 0; k < sp->sort->n; k++)
+        if (sp->sort->keys[k].desc != desc0 || !sp->not_null[sp->sort->keys[k].column] ||
+            sp->values[k].type == FOLIO_VALUE_NULL)
+            return false;
+    bool desc = desc0 != sp->backward;
+    APPENDF(st, out, "(");
+    for (size_t k = 0; k < sp->sort->n; k++)
+        APPENDF(st, out, "%s%s", k ? ", " : "", sp->columns[sp->sort->keys[k].column]);
+    APPENDF(st, out, ") %s (", desc ? (sp->inclusive ? "<=" : "<") : (sp->inclusive ? ">=" : ">"));
+    for (size_t k = 0; k < sp->sort->n; k++) {
+        if (k)
+            APPENDF(st, out, ", ");
+        param(out, sp, k, st);
+    }
+    APPENDF(st, out, ")");
+    return true;
 }
 
 /* P(k) = GE(k) AND (GT(k) OR P(k+1)); P(last) = GT(last), or GE(last) when inclusive.
@@ -185,6 +216,8 @@ folio_status folio_keyset_where(struct folio_buf *out, const struct folio_keyset
     if (sp->sort->n == 0)
         return folio_buf_puts(out, sp->inclusive ? "1" : "0");
     folio_status st = FOLIO_OK;
+    if (row_value_cond(out, sp, &st))
+        return st;
     int r = level(out, sp, 0, &st);
     if (r == 0)
         APPENDF(&st, out, "1");

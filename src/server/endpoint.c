@@ -9,6 +9,8 @@ folio_status folio__endpoint_init(struct folio_endpoint *ep, const struct folio_
     memset(ep, 0, sizeof *ep);
     ep->table = t;
     ep->auth = -1;
+    ep->nkey = t->npk;
+    memcpy(ep->key, t->pk, sizeof ep->key);
     ep->path = folio_strdup(path);
     struct folio_buf u;
     folio_buf_init(&u, 3 * strlen(path) + 1);

@@ -42,6 +42,11 @@ struct folio_endpoint {
     bool indexed_sorts;   /* sortable = the columns an index leads (auto endpoints) */
     bool *filterable;     /* per table column */
     struct folio_sort default_sort;  /* without the tiebreaker */
+    /* The unique tiebreaker appended to every sort: the table's key (db.h), or the
+     * endpoint's configured `key` (a view, a table without a primary key). nkey = 0: the
+     * table cannot be served. */
+    size_t nkey;
+    int key[FOLIO_SORT_MAX];
     unsigned modes;
     int default_per_page;
     int max_per_page;

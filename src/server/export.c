@@ -361,9 +361,9 @@ folio_status folio__export_begin(struct folio_export *x, const struct folio_expo
     folio_buf_init(&x->out, lim->max_row_bytes);
     folio_buf_init(&x->sql, 64 * 1024);
     if (q->snapshot) {
-        if (folio__db_begin_read(conn) != FOLIO_OK)
-            return folio_error_set(err, FOLIO_EDB, FOLIO_KIND_INTERNAL, NULL,
-                                   "cannot begin the export's read transaction");
+        folio_status st = folio__db_begin_read(conn, err);
+        if (st != FOLIO_OK)
+            return st;
         x->in_read = true;
     }
     return FOLIO_OK;
@@ -402,7 +402,7 @@ static folio_status build(struct folio_export *x, const struct folio_value *from
     folio_buf_puts(sql, t->sql);
     int next;
     folio_status st =
-        folio__page_where(sql, spec, x->style, from, false, incl, split, phase, params, &next);
+        folio__page_where(x->conn->db, sql, spec, from, false, incl, split, phase, params, &next);
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " ORDER BY ");
     if (st == FOLIO_OK)
@@ -436,7 +436,7 @@ folio_status folio__export_step(struct folio_export *x, struct folio_error *err)
     const struct folio_value *from =
         x->have_last ? x->from.vals : q->after ? q->spec.cursor.keys : NULL;
     bool incl = !x->have_last && q->after && (q->spec.cursor.flags & FOLIO_CURSOR_INCLUSIVE);
-    int split = from != NULL ? folio__page_split(&q->spec, from, false) : 0;
+    int split = from != NULL ? folio__page_split(x->conn->db, &q->spec, from, false) : 0;
     int64_t want = x->lim.batch_rows;
     if (x->lim.max_rows > 0 && x->lim.max_rows - x->rows + 1 < want)
         want = x->lim.max_rows - x->rows + 1;

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "folio/cursor.h"
-#include "server/page.h"
+#include "engine/page.h"
 
 enum folio_export_format { FOLIO_EXPORT_NDJSON, FOLIO_EXPORT_CSV, FOLIO_EXPORT_JSON };
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db/db.h"
+#include "engine/engine.h"
 #include "folio/filter.h"
 #include "folio/folio.h"
 #include "server/auth.h"
@@ -24,20 +25,20 @@ struct folio_server;
 struct folio_export_stream;
 struct MHD_Connection;
 
-/* Per-thread state: one database connection and reusable buffers. Each database worker
- * thread (jobs.c) owns one for its life; each libmicrohttpd thread has one for the
- * requests it answers itself. */
+/* Per-thread state: the page engine (database connection, SQL scratch, caches) and the
+ * HTTP side's reusable buffers. Each database worker thread (jobs.c) owns one for its
+ * life; each libmicrohttpd thread has one for the requests it answers itself; each
+ * prefetch fetcher has one. */
 struct folio_worker {
     struct folio_server *srv;
-    folio_db_conn *conn;
+    struct folio_engine engine;
     struct folio_buf body;    /* response body */
     struct folio_buf headers; /* header names and values, NUL-separated */
-    struct folio_buf sql;     /* SQL text being built */
-    struct folio_buf scratch; /* rows held back for backward pages, temporary text */
+    struct folio_buf scratch; /* temporary text (problem types, header lists) */
     struct folio_buf links;   /* link URLs */
     struct folio_buf gz;      /* the body gzip-compressed, when folio_http.gz_ready */
+    struct folio_buf key;     /* the request's page cache key */
     struct folio_filter_set filters; /* the current request's filters */
-    uint64_t last_version;           /* this connection's data version when last checked */
 };
 
 /* A worker for the calling thread (request threads get theirs automatically). */

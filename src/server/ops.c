@@ -275,7 +275,7 @@ void folio__handle_health(struct folio_http *h)
 {
     static const char sql[] = "SELECT 1";
     bool ok = false;
-    if (folio__db_query(h->w->conn, sql, sizeof sql - 1, NULL, 0, one, &ok, NULL) != FOLIO_OK ||
+    if (folio__db_query(h->w->engine.conn, sql, sizeof sql - 1, NULL, 0, one, &ok, NULL) != FOLIO_OK ||
         !ok) {
         folio__problem(h, 503, "unhealthy", NULL, "the database cannot be read", NULL);
         return;

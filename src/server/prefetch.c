@@ -10,8 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/response.h"
-#include "server/server.h"
 
 #define BUCKETS 4096
 #define MAX_URL 8192
@@ -50,7 +48,7 @@ struct job {
 };
 
 struct folio_prefetch {
-    struct folio_server *srv;
+    struct folio_prefetch_host host;
     struct folio_prefetch_config cfg;
     atomic_uint_fast64_t epoch;
     /* One connection watches the data version for every thread: versions of different
@@ -125,7 +123,7 @@ static void lru_push(struct folio_prefetch *p, struct entry *e)
 static void account(struct folio_prefetch *p, int64_t delta)
 {
     p->bytes = (size_t)((int64_t)p->bytes + delta);
-    atomic_fetch_add_explicit(&p->srv->metrics.cache_bytes, delta, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->host.metrics->cache_bytes, delta, memory_order_relaxed);
 }
 
 static void drop(struct folio_prefetch *p, struct entry *e)
@@ -247,7 +245,7 @@ static void fill_response(struct folio_http *h, const struct entry *e)
  * page hands out still has at least half of the cursor ttl to live. */
 static bool cursors_fresh(const struct folio_prefetch *p, const struct entry *e)
 {
-    uint64_t ttl = p->srv->cfg.cursor_ttl;
+    uint64_t ttl = p->host.cursor_ttl;
     if (e->minted_expires == 0 || ttl == 0)
         return true;
     struct timespec ts;
@@ -294,7 +292,7 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
             bool prefetched = e->prefetched;
             pthread_mutex_unlock(&p->lock);
             if (prefetched)
-                atomic_fetch_add_explicit(&p->srv->metrics.prefetch_hits, 1,
+                atomic_fetch_add_explicit(&p->host.metrics->prefetch_hits, 1,
                                           memory_order_relaxed);
             return true;
         }
@@ -304,7 +302,7 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
         break;
     }
     pthread_mutex_unlock(&p->lock);
-    atomic_fetch_add_explicit(&p->srv->metrics.prefetch_misses, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->host.metrics->prefetch_misses, 1, memory_order_relaxed);
     return false;
 }
 
@@ -419,24 +417,20 @@ static bool parse_url(char *url, struct folio_param *params, size_t *out_n)
     return true;
 }
 
-static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url,
-                    const struct folio_scope *scope)
+/* `h` is the fetcher's own request struct (large: kept off the stack, reused). */
+static void run_job(struct folio_prefetch *p, struct folio_worker *w, struct folio_http *h,
+                    char *url, const struct folio_scope *scope)
 {
-    static _Thread_local struct folio_http h;
-    memset(&h, 0, sizeof h);
-    h.w = w;
-    h.srv = p->srv;
-    h.method = "GET";
-    if (!parse_url(url, h.params, &h.nparams))
+    memset(h, 0, sizeof *h);
+    h->w = w;
+    h->method = "GET";
+    if (!parse_url(url, h->params, &h->nparams))
         return;
-    h.path = url;
-    h.route = folio__route_find(p->srv, h.path);
-    if (h.route < 0)
-        return;
-    h.principal.scope = *scope; /* fetched in the scope it was asked in, and kept under it */
+    h->path = url;
+    h->principal.scope = *scope; /* fetched in the scope it was asked in, and kept under it */
     struct folio_buf key;
     folio_buf_init(&key, MAX_URL * 3);
-    if (folio__prefetch_key(&key, h.path, h.params, h.nparams) != FOLIO_OK ||
+    if (folio__prefetch_key(&key, h->path, h->params, h->nparams) != FOLIO_OK ||
         folio__auth_scope_key(&key, scope) != FOLIO_OK || key.data == NULL) {
         folio_buf_clear(&key);
         return;
@@ -445,17 +439,16 @@ static void run_job(struct folio_prefetch *p, struct folio_worker *w, char *url,
     uint64_t epoch = folio__prefetch_epoch(p, w);
     folio_buf_reset(&w->body);
     folio_buf_reset(&w->headers);
-    folio__route(&h);
-    folio__response_gzip_prepare(&h);
-    store(p, &h, key.data, key.len, epoch, true);
+    if (p->host.run(p->host.ctx, h))
+        store(p, h, key.data, key.len, epoch, true);
     folio_buf_clear(&key);
 }
 
 static void *fetcher(void *arg)
 {
     struct folio_prefetch *p = arg;
-    struct folio_error err = {0};
-    struct folio_worker *w = folio__worker_new(p->srv, &err);
+    struct folio_worker *w = p->host.worker_new(p->host.ctx);
+    struct folio_http *h = folio_malloc(sizeof *h);
     char url[MAX_URL];
     struct folio_scope scope;
     pthread_mutex_lock(&p->lock);
@@ -469,15 +462,17 @@ static void *fetcher(void *arg)
         p->job_head = (p->job_head + 1) % p->cfg.queue;
         p->job_count--;
         pthread_mutex_unlock(&p->lock);
-        if (w != NULL) {
-            atomic_fetch_add_explicit(&p->srv->metrics.prefetch_started, 1,
+        if (w != NULL && h != NULL) {
+            atomic_fetch_add_explicit(&p->host.metrics->prefetch_started, 1,
                                       memory_order_relaxed);
-            run_job(p, w, url, &scope);
+            run_job(p, w, h, url, &scope);
         }
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
-    folio__worker_free(w);
+    folio_free(h);
+    if (w != NULL)
+        p->host.worker_free(w);
     return NULL;
 }
 
@@ -516,16 +511,16 @@ void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url,
     pthread_mutex_unlock(&p->lock);
     folio_buf_clear(&key);
     if (!queued)
-        atomic_fetch_add_explicit(&p->srv->metrics.prefetch_skipped, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->host.metrics->prefetch_skipped, 1, memory_order_relaxed);
 }
 
-folio_status folio__prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
+folio_status folio__prefetch_new(struct folio_prefetch **out, const struct folio_prefetch_host *host,
                                  const struct folio_prefetch_config *cfg)
 {
     struct folio_prefetch *p = folio_calloc(1, sizeof *p);
     if (p == NULL)
         return FOLIO_ENOMEM;
-    p->srv = srv;
+    p->host = *host;
     p->cfg = *cfg;
     if (p->cfg.queue == 0)
         p->cfg.queue = 1;
@@ -542,7 +537,9 @@ folio_status folio__prefetch_new(struct folio_prefetch **out, struct folio_serve
     pthread_cond_init(&p->work, NULL);
     pthread_mutex_init(&p->watch_lock, NULL);
     struct folio_error err = {0};
-    if (folio__db_connect(srv->db, &p->watch, &err) != FOLIO_OK ||
+    /* Without change detection the watcher cannot tell: nothing cached is served. */
+    if ((folio__db_caps(host->db) & FOLIO_DB_CAP_DATA_VERSION) == 0 ||
+        folio__db_connect(host->db, &p->watch, &err) != FOLIO_OK ||
         folio__db_data_version(p->watch, &p->watch_version) != FOLIO_OK) {
         folio__db_disconnect(p->watch);
         p->watch = NULL;

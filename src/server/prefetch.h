@@ -19,8 +19,24 @@
 #include <stdint.h>
 
 #include "server/http.h"
+#include "server/metrics.h"
 
 struct folio_prefetch;
+
+/* What the pool needs from the server that owns it, given at creation so that prefetch
+ * does not call up into the server or the router: the fetchers run requests through
+ * `run`, on workers from `worker_new`. */
+struct folio_prefetch_host {
+    void *ctx;                     /* passed back to the callbacks (the server) */
+    folio_db *db;                  /* the watcher connection's database */
+    struct folio_metrics *metrics; /* prefetch and cache counters */
+    uint64_t cursor_ttl;           /* seconds; see cursors_fresh in prefetch.c */
+    struct folio_worker *(*worker_new)(void *ctx);
+    void (*worker_free)(struct folio_worker *w);
+    /* Answer h (method, path and params set, h->w a worker) as a request would be; false
+     * when no endpoint serves h->path (nothing is stored). */
+    bool (*run)(void *ctx, struct folio_http *h);
+};
 
 struct folio_prefetch_config {
     unsigned threads;   /* background fetchers (each with its own connection) */
@@ -30,7 +46,7 @@ struct folio_prefetch_config {
     unsigned wait_ms;   /* how long a request waits for a fetch in flight */
 };
 
-folio_status folio__prefetch_new(struct folio_prefetch **out, struct folio_server *srv,
+folio_status folio__prefetch_new(struct folio_prefetch **out, const struct folio_prefetch_host *host,
                                  const struct folio_prefetch_config *cfg);
 /* Stop the fetchers (finishing the jobs they hold), drop the cache. */
 void folio__prefetch_free(struct folio_prefetch *p);

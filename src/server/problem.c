@@ -129,6 +129,12 @@ void folio__problem_from_error(struct folio_http *h, const struct folio_error *e
         folio__http_header_add(h, "Retry-After", retry);
         detail = "the query ran longer than the server's time limit (query_timeout); "
                  "narrow it with filters, sort by an indexed column, or follow cursor links";
+    } else if (err->kind == FOLIO_KIND_TRANSIENT && err->status == FOLIO_EDB) {
+        /* The database server is down, restarting or refusing connections: folio
+         * reconnects by itself, so a retry soon is the answer. */
+        folio__http_header_add(h, "Retry-After", "1");
+        slug = "database-unavailable";
+        detail = "the database is unavailable; retry shortly";
     }
     folio__problem(h, status, slug, title, detail, err->param);
 }

@@ -15,9 +15,7 @@
 #include <unistd.h>
 
 #include "server/conntrack.h"
-#include "server/count.h"
 #include "server/http.h"
-#include "server/hybrid.h"
 #include "server/jobs.h"
 #include "server/handler/export.h"
 #include "server/response.h"
@@ -31,15 +29,13 @@ void folio__worker_free(struct folio_worker *w)
 {
     if (w == NULL)
         return;
-    folio__hybrid_thread_clear();
-    folio__count_thread_clear();
-    folio__db_disconnect(w->conn);
+    folio__engine_clear(&w->engine);
     folio_buf_clear(&w->body);
     folio_buf_clear(&w->headers);
-    folio_buf_clear(&w->sql);
     folio_buf_clear(&w->scratch);
     folio_buf_clear(&w->links);
     folio_buf_clear(&w->gz);
+    folio_buf_clear(&w->key);
     folio_filter_set_clear(&w->filters);
     folio_free(w);
 }
@@ -73,16 +69,26 @@ struct folio_worker *folio__worker_new(struct folio_server *srv, struct folio_er
     if (w == NULL)
         return NULL;
     w->srv = srv;
-    if (folio__db_connect(srv->db, &w->conn, err) != FOLIO_OK) {
+    const struct folio_server_config *cfg = &srv->cfg;
+    struct folio_engine_config ec = {
+        .keyring = &srv->keyring,
+        .cursor_ttl = cfg->cursor_ttl,
+        .hybrid = cfg->hybrid,
+        .count_limit = cfg->count_limit,
+        .query_timeout_ms = cfg->query_timeout_ms,
+        .explain = cfg->debug_plan,
+        .max_rows_bytes = cfg->max_response_bytes,
+    };
+    if (folio__engine_init(&w->engine, srv->db, &ec, err) != FOLIO_OK) {
         folio_free(w);
         return NULL;
     }
     folio_buf_init(&w->body, srv->cfg.max_response_bytes);
     folio_buf_init(&w->headers, 64 * 1024);
-    folio_buf_init(&w->sql, 64 * 1024);
     folio_buf_init(&w->scratch, srv->cfg.max_response_bytes);
     folio_buf_init(&w->links, 64 * 1024);
     folio_buf_init(&w->gz, srv->cfg.max_response_bytes + (1u << 20));
+    folio_buf_init(&w->key, 64 * 1024);
     folio_filter_set_init(&w->filters);
     return w;
 }
@@ -307,7 +313,7 @@ static void route_cached(struct folio_http *h)
         folio__route(h);
         return;
     }
-    struct folio_buf *key = &h->w->sql; /* free until the handler runs */
+    struct folio_buf *key = &h->w->key;
     folio_buf_reset(key);
     /* A scoped request's page is its principal's: the scope is part of the key. */
     if (folio__prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK ||
@@ -315,7 +321,7 @@ static void route_cached(struct folio_http *h)
         folio__route(h);
         return;
     }
-    /* The handler reuses the SQL buffer, so the key moves to the stack. */
+    /* The key moves to the stack: a prefetch run from here reuses the worker's buffers. */
     char kbuf[8192];
     if (key->len >= sizeof kbuf) {
         folio__route(h);
@@ -331,6 +337,24 @@ static void route_cached(struct folio_http *h)
     }
     if (h->status == 200 && h->next_url != NULL)
         folio__prefetch_enqueue(p, h->next_url, &h->principal.scope);
+}
+
+/* The prefetch pool's way in (prefetch.h: struct folio_prefetch_host). */
+static struct folio_worker *prefetch_worker_new(void *ctx)
+{
+    struct folio_error err = {0};
+    return folio__worker_new(ctx, &err);
+}
+
+static bool prefetch_run(void *ctx, struct folio_http *h)
+{
+    h->srv = ctx;
+    h->route = folio__route_find(h->srv, h->path);
+    if (h->route < 0)
+        return false;
+    folio__route(h);
+    folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
+    return true;
 }
 
 /* A request handed to a database worker. Its connection stays suspended from the hand-over
@@ -717,7 +741,9 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
         prefetching |= srv->endpoints[i].prefetch;
     struct folio_prefetch_config pc = {cfg->prefetch_threads, cfg->prefetch_queue,
                                        cfg->cache_bytes, cfg->cache_ttl_ms, 2000};
-    if (prefetching && folio__prefetch_new(&srv->prefetch, srv, &pc) != FOLIO_OK)
+    struct folio_prefetch_host host = {srv, db, &srv->metrics, cfg->cursor_ttl,
+                                       prefetch_worker_new, folio__worker_free, prefetch_run};
+    if (prefetching && folio__prefetch_new(&srv->prefetch, &host, &pc) != FOLIO_OK)
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_NONE, NULL, "out of memory");
     if (cfg->files_root[0] != '\0') {
         srv->files_root_fd = open(cfg->files_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -924,7 +950,9 @@ folio_status folio__server_auto_endpoints(struct folio_server *srv)
         bool taken = false;
         for (size_t i = 0; i < srv->nendpoints && !taken; i++)
             taken = strcmp(srv->endpoints[i].path, path.data) == 0;
-        if (taken)
+        /* No unique key (a PostgreSQL view or table without a primary key): served only by
+         * a configured endpoint that names one (folio serve says so at start). */
+        if (taken || s->tables[t].npk == 0)
             continue;
         struct folio_endpoint *ep = &eps[srv->nendpoints];
         st = path.data ? folio__endpoint_init(ep, &s->tables[t], path.data) : FOLIO_ENOMEM;

@@ -8,6 +8,9 @@ import pytest
 
 from folio_api import api, assert_page
 
+# SQLite's EXPLAIN QUERY PLAN strings (PostgreSQL's EXPLAIN: test_40_postgresql.py)
+pytestmark = pytest.mark.sqlite_only
+
 PLAN_HEADER = "X-Folio-Plan"
 
 

@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 from folio_api import assert_page, json_value, param, parse_sort, table_columns
 from folio_server import connect_db, db_fixture, make_db
 
+# rowid, WITHOUT ROWID and generated-column shapes are SQLite's
+pytestmark = pytest.mark.sqlite_only
+
 ROWS = 160  # beyond one hybrid stride (100): offset pages from 100 on go through the index
 
 # name -> (CREATE TABLE, column generators for the inserted columns)

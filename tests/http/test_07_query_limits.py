@@ -12,15 +12,15 @@ import subprocess
 import pytest
 
 from folio_api import assert_page, assert_problem, param
-from folio_server import connect_db, folio_bin, make_db, make_secret, sanitizer_env
+from folio_server import as_backend, connect_db, folio_bin, make_db, make_secret, sanitizer_env
 
 BIG = 300_000
 
 
 @pytest.fixture(scope="module")
-def big_db(tmp_path_factory):
+def big_db(backend, tmp_path_factory):
     """big(id INTEGER PRIMARY KEY, v TEXT, w TEXT): v is 'a' only on the last 10 rows,
-    w is 'common' everywhere; no index but the rowid."""
+    w is 'common' everywhere; no index but the rowid (the primary key in PostgreSQL)."""
     path = make_db(tmp_path_factory.mktemp("big") / "big.db",
                    "CREATE TABLE big(id INTEGER PRIMARY KEY, v TEXT, w TEXT);")
     con = connect_db(path)
@@ -28,7 +28,7 @@ def big_db(tmp_path_factory):
                     ((i, "a" if i > BIG - 10 else f"r{i % 977}") for i in range(1, BIG + 1)))
     con.commit()
     con.close()
-    return path
+    return as_backend(backend, path)
 
 
 @pytest.fixture(scope="module")

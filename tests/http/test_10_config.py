@@ -13,7 +13,7 @@ import urllib.parse
 import pytest
 
 from folio_api import assert_page, assert_problem, assert_rows, json_value, param
-from folio_server import (FolioServer, check_sanitizer_output, connect_db, folio_bin, make_db,
+from folio_server import (FolioServer, as_backend, check_sanitizer_output, connect_db, folio_bin, is_pg_target, make_db,
                           make_secret, sanitizer_env)
 
 NEEDLE = "zz-NEEDLE-value-7d1f3c"  # a distinctive text sort key for the encryption test
@@ -48,10 +48,27 @@ def cfg_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def con(cfg_dir):
-    c = connect_db(cfg_dir / "app.db")
+def app_db(backend, cfg_dir):
+    """app.db itself, or the URL of its PostgreSQL copy (`tags` has no primary key there)."""
+    return as_backend(backend, cfg_dir / "app.db")
+
+
+@pytest.fixture(scope="module")
+def con(app_db):
+    c = connect_db(app_db)
     yield c
     c.close()
+
+
+SQLITE_DATABASE = '[database]\npath = "app.db"\n'
+
+
+def for_backend(text, app_db):
+    """A config naming app.db, made to name the PostgreSQL copy instead ([database] url)."""
+    if not is_pg_target(app_db):
+        return text
+    assert SQLITE_DATABASE in text, f"a config the pg backend cannot rewrite:\n{text}"
+    return text.replace(SQLITE_DATABASE, f'[database]\nurl = "{app_db}"\n')
 
 
 class ConfigServer(FolioServer):
@@ -69,13 +86,14 @@ class ConfigServer(FolioServer):
 
 
 @pytest.fixture
-def serve(folio, tmp_path):
-    """serve(config_text) -> started server on that config (written beside app.db)."""
+def serve(folio, tmp_path, app_db):
+    """serve(config_text) -> started server on that config (written beside app.db; over
+    PostgreSQL, its [database] path = "app.db" becomes url = "<the copy>")."""
     started = []
 
     def start(directory, text, name="folio.toml", db=None):
         path = directory / name
-        path.write_text(text)
+        path.write_text(for_backend(text, app_db) if db is None else text)
         workdir = tmp_path / f"server{len(started)}"
         workdir.mkdir()
         srv = ConfigServer(path, str(workdir), db=db)
@@ -257,7 +275,8 @@ def test_tutorial_style_uses_the_configured_name(serve, cfg_dir, con):
     assert [u["id"] for u in body["people"]] == [41, 42, 43, 44, 45]
 
 
-def test_database_path_is_relative_to_the_config_file(serve, cfg_dir, tmp_path, con):
+@pytest.mark.sqlite_only  # a file path
+def test_sqlite_database_path_is_relative_to_the_config_file(serve, cfg_dir, tmp_path, con):
     sub = tmp_path / "elsewhere"
     sub.mkdir()
     rel = os.path.relpath(cfg_dir / "app.db", sub)
@@ -266,13 +285,15 @@ def test_database_path_is_relative_to_the_config_file(serve, cfg_dir, tmp_path, 
     assert_rows(body["data"], sql_rows(con, "SELECT * FROM items ORDER BY id LIMIT 2"))
 
 
-def test_command_line_database_overrides_the_config(serve, cfg_dir, tmp_path):
+@pytest.mark.sqlite_only  # file paths
+def test_command_line_sqlite_database_overrides_the_config(serve, cfg_dir, tmp_path):
     other = make_db(tmp_path / "other.db", "CREATE TABLE only_here(id INTEGER PRIMARY KEY);")
     server = serve(cfg_dir, '[database]\npath = "app.db"\n', name="override.toml", db=other)
     assert_page(server.get("/api/only_here"))
     assert_problem(server.get("/api/items"), 404, param=...)
 
 
+@pytest.mark.sqlite_only  # [files] root beside a SQLite file
 def test_files_root_serves_its_listing_and_is_off_without_it(serve, cfg_dir, tmp_path):
     root = tmp_path / "shared"
     (root / "docs").mkdir(parents=True)
@@ -419,8 +440,9 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
     ("[server]\nthreads = 0\n", "2:11: [server] threads: must be from 1 to 256, got 0"),
     ("[server]\ntimeout = 30\nworkers = 4\n", "3:1: [server] workers: unknown key"),
     ("[limits]\nx = 1\n", "1:2: [limits]: unknown section"),
-    ('[database]\nurl = "postgres://db/app"\n',
-     "2:1: [database] url: database.url (PostgreSQL) is not supported yet"),
+    ('[database]\nurl = "app.db"\n', "2:7: [database] url: expected a PostgreSQL URL"),
+    ('[database]\npath = "a.db"\nurl = "postgres://db/app"\n',
+     "3:7: [database] url: give either path (SQLite) or url (PostgreSQL), not both"),
     ("[pagination]\nmax_per_page = 5000\n",
      "2:16: [pagination] max_per_page: must be from 1 to 1000, got 5000"),
     ('[pagination]\ncount = "maybe"\n', '2:9: [pagination] count: must be "none", "exact" or '

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from folio_server import Response, connect_db, make_demo, make_secret, media_type, strict_json
+from folio_server import Response, connect_db, is_pg_target, make_demo, make_secret, media_type, strict_json
 
 BIG_ROWS = 10_001  # > 10,000 pages at per_page=1
 JSON = "application/json"
@@ -29,7 +29,7 @@ CONFIG = """
 threads = 2
 
 [database]
-path = "{db}"
+{dbkey} = "{db}"
 
 [api]
 auto = true
@@ -80,7 +80,8 @@ def write_config(directory, db, key_name):
         (files / name).write_text(name)
     key = make_secret(directory / key_name)
     path = directory / f"folio-{key_name}.toml"
-    path.write_text(CONFIG.format(db=db, files=files, key=key))
+    dbkey = "url" if is_pg_target(db) else "path"  # [database] url: PostgreSQL
+    path.write_text(CONFIG.format(db=db, dbkey=dbkey, files=files, key=key))
     return path
 
 
@@ -434,8 +435,8 @@ def test_items_cursor_keeps_working_with_another_page_size(client, con):
 # --- /items: 10,000 pages deep, every issued cursor verifies, tampered ones never do ---------
 
 @pytest.fixture(scope="module")
-def big_db(folio, tmp_path_factory):
-    return make_demo(tmp_path_factory.mktemp("bigdemo") / "big.db", BIG_ROWS)
+def big_db(folio, backend, tmp_path_factory):
+    return make_demo(tmp_path_factory.mktemp("bigdemo") / "big.db", BIG_ROWS, backend)
 
 
 def flip(token, i):

@@ -3,9 +3,10 @@ write, single flight), per-client rate limits (RateLimit headers, 429 problem, t
 X-Forwarded-For, a bounded bucket table), CORS, /healthz and /metrics, the access log,
 the serve flags, and SIGHUP reload without a failed request.
 
-Servers run on a WAL-mode SQLite file written by the tests with stdlib sqlite3. /metrics
-is read from 127.0.0.2 where a test rate-limits 127.0.0.1, so that reading the counters
-does not spend the tokens under test."""
+Servers run on a WAL-mode SQLite file written by the tests with stdlib sqlite3, and on its
+PostgreSQL copy (conftest's backend parametrization). /metrics is read from 127.0.0.2
+where a test rate-limits 127.0.0.1, so that reading the counters does not spend the
+tokens under test."""
 
 import http.client
 import re
@@ -19,8 +20,8 @@ import pytest
 
 from folio_api import assert_page, assert_problem
 from folio_ops import ClientThreads, parse_metrics, wait_for
-from folio_server import (Response, check_sanitizer_output, folio_bin, make_db, media_type,
-                          sanitizer_env, strict_json)
+from folio_server import (Response, as_backend, check_sanitizer_output, connect_db, folio_bin,
+                          make_target, media_type, sanitizer_env, strict_json)
 
 ROWS = 3000
 BIG_ROWS = 200_000
@@ -35,19 +36,19 @@ def _items_sql(n=ROWS):
 
 
 @pytest.fixture(scope="module")
-def ops_db(tmp_path_factory):
+def ops_db(backend, tmp_path_factory):
     """items(id, name, value, category), 3000 rows; tests must not write to it."""
-    return make_db(tmp_path_factory.mktemp("ops") / "ops.db", _items_sql())
+    return make_target(backend, tmp_path_factory.mktemp("ops") / "ops.db", _items_sql())
 
 
 @pytest.fixture
-def writable_db(tmp_path):
+def writable_db(backend, tmp_path):
     """A private copy of items that a test may change."""
-    return make_db(tmp_path / "rw.db", _items_sql(200))
+    return make_target(backend, tmp_path / "rw.db", _items_sql(200))
 
 
 @pytest.fixture(scope="module")
-def big_db(tmp_path_factory):
+def big_db(backend, tmp_path_factory):
     """big(id, value, pad) with 200k rows and no index on value: filtered counts are slow."""
     path = tmp_path_factory.mktemp("big") / "big.db"
     con = sqlite3.connect(str(path))
@@ -57,7 +58,7 @@ def big_db(tmp_path_factory):
                     ((i, i % 1000, "x" * 40) for i in range(1, BIG_ROWS + 1)))
     con.commit()
     con.close()
-    return str(path)
+    return as_backend(backend, path)
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -142,7 +143,7 @@ def test_a_write_after_prefetch_is_visible_on_the_next_page(spawn, writable_db):
     page1 = assert_page(fetch(srv, "/api/items?per_page=10"))
     wait_for(lambda: metric(srv, "folio_prefetch_started_total") > started, what="a prefetch")
     time.sleep(0.3)  # let the background fetch of page 2 finish and be cached
-    con = sqlite3.connect(writable_db)
+    con = connect_db(writable_db)
     con.execute("UPDATE items SET name = 'changed after prefetch' WHERE id = 15")
     con.commit()
     con.close()

@@ -30,7 +30,7 @@ import pytest
 
 from folio_api import link_header
 from folio_ops import parse_metrics
-from folio_server import make_db, media_type
+from folio_server import as_backend, make_target, media_type
 
 ROWS = 3000
 BIG_ROWS = 150_000
@@ -49,17 +49,17 @@ def enough_descriptors():
 
 
 @pytest.fixture(scope="module")
-def items_db(tmp_path_factory):
+def items_db(backend, tmp_path_factory):
     values = ", ".join(f"({i}, 'item {i}', {i % 97}, 'cat{i % 5}')" for i in range(1, ROWS + 1))
-    return make_db(tmp_path_factory.mktemp("avail") / "items.db",
+    return make_target(backend, tmp_path_factory.mktemp("avail") / "items.db",
                    "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                    f"value INTEGER, category TEXT); INSERT INTO items VALUES {values};")
 
 
 @pytest.fixture(scope="module")
-def slow_db(tmp_path_factory):
+def slow_db(backend, tmp_path_factory):
     """big(id, value, pad): 150k rows, nothing indexed but id, so a sort on pad at a deep
-    offset sorts the whole table: a genuinely slow query."""
+    offset sorts the whole table: a genuinely slow query (in SQLite, or its PostgreSQL copy)."""
     path = tmp_path_factory.mktemp("slow") / "big.db"
     con = sqlite3.connect(str(path))
     con.execute("PRAGMA journal_mode=WAL")
@@ -70,7 +70,7 @@ def slow_db(tmp_path_factory):
                      for i in range(1, BIG_ROWS + 1)))
     con.commit()
     con.close()
-    return path
+    return as_backend(backend, path)
 
 
 def config(tmp_path, text, name="folio.toml"):

@@ -11,16 +11,20 @@ import signal
 import socket
 import time
 
+import pytest
+
 from folio_api import assert_page
 from folio_ops import ClientThreads, parse_metrics, wait_for
-from folio_server import make_db
+from folio_server import make_target
 
 ROWS = 300
 
 
-def _db(tmp_path):
+@pytest.fixture
+def reload_db(backend, tmp_path):
+    """items(id, name), 300 rows: a SQLite file, or its PostgreSQL copy."""
     values = ", ".join(f"({i}, 'item {i}')" for i in range(1, ROWS + 1))
-    return make_db(tmp_path / "reload.db",
+    return make_target(backend, tmp_path / "reload.db",
                    f"CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
                    f"INSERT INTO items VALUES {values};")
 
@@ -93,8 +97,8 @@ class Load(ClientThreads):
             conn.close()
 
 
-def test_sighup_storm_under_load_neither_crashes_nor_fails_a_request(spawn, tmp_path):
-    db = _db(tmp_path)
+def test_sighup_storm_under_load_neither_crashes_nor_fails_a_request(spawn, tmp_path, reload_db):
+    db = reload_db
     cfg = tmp_path / "folio.toml"
     write_config(cfg, "[pagination]\ndefault_per_page = 5\n")
     srv = spawn(db, extra_args=["--config", cfg, "--threads", "8"])
@@ -123,8 +127,8 @@ def test_sighup_storm_under_load_neither_crashes_nor_fails_a_request(spawn, tmp_
     srv.stop()  # SIGTERM: exit 0 within the stop timeout, no sanitizer report
 
 
-def test_sighup_with_a_fifo_key_file_keeps_serving_and_stops_on_sigterm(spawn, tmp_path):
-    db = _db(tmp_path)
+def test_sighup_with_a_fifo_key_file_keeps_serving_and_stops_on_sigterm(spawn, tmp_path, reload_db):
+    db = reload_db
     key = tmp_path / "a.key"
     key.write_bytes(os.urandom(32))
     key.chmod(0o600)
@@ -156,10 +160,10 @@ def test_sighup_with_a_fifo_key_file_keeps_serving_and_stops_on_sigterm(spawn, t
     srv.stop()  # SIGTERM: exits 0 within the stop timeout
 
 
-def test_reloads_wait_for_the_draining_generation_and_coalesce(spawn, tmp_path):
+def test_reloads_wait_for_the_draining_generation_and_coalesce(spawn, tmp_path, reload_db):
     """One generation drains at a time: SIGHUPs that arrive while it still has a client make
     one reload, done once that client has left, with the file as it is then."""
-    db = _db(tmp_path)
+    db = reload_db
     cfg = tmp_path / "folio.toml"
     write_config(cfg, "[pagination]\ndefault_per_page = 5\n")
     srv = spawn(db, extra_args=["--config", cfg])
@@ -188,14 +192,14 @@ def test_reloads_wait_for_the_draining_generation_and_coalesce(spawn, tmp_path):
     srv.stop()
 
 
-def test_the_server_holds_no_epoll_set_that_a_reload_would_race_on(spawn, tmp_path):
+def test_the_server_holds_no_epoll_set_that_a_reload_would_race_on(spawn, tmp_path, reload_db):
     """The storm above aborts only now and then, so this checks its cause directly.
     libmicrohttpd (0.9.75, and 1.0.1 too) quiesces a thread pool by removing the listening
     socket from each worker's epoll set from the reloading thread while the worker may
     remove it as well, and aborts ("Failed to remove listen FD from epoll set") when it
     loses that race. folio therefore runs libmicrohttpd with poll(): the process must hold
     no epoll instance, before or after a reload."""
-    db = _db(tmp_path)
+    db = reload_db
     cfg = tmp_path / "folio.toml"
     write_config(cfg, "[pagination]\ndefault_per_page = 5\n")
     srv = spawn(db, extra_args=["--config", cfg, "--threads", "4"])
@@ -243,13 +247,13 @@ def answered(f):
         return None
 
 
-def test_a_reload_keeps_every_counter_including_refused_connections(spawn, tmp_path):
+def test_a_reload_keeps_every_counter_including_refused_connections(spawn, tmp_path, reload_db):
     """A reload must not look like a restart to Prometheus: every counter continues. The
     counters of connections refused past max_connections and of overloaded 503s were once
     left out of the hand-written carry list and fell back to 0 on every reload."""
     cfg = tmp_path / "folio.toml"
     write_config(cfg, "[server]\nmax_connections = 2\n[pagination]\ndefault_per_page = 4\n")
-    srv = spawn(_db(tmp_path), extra_args=["--config", cfg])
+    srv = spawn(reload_db, extra_args=["--config", cfg])
     held, refused = [], 0
     try:
         for _ in range(40):  # hold what the server takes; count what it closes at once

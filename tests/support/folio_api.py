@@ -116,11 +116,17 @@ def assert_problem(resp, status, param=None, detail=None, detail_contains=None, 
 
 def table_columns(con, table):
     """[(name, declared type)] in table order."""
+    if getattr(con, "backend", "sqlite") == "pg":
+        return con.columns(table)
     return [(r[1], r[2]) for r in con.execute(f'PRAGMA table_info("{table}")')]
 
 
 def primary_key(con, table):
     """The single primary key column name, or 'rowid' when the table has none."""
+    if getattr(con, "backend", "sqlite") == "pg":
+        pk = con.primary_key(table)
+        assert len(pk) == 1, f"{table}: want one primary key column, got {pk}"
+        return pk[0]
     pk = [(r[5], r[1]) for r in con.execute(f'PRAGMA table_info("{table}")') if r[5]]
     if not pk:
         return "rowid"
@@ -149,7 +155,8 @@ def order_by(con, table, sort=None):
 
 
 def json_value(v):
-    """How folio must render one SQLite value in JSON."""
+    """How folio must render one SQLite value (or one value of the PostgreSQL types the
+    mirrored test tables use) in JSON."""
     if isinstance(v, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(v)).decode("ascii")
     return v
@@ -162,6 +169,8 @@ def expected_rows(con, table, sort=None, limit=-1, offset=0, where=None):
     if where:
         sql += f" WHERE {where}"
     sql += f" ORDER BY {order_by(con, table, sort)} LIMIT ? OFFSET ?"
+    if limit is not None and limit < 0 and getattr(con, "backend", "sqlite") == "pg":
+        limit = None  # LIMIT NULL: no limit
     return [dict(zip(cols, (json_value(v) for v in row)))
             for row in con.execute(sql, (limit, offset))]
 

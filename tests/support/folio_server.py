@@ -67,9 +67,15 @@ def make_secret(path, nbytes=32):
     return path
 
 
-def make_demo(path, rows):
-    """Create the demo database with `folio demo PATH --rows N`; returns the path."""
+def make_demo(path, rows, backend="sqlite"):
+    """Create the demo database with `folio demo PATH --rows N`; returns the path. With
+    backend "pg", `folio demo` fills a new database of the test PostgreSQL instead
+    (`path` unused) and its URL is returned."""
     path = str(path)
+    if backend == "pg":
+        import folio_pg
+        c = folio_pg.cluster()
+        path = c.url(c.new_database("demo"))
     proc = subprocess.run([folio_bin(), "demo", path, "--rows", str(rows)],
                           env=sanitizer_env(), capture_output=True, timeout=120)
     stderr = proc.stderr.decode("utf-8", "replace")
@@ -91,8 +97,35 @@ def make_db(path, sql_script):
     return path
 
 
+def is_pg_target(target):
+    """Whether folio would take `target` for PostgreSQL (a URI or key=value conninfo)."""
+    t = str(target)
+    return t.startswith(("postgresql://", "postgres://")) or ("=" in t and "/" not in t)
+
+
+def make_target(backend, path, sql_script):
+    """make_db(path, sql_script) for `backend` "sqlite"; for "pg" that file is then copied
+    into a new database of the test PostgreSQL (folio_pg.mirror_sqlite) and its URL is
+    returned. Either way the result is what `folio serve` and connect_db take."""
+    return as_backend(backend, make_db(path, sql_script))
+
+
+def as_backend(backend, path):
+    """The SQLite file `path` itself for backend "sqlite"; for "pg" the URL of a new
+    database of the test PostgreSQL holding a copy of it (folio_pg.mirror_sqlite)."""
+    if backend == "sqlite":
+        return str(path)
+    assert backend == "pg", backend
+    import folio_pg
+    return folio_pg.mirror_to_new_database(path)
+
+
 def connect_db(path):
-    """A Python connection to the same file the server reads; TEXT decoded leniently."""
+    """A Python connection to the same database the server reads: sqlite3 for a file (TEXT
+    decoded leniently), folio_pg.PgCon (used the same way) for a PostgreSQL URL."""
+    if is_pg_target(path):
+        import folio_pg
+        return folio_pg.PgCon(str(path))
     con = sqlite3.connect(str(path))
     con.text_factory = lambda b: b.decode("utf-8", "replace")
     return con

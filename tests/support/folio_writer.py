@@ -5,7 +5,7 @@ import random
 import threading
 import time
 
-from folio_server import connect_db, make_db
+from folio_server import connect_db, make_target
 
 LIVE_INSERT = "INSERT INTO live(grp, label) VALUES (?, ?)"
 
@@ -15,10 +15,11 @@ def live_row(rng):
     return rng.randint(0, 9), rng.choice("abcdef")
 
 
-def make_live_db(path, schema, rows, seed):
+def make_live_db(path, schema, rows, seed, backend="sqlite"):
     """A WAL database at `path` with `schema` (which creates `live`) and `rows` rows made
-    with random.Random(seed); returns the path."""
-    path = make_db(path, schema)
+    with random.Random(seed); returns the path (for backend "pg": the URL of a PostgreSQL
+    copy, see folio_server.make_target)."""
+    path = make_target(backend, path, schema)
     rng = random.Random(seed)
     con = connect_db(path)
     try:

@@ -1,4 +1,4 @@
-/* Unit tests for src/server/hybrid.c, the sparse boundary index behind deep OFFSET pages,
+/* Unit tests for src/engine/hybrid.c, the sparse boundary index behind deep OFFSET pages,
  * set up the way the server sets it up but without libmicrohttpd: a temporary WAL-mode
  * SQLite file, folio__db_open, a struct folio_server filled by hand (defaults, db, a
  * one-key keyring, the automatic endpoints) and one worker for this thread.
@@ -26,10 +26,10 @@
 
 #include "db/db.h"
 #include "folio/folio.h"
-#include "server/count.h"
+#include "engine/count.h"
 #include "server/http.h"
-#include "server/hybrid.h"
-#include "server/page.h"
+#include "engine/hybrid.h"
+#include "engine/page.h"
 #include "server/server.h"
 #include "support_rand.h"
 
@@ -154,8 +154,7 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
     folio_filter_set_clear(&fx->filters);
-    folio__worker_free(fx->w);    /* also folio__hybrid_thread_clear() */
-    folio__hybrid_thread_clear(); /* idempotent; as a thread without a worker would */
+    folio__worker_free(fx->w); /* also the engine's indexes */
     for (size_t i = 0; i < fx->srv.nendpoints; i++)
         folio__endpoint_clear(&fx->srv.endpoints[i]);
     folio_free(fx->srv.endpoints);
@@ -193,14 +192,14 @@ static uint64_t seek(struct fixture *fx, struct folio_page_spec *spec, int64_t *
 {
     struct folio_error err = {0};
     uint64_t version = 0;
-    assert_int_equal(folio__db_begin_read(fx->w->conn), FOLIO_OK);
-    assert_int_equal(folio__db_data_version(fx->w->conn, &version), FOLIO_OK);
-    folio_status st = folio__hybrid_seek(&fx->h, spec, version, &err);
+    assert_int_equal(folio__db_begin_read(fx->w->engine.conn, NULL), FOLIO_OK);
+    assert_int_equal(folio__db_data_version(fx->w->engine.conn, &version), FOLIO_OK);
+    folio_status st = folio__hybrid_seek(&fx->w->engine, spec, version, &err);
     if (st != FOLIO_OK)
         fail_msg("folio__hybrid_seek: %s (%s)", folio_strerror(st), err.detail);
     if (out_known)
-        *out_known = folio__hybrid_known_total(spec, version);
-    folio__db_end_read(fx->w->conn);
+        *out_known = folio__hybrid_known_total(&fx->w->engine, spec, version);
+    folio__db_end_read(fx->w->engine.conn);
     return version;
 }
 
@@ -307,7 +306,7 @@ static void test_index_extends_step_by_step_across_null_runs_and_ties(void **sta
     /* Fresh index each round, then offsets rising one stride at a time: every extension
      * resumes from a boundary that may sit inside a NULL run or a run of equal keys. */
     for (size_t s = 0; s < NSORTS; s++) {
-        folio__hybrid_thread_clear();
+        folio__hybrid_reset(fx->w->engine.hybrid);
         for (int64_t off = STRIDE + 37; off < NROWS; off += STRIDE)
             seek_and_check(fx, &SORTS[s], NULL, off, NULL);
         /* and back down: answered from the boundaries already there */
@@ -320,7 +319,7 @@ static void test_known_total_is_the_row_count_once_the_scan_reached_the_end(void
 {
     struct fixture *fx = *state;
     for (size_t s = 0; s < NSORTS; s++) {
-        folio__hybrid_thread_clear();
+        folio__hybrid_reset(fx->w->engine.hybrid);
         int64_t known = 0;
         seek_and_check(fx, &SORTS[s], NULL, 150, &known);
         assert_int_equal(known, -1); /* only a few strides scanned: not known yet */
@@ -329,7 +328,7 @@ static void test_known_total_is_the_row_count_once_the_scan_reached_the_end(void
         seek_and_check(fx, &SORTS[s], NULL, 300, &known); /* still known: same data */
         assert_int_equal(known, NROWS);
     }
-    folio__hybrid_thread_clear();
+    folio__hybrid_reset(fx->w->engine.hybrid);
     int64_t known = 0;
     seek_and_check(fx, &SORTS[1], NULL, 1000000, &known); /* far past the end */
     assert_int_equal(known, NROWS);
@@ -396,10 +395,10 @@ static void test_changed_data_version_drops_the_index(void **state)
 
         /* Outside any seek the old index must not answer for the new data. */
         uint64_t now = 0;
-        assert_int_equal(folio__db_begin_read(fx->w->conn), FOLIO_OK);
-        assert_int_equal(folio__db_data_version(fx->w->conn, &now), FOLIO_OK);
-        assert_int_equal(folio__hybrid_known_total(&spec, now), -1);
-        folio__db_end_read(fx->w->conn);
+        assert_int_equal(folio__db_begin_read(fx->w->engine.conn, NULL), FOLIO_OK);
+        assert_int_equal(folio__db_data_version(fx->w->engine.conn, &now), FOLIO_OK);
+        assert_int_equal(folio__hybrid_known_total(&fx->w->engine, &spec, now), -1);
+        folio__db_end_read(fx->w->engine.conn);
         assert_true(now != before);
 
         for (size_t i = 0; i < NOFFSETS; i++)
@@ -417,17 +416,17 @@ static void test_a_read_transaction_keeps_its_snapshot_while_another_connection_
     struct folio_error err = {0};
     uint64_t version = 0;
     int64_t rows = ref_count(fx, NULL);
-    assert_int_equal(folio__db_begin_read(fx->w->conn), FOLIO_OK);
-    assert_int_equal(folio__db_data_version(fx->w->conn, &version), FOLIO_OK);
+    assert_int_equal(folio__db_begin_read(fx->w->engine.conn, NULL), FOLIO_OK);
+    assert_int_equal(folio__db_data_version(fx->w->engine.conn, &version), FOLIO_OK);
     spec_for(fx, &spec, sc->sort, false, 250);
-    assert_int_equal(folio__hybrid_seek(&fx->h, &spec, version, &err), FOLIO_OK);
+    assert_int_equal(folio__hybrid_seek(&fx->w->engine, &spec, version, &err), FOLIO_OK);
     /* A commit in the middle of the transaction: the extension that follows reads the
      * same snapshot, so the index stays that of `version`. */
     exec(fx->ref, "DELETE FROM t WHERE id IN (SELECT id FROM t ORDER BY id LIMIT 300)");
     spec_for(fx, &spec, sc->sort, false, NROWS * 2);
-    assert_int_equal(folio__hybrid_seek(&fx->h, &spec, version, &err), FOLIO_OK);
-    assert_int_equal(folio__hybrid_known_total(&spec, version), rows);
-    folio__db_end_read(fx->w->conn);
+    assert_int_equal(folio__hybrid_seek(&fx->w->engine, &spec, version, &err), FOLIO_OK);
+    assert_int_equal(folio__hybrid_known_total(&fx->w->engine, &spec, version), rows);
+    folio__db_end_read(fx->w->engine.conn);
     /* The next transaction sees the delete and a fresh index. */
     int64_t known = 0;
     seek_and_check(fx, sc, NULL, NROWS * 2, &known);
@@ -517,7 +516,7 @@ static int64_t ids_of_page(struct fixture *fx, const char *sort, int64_t offset,
     struct folio_page_result res;
     struct folio_total total;
     struct folio_error err = {0};
-    if (folio__page_fetch(&fx->h, &spec, &j, mode, &res, &total, &err) != FOLIO_OK)
+    if (folio__page_fetch(&fx->w->engine, &spec, &j, mode, &res, &total, &err) != FOLIO_OK)
         fail_msg("folio__page_fetch: %s", err.detail);
     folio_json_array_end(&j);
     json_error_t jerr;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "server/config/config_internal.h"
-#include "server/page.h"
+#include "engine/page.h"
 
 const char *const folio__cfg_count_names[3] = {"none", "exact", "estimate"};
 const enum folio_count folio__cfg_count_values[3] = {FOLIO_COUNT_NONE, FOLIO_COUNT_EXACT,
@@ -177,29 +177,64 @@ static folio_status section_server(const struct folio__cfg *c,
 
 struct database_ctx {
     struct folio_config *cfg;
-    const struct folio_toml_value *table; /* [database]: `url` is refused at its key */
+    const struct folio_toml_value *table;
 };
 
 static folio_status database_key(const struct folio__cfg *c, const char *S, const char *k,
                                  const struct folio_toml_value *v, void *ctx)
 {
     struct database_ctx *d = ctx;
+    struct folio_config *cfg = d->cfg;
+    folio_status st;
+    int64_t n;
     if (strcmp(k, "path") == 0) {
-        d->cfg->db_path_at = v;
-        return folio__cfg_path(c, v, S, k, &d->cfg->db_path);
+        cfg->db_path_at = v;
+        return folio__cfg_path(c, v, S, k, &cfg->db_path);
     }
-    return folio__cfg_fail_key(c, d->table, S, k, /* url */
-                               "database.url (PostgreSQL) is not supported yet; use path "
-                               "with a SQLite file");
+    if (strcmp(k, "url") == 0) {
+        cfg->db_url_at = v;
+        if ((st = folio__cfg_string(c, v, S, k, false, &cfg->db_url)) != FOLIO_OK)
+            return st;
+        if (!folio__db_target_is_pg(cfg->db_url))
+            return folio__cfg_fail_at(c, v, S, k,
+                                      "expected a PostgreSQL URL (postgresql://USER@HOST:PORT/"
+                                      "DB) or a key=value connection string; a SQLite file "
+                                      "goes in path");
+        return FOLIO_OK;
+    }
+    if (strcmp(k, "statement_timeout") == 0) {
+        if ((st = folio__cfg_int(c, v, S, k, 0, 86400000, &n)) == FOLIO_OK)
+            cfg->db_options.statement_timeout_ms = (unsigned)n;
+        return st;
+    }
+    if (strcmp(k, "application_name") == 0)
+        return folio__cfg_string(c, v, S, k, false, &cfg->db_options.application_name);
+    /* schemas */
+    if ((st = folio__cfg_string_list(c, v, S, k, false)) != FOLIO_OK)
+        return st;
+    size_t len = folio_toml_array_len(v);
+    if (len > sizeof cfg->db_schemas / sizeof cfg->db_schemas[0])
+        return folio__cfg_fail_at(c, v, S, k, "at most %zu schemas",
+                                  sizeof cfg->db_schemas / sizeof cfg->db_schemas[0]);
+    for (size_t i = 0; i < len; i++)
+        (void)folio_toml_string(folio_toml_array_at(v, i), &cfg->db_schemas[i], NULL);
+    cfg->db_options.schemas = cfg->db_schemas;
+    cfg->db_options.nschemas = len;
+    return FOLIO_OK;
 }
 
 static folio_status section_database(const struct folio__cfg *c,
                                      const struct folio_toml_value *t,
                                      struct folio_config *cfg)
 {
-    static const char *const known[] = {"path", "url", NULL};
+    static const char *const known[] = {"path", "url", "statement_timeout",
+                                        "application_name", "schemas", NULL};
     struct database_ctx d = {cfg, t};
-    return folio__cfg_keys(c, t, "[database]", known, database_key, &d);
+    folio_status st = folio__cfg_keys(c, t, "[database]", known, database_key, &d);
+    if (st == FOLIO_OK && cfg->db_path != NULL && cfg->db_url != NULL)
+        return folio__cfg_fail_at(c, cfg->db_url_at, "[database]", "url",
+                                  "give either path (SQLite) or url (PostgreSQL), not both");
+    return st;
 }
 
 /* --- [pagination] -------------------------------------------------------------------- */
@@ -463,7 +498,7 @@ folio_status folio__config_load(struct folio_config *cfg, const char *path,
 folio_status folio__config_open_db(const struct folio_config *cfg, const char *override,
                                    folio_db **out, struct folio_config_error *err)
 {
-    const char *path = override ? override : cfg->db_path;
+    const char *path = override ? override : cfg->db_url ? cfg->db_url : cfg->db_path;
     if (path == NULL) {
         if (err != NULL) {
             err->status = FOLIO_ECONFIG;
@@ -479,20 +514,21 @@ folio_status folio__config_open_db(const struct folio_config *cfg, const char *o
     struct stat sb;
     /* SQLite would open a FIFO and then wait on it for ever, or read a device as an
      * empty database: only a regular file (or one not yet there) is a database. */
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+    if (!folio__db_target_is_pg(path) && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
         st = folio_error_set(&e, FOLIO_EIO, FOLIO_KIND_NONE, NULL,
                              "cannot open database %s: it is %s, not "
                              "a regular file",
                              path, folio__config_file_kind(sb.st_mode));
     else
-        st = folio__db_open(out, path, &e);
+        st = folio__db_open_with(out, path, &cfg->db_options, &e);
     if (st == FOLIO_OK || err == NULL)
         return st;
     err->status = st;
-    if (override == NULL && cfg->db_path_at != NULL)
-        snprintf(err->message, sizeof err->message, "%s:%u:%u: [database] path: %s",
-                 cfg->file, folio_toml_line(cfg->db_path_at),
-                 folio_toml_column(cfg->db_path_at), e.detail);
+    const struct folio_toml_value *at = cfg->db_url ? cfg->db_url_at : cfg->db_path_at;
+    if (override == NULL && at != NULL)
+        snprintf(err->message, sizeof err->message, "%s:%u:%u: [database] %s: %s", cfg->file,
+                 folio_toml_line(at), folio_toml_column(at), cfg->db_url ? "url" : "path",
+                 e.detail);
     else
         snprintf(err->message, sizeof err->message, "%s", e.detail);
     return st;

@@ -65,6 +65,7 @@ struct folio_config_endpoint {
     const char *name;
     const char *default_sort;
     const struct folio_toml_value *columns, *sortable, *filterable; /* string arrays */
+    const struct folio_toml_value *key; /* string array: the unique tiebreaker, or NULL */
     unsigned modes;
     int default_per_page, max_per_page;
     enum folio_count count;
@@ -86,6 +87,12 @@ struct folio_config {
     struct folio_server_config server; /* [server], [pagination], [cursor] ttl, [api] */
     char *db_path;     /* [database] path, resolved (owned), or NULL */
     const struct folio_toml_value *db_path_at;
+    const char *db_url; /* [database] url (PostgreSQL), borrowed from doc, or NULL */
+    const struct folio_toml_value *db_url_at;
+    /* [database] statement_timeout, application_name, schemas (PostgreSQL); schemas
+     * borrowed from doc. */
+    struct folio_db_options db_options;
+    const char *db_schemas[16];
     bool encrypt;      /* [cursor] encrypt */
     size_t nkeys;      /* [[cursor.keys]]; 0 = keep the command line's key */
     struct folio_config_key keys[FOLIO_KEYRING_MAX];
@@ -110,7 +117,7 @@ void folio__config_init(struct folio_config *cfg);
  *         FOLIO_ECONFIG  anything wrong in the file: syntax, unknown section or key,
  *                        wrong type, value out of range, unusable key file or variable,
  *                        missing [files] root directory, bad or duplicate endpoint path,
- *                        database.url (not supported yet);
+ *                        [database] path and url both given;
  *         FOLIO_EIO      the file cannot be read;
  *         FOLIO_ENOMEM   the allocator failed (nothing is leaked). */
 folio_status folio__config_load(struct folio_config *cfg, const char *path,
@@ -126,8 +133,8 @@ folio_status folio__config_load_text(struct folio_config *cfg, const char *text,
  * again. */
 void folio__config_clear(struct folio_config *cfg);
 
-/* Open the database: `override` when not NULL (a command-line path), else the config's
- * [database] path. FOLIO_ECONFIG when there is neither; otherwise folio__db_open()'s
+/* Open the database: `override` when not NULL (a command-line path or PostgreSQL URL),
+ * else the config's [database] url or path, with the [database] options. FOLIO_ECONFIG when there is neither; otherwise folio__db_open()'s
  * status, with the message naming the [database] path's position when it came from
  * the file. */
 folio_status folio__config_open_db(const struct folio_config *cfg, const char *override,

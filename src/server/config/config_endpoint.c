@@ -6,7 +6,7 @@
 #include <strings.h>
 
 #include "server/config/config_internal.h"
-#include "server/page.h"
+#include "engine/page.h"
 
 static const char E[] = "[[endpoint]]";
 
@@ -72,6 +72,11 @@ static folio_status endpoint_key(const struct folio__cfg *c, const char *S, cons
     } else if (strcmp(k, "filterable") == 0) {
         ep->filterable = v;
         st = folio__cfg_string_list(c, v, S, k, true);
+    } else if (strcmp(k, "key") == 0) {
+        ep->key = v;
+        st = folio__cfg_string_list(c, v, S, k, false);
+        if (st == FOLIO_OK && folio_toml_array_len(v) > FOLIO_SORT_MAX / 2)
+            st = folio__cfg_fail_at(c, v, S, k, "at most %d columns", FOLIO_SORT_MAX / 2);
     } else if (strcmp(k, "default_sort") == 0) {
         st = folio__cfg_string(c, v, S, k, true, &ep->default_sort);
     } else if (strcmp(k, "modes") == 0) {
@@ -119,7 +124,7 @@ static folio_status one_endpoint(const struct folio__cfg *c, const struct folio_
                                         "default_sort", "modes",      "default_per_page",
                                         "max_per_page", "count",      "style",
                                         "prefetch",     "rate",       "burst",
-                                        "auth",         "scope",      "export",
+                                        "auth",         "scope",      "export",     "key",
                                         NULL};
     folio_status st = folio__cfg_table(c, t, E, NULL);
     if (st != FOLIO_OK)
@@ -283,8 +288,8 @@ static folio_status default_sort(const struct folio__cfg *c,
     if (folio_sort_parse(&ep->default_sort, ce->default_sort, names, n, &err) != FOLIO_OK)
         return folio__cfg_fail_at(c, at, E, "default_sort", "%s", err.detail);
     struct folio_sort full = ep->default_sort;
-    for (size_t i = 0; i < t->npk; i++)
-        if (folio_sort_append(&full, t->pk[i]) != FOLIO_OK)
+    for (size_t i = 0; i < ep->nkey; i++)
+        if (folio_sort_append(&full, ep->key[i]) != FOLIO_OK)
             return folio__cfg_fail_at(c, at, E, "default_sort",
                                       "too many columns with the table's primary key");
     return FOLIO_OK;
@@ -296,20 +301,20 @@ static folio_status tutorial_keyset(const struct folio__cfg *c,
                                     const struct folio_endpoint *ep)
 {
     const struct folio_table *t = ep->table;
-    const struct folio_column *pk = t->npk == 1 ? &t->cols[t->pk[0]] : NULL;
-    if (pk == NULL || pk->hidden || strcasecmp(pk->decl_type, "INTEGER") != 0)
+    const struct folio_column *pk = ep->nkey == 1 ? &t->cols[ep->key[0]] : NULL;
+    if (pk == NULL || pk->hidden || !pk->integer)
         return folio__cfg_fail_at(c, folio_toml_table_get(ce->at, "style"), E, "style",
                                   "tutorial-keyset needs a table whose primary key is a "
                                   "single INTEGER column; %s has none",
                                   t->name);
     const struct folio_sort *s = &ep->default_sort;
-    if (s->n > 1 || (s->n == 1 && (s->keys[0].column != t->pk[0] || s->keys[0].desc)))
+    if (s->n > 1 || (s->n == 1 && (s->keys[0].column != ep->key[0] || s->keys[0].desc)))
         return folio__cfg_fail_at(c, folio_toml_table_get(ce->at, "default_sort"), E,
                                   "default_sort",
                                   "tutorial-keyset pages by the primary key: leave "
                                   "default_sort out or set it to \"%s\"",
                                   pk->name);
-    if (!ep->exposed[t->pk[0]])
+    if (!ep->exposed[ep->key[0]])
         return folio__cfg_fail_at(c, ce->columns, E, "columns",
                                   "tutorial-keyset hands out the last '%s' as the cursor: "
                                   "list it in columns",
@@ -334,6 +339,26 @@ static folio_status build_one(const struct folio__cfg *c, const struct folio_con
         ep->name = name;
     }
     folio_status st = FOLIO_OK;
+    if (ce->key != NULL) {
+        /* The configured unique key replaces the table's as the tiebreaker. */
+        ep->nkey = 0;
+        for (size_t i = 0; i < folio_toml_array_len(ce->key); i++) {
+            const struct folio_toml_value *e = folio_toml_array_at(ce->key, i);
+            const char *name = NULL;
+            (void)folio_toml_string(e, &name, NULL);
+            int col = column_index(t, name);
+            if (col < 0)
+                return folio__cfg_fail_at(c, e, E, "key", "unknown column '%s' in table %s",
+                                          name, t->name);
+            ep->key[ep->nkey++] = col;
+        }
+    } else if (ep->nkey == 0) {
+        return folio__cfg_fail_at(c, ce->at, E, "key",
+                                  "%s has no primary key (a view, or a table without one): "
+                                  "set key = [\"col\", ...] to columns whose values are "
+                                  "unique in it, so that pages never skip or repeat a row",
+                                  t->name);
+    }
     if (ce->columns != NULL)
         st = mark_columns(c, t, ce->columns, "columns", NULL, NULL, ep);
     else

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "server/config/config_internal.h"
-#include "server/page.h"
+#include "engine/page.h"
 
 /* Output with a sticky status: after the first failure nothing more is written. */
 struct out {
@@ -158,6 +158,8 @@ static void put_endpoint(struct out *o, const struct folio_config *cfg,
         put_list_as_written(o, "filterable", ce->filterable, "none");
         put_key_string(o, "default_sort", ce->default_sort ? ce->default_sort : "");
     }
+    if (ce->key != NULL)
+        put_list_as_written(o, "key", ce->key, "the table's primary key");
     put_modes(o, ce->modes);
     emit(o, "default_per_page = %d\n",
                      ce->default_per_page ? ce->default_per_page
@@ -268,9 +270,25 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
     emit(o, "%s", "\n[database]\n");
     if (cfg->db_path != NULL)
         put_key_string(o, "path", cfg->db_path);
+    else if (cfg->db_url != NULL)
+        put_key_string(o, "url", cfg->db_url);
     else
         emit(o, "%s", "# path is not set: serve takes the database from its command "
                           "line\n");
+    if (cfg->db_url != NULL || cfg->db_options.statement_timeout_ms > 0 ||
+        cfg->db_options.application_name != NULL || cfg->db_options.nschemas > 0) {
+        emit(o, "statement_timeout = %u\n", cfg->db_options.statement_timeout_ms);
+        put_key_string(o, "application_name", cfg->db_options.application_name
+                                                  ? cfg->db_options.application_name
+                                                  : "folio");
+        emit(o, "%s", "schemas = [");
+        size_t ns = cfg->db_options.nschemas;
+        for (size_t i = 0; i < (ns ? ns : 1); i++) {
+            emit(o, "%s", i ? ", " : "");
+            put_string(o, ns ? cfg->db_options.schemas[i] : "public");
+        }
+        emit(o, "%s", "]\n");
+    }
 
     emit(o, "%s", "\n[pagination]\n");
     emit(o, "default_per_page = %d\n", s->default_per_page);

@@ -3,8 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/count.h"
-#include "server/page.h"
+#include "engine/engine.h"
 #include "server/prefer.h"
 #include "server/server.h"
 
@@ -29,8 +28,8 @@ static folio_status accept_param(void *vctx, const struct folio_param *p,
     const struct folio_table *t = a->ep->table;
     for (size_t c = 0; c < t->ncols; c++)
         if (a->ep->filterable[c] && strcmp(t->cols[c].name, p->key) == 0)
-            return folio_filter_add(a->filters, (int)c, t->cols[c].decl_type, p->key, p->value,
-                                    err);
+            return folio_filter_add_typed(a->filters, (int)c, t->cols[c].affinity, p->key,
+                                          p->value, err);
     return FOLIO_EUNKNOWN_PARAM;
 }
 
@@ -159,7 +158,8 @@ static folio_status build_links(struct folio_http *h, const struct folio_page_sp
                 if (!incl)
                     flags |= FOLIO_CURSOR_INCLUSIVE;
             }
-            folio_status st = folio__page_token(h, spec, vals, flags, tok, sizeof tok);
+            folio_status st = folio__page_token(&h->w->engine, spec, vals, flags, tok,
+                                                sizeof tok, &h->minted_expires);
             if (st != FOLIO_OK)
                 return st;
             folio_buf_puts(lb, which == L_NEXT ? "&after=" : "&before=");
@@ -234,7 +234,8 @@ static void offset_too_deep(struct folio_http *h, struct folio_page_spec *spec,
     spec->per_page = 1;
     struct folio_page_result res;
     struct folio_total total;
-    folio_status st = folio__page_fetch(h, spec, &rj, FOLIO_COUNT_NONE, &res, &total, &err);
+    folio_status st =
+        folio__page_fetch(&h->w->engine, spec, &rj, FOLIO_COUNT_NONE, &res, &total, &err);
     folio_buf_clear(&rows);
     char tok[FOLIO_CURSOR_MAX_TOKEN];
     struct folio_buf *lb = &h->w->links;
@@ -242,7 +243,8 @@ static void offset_too_deep(struct folio_http *h, struct folio_page_spec *spec,
     spec->per_page = rq->per_page;
     link_base(lb, h, spec, fields);
     bool have = st == FOLIO_OK && res.shown == 1 &&
-                folio__page_token(h, spec, res.first->vals, 0, tok, sizeof tok) == FOLIO_OK;
+                folio__page_token(&h->w->engine, spec, res.first->vals, 0, tok, sizeof tok,
+                                  &h->minted_expires) == FOLIO_OK;
     if (have) {
         folio_buf_puts(lb, "&after=");
         folio_buf_puts(lb, tok);
@@ -271,7 +273,7 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     struct folio_server *srv = h->srv;
     struct folio_error err = {0};
     struct folio_filter_set *filters = &h->w->filters;
-    static _Thread_local struct folio_page_spec spec;
+    struct folio_page_spec *spec = &h->w->engine.spec;
     filters->n = filters->nvalues = 0;
     folio_buf_reset(&filters->text);
 
@@ -283,8 +285,8 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     if (folio__auth_scope_filters(h, ep, filters, &err) != FOLIO_OK ||
         folio_request_parse(&rq, h->params, h->nparams, &lim, accept_param, &actx, &err) !=
             FOLIO_OK ||
-        folio__page_sort(&spec, ep, rq.sort, filters, &err) != FOLIO_OK ||
-        folio__page_fields(&spec, actx.fields, &err) != FOLIO_OK) {
+        folio__page_sort(spec, ep, rq.sort, filters, &err) != FOLIO_OK ||
+        folio__page_fields(spec, actx.fields, &err) != FOLIO_OK) {
         folio__problem_from_error(h, &err);
         return;
     }
@@ -301,20 +303,23 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
                        rq.mode == FOLIO_MODE_AFTER ? "after" : "before");
         return;
     }
-    spec.mode = rq.mode;
-    spec.per_page = rq.per_page;
-    spec.offset = rq.offset;
+    spec->mode = rq.mode;
+    spec->per_page = rq.per_page;
+    spec->offset = rq.offset;
     bool keyset = rq.mode == FOLIO_MODE_AFTER || rq.mode == FOLIO_MODE_BEFORE;
     bool backward = rq.mode == FOLIO_MODE_BEFORE;
-    if (keyset && folio__page_cursor(&spec, h, rq.cursor, backward, backward ? "before" : "after",
-                                     &err) != FOLIO_OK) {
-        folio__problem_from_error(h, &err);
-        return;
+    if (keyset) {
+        if (folio__page_cursor(&h->w->engine, spec, rq.cursor, backward,
+                               backward ? "before" : "after", &err) != FOLIO_OK) {
+            folio__problem_from_error(h, &err);
+            return;
+        }
+        h->cursor_expires = spec->cursor.expires;
     }
 
     if (rq.mode == FOLIO_MODE_OFFSET && srv->cfg.max_offset > 0 &&
         rq.offset > srv->cfg.max_offset) {
-        offset_too_deep(h, &spec, actx.fields, &rq);
+        offset_too_deep(h, spec, actx.fields, &rq);
         return;
     }
     struct folio_buf *body = &h->w->body;
@@ -329,10 +334,13 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         count_mode = ep->default_count;
     struct folio_page_result res;
     struct folio_total total;
-    if (folio__page_fetch(h, &spec, &j, count_mode, &res, &total, &err) != FOLIO_OK) {
+    if (folio__page_fetch(&h->w->engine, spec, &j, count_mode, &res, &total, &err) !=
+        FOLIO_OK) {
         folio__problem_from_error(h, &err);
         return;
     }
+    if (res.plan != NULL)
+        folio__http_header_add(h, "X-Folio-Plan", res.plan);
     folio_json_array_end(&j);
     h->rows = res.shown;
     bool exact = total.kind == FOLIO_TOTAL_EXACT;
@@ -341,7 +349,7 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
         pages = 1;
 
     struct page_links pl;
-    if (build_links(h, &spec, &rq, &res, exact ? pages : 0, actx.fields, &pl) != FOLIO_OK) {
+    if (build_links(h, spec, &rq, &res, exact ? pages : 0, actx.fields, &pl) != FOLIO_OK) {
         folio__problem(h, 500, "internal", NULL, NULL, NULL);
         return;
     }

@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "server/count.h"
-#include "server/page.h"
+#include "engine/engine.h"
 #include "server/server.h"
 
 /* The first value of `key` (the Python frameworks read the first occurrence). A value
@@ -122,19 +121,19 @@ static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 
 void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *ep)
 {
-    static _Thread_local struct folio_page_spec spec;
+    struct folio_page_spec *spec = &h->w->engine.spec;
     struct folio_error err = {0};
     const int max = ep->max_per_page;
     int64_t page = 1, per_page = ep->default_per_page;
     const char *v;
 
-    if (folio__page_sort(&spec, ep, NULL, NULL, &err) != FOLIO_OK) {
+    if (folio__page_sort(spec, ep, NULL, NULL, &err) != FOLIO_OK) {
         folio__problem_from_error(h, &err);
         return;
     }
-    spec.mode = FOLIO_MODE_FIRST;
-    spec.offset = 0;
-    spec.skip_probes = true;
+    spec->mode = FOLIO_MODE_FIRST;
+    spec->offset = 0;
+    spec->skip_probes = true;
 
     switch (ep->style) {
     case FOLIO_STYLE_TUTORIAL_OFFSET:
@@ -145,8 +144,8 @@ void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *e
         }
         per_page = clamp(per_page, 1, max);
         page = clamp(page, 1, INT64_MAX / per_page); /* so the offset cannot overflow */
-        spec.mode = FOLIO_MODE_OFFSET;
-        spec.offset = (page - 1) * per_page;
+        spec->mode = FOLIO_MODE_OFFSET;
+        spec->offset = (page - 1) * per_page;
         break;
     case FOLIO_STYLE_TUTORIAL_KEYSET: {
         if ((v = param(h, "per_page")) && py_int(v, &per_page) != 0) {
@@ -161,10 +160,10 @@ void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *e
                 json_error(h, 400, "error", "invalid cursor");
                 return;
             }
-            spec.mode = FOLIO_MODE_AFTER;
-            spec.cursor.flags = 0;
-            spec.cursor.nkeys = 1;
-            spec.cursor.keys[0] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = after};
+            spec->mode = FOLIO_MODE_AFTER;
+            spec->cursor.flags = 0;
+            spec->cursor.nkeys = 1;
+            spec->cursor.keys[0] = (struct folio_value){.type = FOLIO_VALUE_INT, .i = after};
         }
         break;
     }
@@ -191,16 +190,17 @@ void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *e
         }
         /* FastAPI's `if cursor:`: an empty cursor= is falsy, the first page. */
         if ((v = param(h, "cursor")) != NULL && *v != '\0') {
-            if (folio__page_cursor(&spec, h, v, false, "cursor", NULL) != FOLIO_OK) {
+            if (folio__page_cursor(&h->w->engine, spec, v, false, "cursor", NULL) != FOLIO_OK) {
                 json_error(h, 400, "detail", "Invalid cursor");
                 return;
             }
-            spec.mode = FOLIO_MODE_AFTER;
+            h->cursor_expires = spec->cursor.expires;
+            spec->mode = FOLIO_MODE_AFTER;
         }
         break;
     default: folio__problem(h, 500, "internal", NULL, NULL, NULL); return;
     }
-    spec.per_page = (int)per_page;
+    spec->per_page = (int)per_page;
 
     struct folio_json j;
     folio_buf_reset(&h->w->body);
@@ -221,11 +221,13 @@ void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *e
     struct folio_page_result res;
     struct folio_total total;
     bool offset = ep->style == FOLIO_STYLE_TUTORIAL_OFFSET;
-    if (folio__page_fetch(h, &spec, &j, offset ? FOLIO_COUNT_EXACT : FOLIO_COUNT_NONE, &res, &total,
-                          &err) != FOLIO_OK) {
+    if (folio__page_fetch(&h->w->engine, spec, &j, offset ? FOLIO_COUNT_EXACT : FOLIO_COUNT_NONE,
+                          &res, &total, &err) != FOLIO_OK) {
         folio__problem_from_error(h, &err);
         return;
     }
+    if (res.plan != NULL)
+        folio__http_header_add(h, "X-Folio-Plan", res.plan);
     folio_json_array_end(&j);
     h->rows = res.shown;
     if (offset) {
@@ -241,7 +243,8 @@ void folio__handle_tutorial(struct folio_http *h, const struct folio_endpoint *e
             folio__json_value(&j, &res.last->vals[0]);
         } else {
             char tok[FOLIO_CURSOR_MAX_TOKEN];
-            if (folio__page_token(h, &spec, res.last->vals, 0, tok, sizeof tok) != FOLIO_OK) {
+            if (folio__page_token(&h->w->engine, spec, res.last->vals, 0, tok, sizeof tok,
+                                  &h->minted_expires) != FOLIO_OK) {
                 folio__problem(h, 500, "internal", NULL, NULL, NULL);
                 return;
             }

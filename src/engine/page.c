@@ -1,11 +1,11 @@
 /* The page engine: see page.h. */
-#include "server/page.h"
+#include "engine/page.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "server/server.h"
+#include "engine/engine.h"
 
 folio_status folio__page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
                               const char *sort, const struct folio_filter_set *filters,
@@ -45,8 +45,8 @@ folio_status folio__page_sort(struct folio_page_spec *spec, const struct folio_e
         }
     }
     spec->nsort_given = spec->sort.n;
-    for (size_t i = 0; i < t->npk; i++)
-        if (folio_sort_append(&spec->sort, t->pk[i]) != FOLIO_OK)
+    for (size_t i = 0; i < ep->nkey; i++)
+        if (folio_sort_append(&spec->sort, ep->key[i]) != FOLIO_OK)
             return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "sort",
                                    "sort has too many columns");
 
@@ -106,11 +106,11 @@ folio_status folio__page_fields(struct folio_page_spec *spec, const char *fields
     return FOLIO_OK;
 }
 
-folio_status folio__page_cursor(struct folio_page_spec *spec, struct folio_http *h,
+folio_status folio__page_cursor(struct folio_engine *e, struct folio_page_spec *spec,
                                 const char *token, bool before, const char *param,
                                 struct folio_error *err)
 {
-    folio_status st = folio_cursor_decode(&h->srv->keyring, token, strlen(token),
+    folio_status st = folio_cursor_decode(e->cfg.keyring, token, strlen(token),
                                           (uint64_t)time(NULL), spec->fp, &spec->cursor, err);
     if (st == FOLIO_OK && spec->cursor.nkeys != spec->sort.n)
         st = folio_error_set(err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, param, "invalid cursor");
@@ -120,32 +120,31 @@ folio_status folio__page_cursor(struct folio_page_spec *spec, struct folio_http 
                              before ? "after" : "before", param);
     if (st != FOLIO_OK && err != NULL)
         snprintf(err->param, sizeof err->param, "%s", param);
-    if (st == FOLIO_OK)
-        h->cursor_expires = spec->cursor.expires;
     return st;
 }
 
-folio_status folio__page_token(struct folio_http *h, const struct folio_page_spec *spec,
+folio_status folio__page_token(struct folio_engine *e, const struct folio_page_spec *spec,
                                const struct folio_value *vals, unsigned flags, char *out,
-                               size_t out_size)
+                               size_t out_size, uint64_t *io_earliest)
 {
     struct folio_cursor c;
-    uint64_t ttl = h->srv->cfg.cursor_ttl;
+    uint64_t ttl = e->cfg.cursor_ttl;
     c.flags = flags;
     /* One second more than the ttl: the clock is read in whole seconds, and a token minted
      * at the end of one must still live ttl seconds, not ttl minus a fraction. */
     c.expires = ttl ? (uint64_t)time(NULL) + ttl + 1 : 0;
-    if (c.expires != 0 && (h->minted_expires == 0 || c.expires < h->minted_expires))
-        h->minted_expires = c.expires;
+    if (c.expires != 0 && (*io_earliest == 0 || c.expires < *io_earliest))
+        *io_earliest = c.expires;
     memcpy(c.fingerprint, spec->fp, sizeof c.fingerprint);
     c.nkeys = spec->sort.n;
     memcpy(c.keys, vals, spec->sort.n * sizeof *vals);
-    return folio_cursor_encode(&h->srv->keyring, &c, out, out_size, NULL);
+    return folio_cursor_encode(e->cfg.keyring, &c, out, out_size, NULL);
 }
 
 /* --- running the query ------------------------------------------------------------- */
 
-struct run {
+/* One page being read: the engine's (per worker), reused without allocation. */
+struct folio__run {
     const struct folio_page_spec *spec;
     struct folio_json *j;
     struct folio_buf *rows;
@@ -158,7 +157,7 @@ struct run {
     struct folio_keycopy first, last;     /* arrival order */
 };
 
-static void keys_copy(struct folio_keycopy *k, const struct run *r,
+static void keys_copy(struct folio_keycopy *k, const struct folio__run *r,
                       const struct folio_db_row *row)
 {
     folio__page_keys_copy(k, r->spec, r->key_pos, row);
@@ -200,7 +199,7 @@ void folio__json_value(struct folio_json *j, const struct folio_value *v)
 
 static int on_row(void *ctx, const struct folio_db_row *row)
 {
-    struct run *r = ctx;
+    struct folio__run *r = ctx;
     if (r->nrows == r->per_page) {
         r->nrows++; /* the extra row: only its existence matters */
         return 1;
@@ -210,10 +209,8 @@ static int on_row(void *ctx, const struct folio_db_row *row)
     struct folio_json *j = r->j;
     folio_json_object_begin(j);
     for (size_t f = 0; f < spec->nfields; f++) {
-        struct folio_value v;
         folio_json_key(j, cols[spec->fields[f]].name);
-        folio__db_row_value(row, f, &v);
-        folio__json_value(j, &v);
+        folio__db_row_json(row, f, j);
     }
     folio_json_object_end(j);
     if (r->backward)
@@ -235,13 +232,15 @@ static int one_row(void *ctx, const struct folio_db_row *row)
 /* A leading sort key on a nullable column splits the rows into a NULL run and a non-NULL
  * run. When the boundary sits where the predicate would need "c <= v OR c IS NULL" (or
  * "c IS NOT NULL OR ..."), no index range can serve it, so the page is read in two
- * phases, each an index seek: SPLIT_DESC for a descending walk from a non-NULL value
- * (phase 1: non-NULL rows up to v, phase 2: the NULL run), SPLIT_NULL for an ascending
- * walk from a NULL value (phase 1: the rest of the NULL run, phase 2: non-NULL rows). */
+ * phases, each an index seek: SPLIT_DESC for a walk from a non-NULL value whose NULL run
+ * comes last (phase 1: non-NULL rows up to v, phase 2: the NULL run), SPLIT_NULL for a
+ * walk from a NULL value whose NULL run comes first (phase 1: the rest of the NULL run,
+ * phase 2: non-NULL rows). Where the NULL run lies is the backend's NULL order
+ * (FOLIO_DB_CAP_NULLS_LARGE) and the walk's direction. */
 enum split { SPLIT_NONE, SPLIT_DESC, SPLIT_NULL };
 
 static enum split split_of(const struct folio_page_spec *spec, const struct folio_table *tb,
-                           const struct folio_value *keys, bool backward)
+                           const struct folio_value *keys, bool backward, bool nulls_large)
 {
     if (keys == NULL || spec->sort.n < 2)
         return SPLIT_NONE;
@@ -249,22 +248,25 @@ static enum split split_of(const struct folio_page_spec *spec, const struct foli
     if (tb->not_null[k0->column])
         return SPLIT_NONE;
     bool desc = k0->desc != backward;
+    bool nulls_after = nulls_large ? !desc : desc; /* the NULL run ends this walk */
     bool null_v = keys[0].type == FOLIO_VALUE_NULL;
-    if (desc && !null_v)
+    if (nulls_after && !null_v)
         return SPLIT_DESC;
-    if (!desc && null_v)
+    if (!nulls_after && null_v)
         return SPLIT_NULL;
     return SPLIT_NONE;
 }
 
 /* " WHERE filters AND keyset" (either part optional); params[0..sort.n) are the keys.
  * `phase` is 1 or 2 for a split read (see split_of), else 0. */
-static folio_status where(struct folio_buf *sql, const struct folio_page_spec *spec,
-                          const struct folio_table *tb, enum folio_param_style style,
-                          const struct folio_value *keys, bool backward, bool inclusive,
-                          enum split split, int phase, struct folio_value *params,
-                          int *io_param)
+static folio_status where_db(const folio_db *db, unsigned caps, struct folio_buf *sql,
+                             const struct folio_page_spec *spec, const struct folio_table *tb,
+                             const struct folio_value *keys, bool backward, bool inclusive,
+                             enum split split, int phase, struct folio_value *params,
+                             int *io_param)
 {
+    const struct folio_sql_dialect *dialect = folio__db_dialect(db);
+    enum folio_param_style style = dialect->style;
     folio_status st = FOLIO_OK;
     bool have_filters = spec->filters != NULL && spec->filters->n > 0;
     *io_param = (int)spec->sort.n + 1;
@@ -275,15 +277,17 @@ static folio_status where(struct folio_buf *sql, const struct folio_page_spec *s
         return FOLIO_OK;
     st = folio_buf_puts(sql, " WHERE ");
     if (st == FOLIO_OK && have_filters)
-        st = folio_filter_where(sql, spec->filters, tb->sqls, style, io_param, params,
-                                MAX_PARAMS - 2);
+        st = folio_filter_where_dialect(sql, spec->filters, tb->sqls, dialect, io_param, params,
+                                        MAX_PARAMS - 2);
     if (st == FOLIO_OK && have_filters && keys != NULL)
         st = folio_buf_puts(sql, " AND ");
     if (st != FOLIO_OK || keys == NULL)
         return st;
     const char *c0 = tb->sqls[spec->sort.keys[0].column];
     struct folio_keyset_spec ks = {&spec->sort, tb->sqls, tb->not_null, keys, backward,
-                                   inclusive, 1, style};
+                                   inclusive, 1, style,
+                                   (caps & FOLIO_DB_CAP_NULLS_LARGE) != 0,
+                                   (caps & FOLIO_DB_CAP_ROW_VALUES) != 0};
     bool *nn = NULL;
     struct folio_sort suffix;
     if (split == SPLIT_DESC && phase == 1) {
@@ -313,67 +317,85 @@ static folio_status where(struct folio_buf *sql, const struct folio_page_spec *s
     return st;
 }
 
+static folio_status where(const struct folio_engine *e, struct folio_buf *sql,
+                          const struct folio_page_spec *spec, const struct folio_table *tb,
+                          const struct folio_value *keys, bool backward, bool inclusive,
+                          enum split split, int phase, struct folio_value *params,
+                          int *io_param)
+{
+    return where_db(e->db, e->caps, sql, spec, tb, keys, backward, inclusive, split, phase,
+                    params, io_param);
+}
+
 /* Does a row lie on the given side of the boundary (or anywhere, with keys == NULL)? */
-static folio_status probe(struct folio_http *h, const struct folio_page_spec *spec,
+static folio_status probe(struct folio_engine *e, const struct folio_page_spec *spec,
                           const struct folio_table *tb, const struct folio_value *keys,
                           bool backward, bool inclusive, bool *out, struct folio_error *err)
 {
-    struct folio_buf *sql = &h->w->sql;
+    struct folio_buf *sql = &e->sql;
     struct folio_value params[MAX_PARAMS];
     int next;
     folio_buf_reset(sql);
     folio_status st = folio_buf_printf(sql, "SELECT 1 FROM %s", spec->ep->table->sql);
     if (st == FOLIO_OK)
-        st = where(sql, spec, tb, folio__db_param_style(h->srv->db), keys, backward, inclusive,
-                   SPLIT_NONE, 0, params, &next);
+        st = where(e, sql, spec, tb, keys, backward, inclusive, SPLIT_NONE, 0, params, &next);
+    /* In the walk's order from the boundary where the backend asks for it: the probe is
+     * then an index seek to the first row past it, not a scan of rows that do not qualify. */
+    bool ordered = keys != NULL && (e->caps & FOLIO_DB_CAP_ORDERED_PROBES) != 0;
+    if (st == FOLIO_OK && ordered)
+        st = folio_buf_puts(sql, " ORDER BY ");
+    if (st == FOLIO_OK && ordered)
+        st = folio_keyset_order_by(sql, &spec->sort, tb->sqls, backward);
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " LIMIT 1");
     if (st != FOLIO_OK)
         return st;
     *out = false;
-    return folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, one_row, out,
+    return folio__db_query(e->conn, sql->data, sql->len, params, (size_t)next - 1, one_row, out,
                            err);
 }
 
-folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec *spec,
+folio_status folio__page_run(struct folio_engine *e, const struct folio_page_spec *spec,
                              struct folio_json *j, struct folio_page_result *res,
                              struct folio_error *err)
 {
-    static _Thread_local struct run r;
+    struct folio__run *r = e->run;
     const struct folio_table *t = spec->ep->table;
-    enum folio_param_style style = folio__db_param_style(h->srv->db);
+    enum folio_param_style style = folio__db_param_style(e->db);
     const char *pfx = style == FOLIO_PARAM_DOLLAR ? "$" : "?";
     bool keyset = spec->mode == FOLIO_MODE_AFTER || spec->mode == FOLIO_MODE_BEFORE;
     bool backward = spec->mode == FOLIO_MODE_BEFORE;
     bool incl = keyset && (spec->cursor.flags & FOLIO_CURSOR_INCLUSIVE) != 0;
 
-    memset(&r, 0, offsetof(struct run, row_end));
-    r.spec = spec;
-    r.per_page = spec->per_page;
-    r.backward = backward;
+    memset(r, 0, offsetof(struct folio__run, row_end));
+    r->spec = spec;
+    r->per_page = spec->per_page;
+    r->backward = backward;
 
     /* SELECT shown fields, then sort keys not among them. */
-    struct folio_buf *sql = &h->w->sql;
+    struct folio_buf *sql = &e->sql;
     const struct folio_value *from = keyset ? spec->cursor.keys : spec->seek;
     if (spec->seek != NULL && !keyset)
         incl = true;
-    enum split split = keyset ? split_of(spec, t, from, backward) : SPLIT_NONE;
+    enum split split = keyset ? split_of(spec, t, from, backward,
+                                         (e->caps & FOLIO_DB_CAP_NULLS_LARGE) != 0)
+                              : SPLIT_NONE;
 
     /* Rows go straight into the response, or to scratch to be reversed. */
     struct folio_json back;
-    struct folio_buf *scratch = &h->w->scratch;
+    struct folio_buf *scratch = &e->scratch;
     if (backward) {
         folio_buf_reset(scratch);
         folio_json_init(&back, scratch);
-        r.j = &back;
-        r.rows = scratch;
+        r->j = &back;
+        r->rows = scratch;
     } else {
-        r.j = j;
-        r.rows = j->out;
+        r->j = j;
+        r->rows = j->out;
     }
 
     folio_status st = FOLIO_OK;
-    for (int phase = split ? 1 : 0; phase <= (split ? 2 : 0) && r.nrows <= r.per_page;
+    for (int phase = split ? 1 : 0; phase <= (split ? 2 : 0) && r->nrows <= r->per_page;
          phase++) {
         folio_buf_reset(sql);
         folio_buf_puts(sql, "SELECT ");
@@ -383,31 +405,31 @@ folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec 
                 folio_buf_append(sql, ", ", 2);
             folio_buf_puts(sql, t->sqls[spec->fields[f]]);
         }
-        r.nsel = spec->nfields;
+        r->nsel = spec->nfields;
         for (size_t k = 0; k < spec->sort.n; k++) {
             int col = spec->sort.keys[k].column;
-            r.key_pos[k] = -1;
+            r->key_pos[k] = -1;
             for (size_t f = 0; f < spec->nfields; f++)
                 if (spec->fields[f] == col)
-                    r.key_pos[k] = (int)f;
-            if (r.key_pos[k] < 0) {
-                if (r.nsel)
+                    r->key_pos[k] = (int)f;
+            if (r->key_pos[k] < 0) {
+                if (r->nsel)
                     folio_buf_append(sql, ", ", 2);
                 folio_buf_puts(sql, t->sqls[col]);
-                r.key_pos[k] = (int)r.nsel++;
+                r->key_pos[k] = (int)r->nsel++;
             }
         }
         folio_buf_puts(sql, " FROM ");
         folio_buf_puts(sql, t->sql);
         struct folio_value params[MAX_PARAMS];
         int next;
-        st = where(sql, spec, t, style, from, backward, incl, split, phase, params, &next);
+        st = where(e, sql, spec, t, from, backward, incl, split, phase, params, &next);
         if (st == FOLIO_OK)
             st = folio_buf_puts(sql, " ORDER BY ");
         if (st == FOLIO_OK)
             st = folio_keyset_order_by(sql, &spec->sort, t->sqls, backward);
         params[next - 1] =
-            (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->per_page + 1 - r.nrows};
+            (struct folio_value){.type = FOLIO_VALUE_INT, .i = spec->per_page + 1 - r->nrows};
         if (st == FOLIO_OK)
             st = folio_buf_printf(sql, " LIMIT %s%d", pfx, next++);
         if (spec->mode == FOLIO_MODE_OFFSET) {
@@ -419,40 +441,41 @@ folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec 
         if (st != FOLIO_OK)
             return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "cannot build the query");
 
-        if (h->srv->cfg.debug_plan && phase <= 1) {
-            struct folio_buf plan;
-            folio_buf_init(&plan, 64 * 1024);
-            if (folio__db_explain(h->w->conn, sql->data, sql->len, &plan) == FOLIO_OK && plan.data)
-                folio__http_header_add(h, "X-Folio-Plan", plan.data);
-            folio_buf_clear(&plan);
-        }
-        st = folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next - 1, on_row, &r,
+        st = folio__db_query(e->conn, sql->data, sql->len, params, (size_t)next - 1, on_row, r,
                              err);
         if (st == FOLIO_OK)
-            st = folio_json_status(r.j);
+            st = folio_json_status(r->j);
+        /* The plan after the query: an EXPLAIN that fails (the query would have too) must
+         * not abort the page's transaction first. */
+        if (st == FOLIO_OK && e->cfg.explain && phase <= 1) {
+            folio_buf_reset(&e->plan);
+            if (folio__db_explain(e->conn, sql->data, sql->len, params, (size_t)next - 1,
+                                  &e->plan) != FOLIO_OK)
+                folio_buf_reset(&e->plan); /* no plan is better than a cut one */
+        }
         if (st != FOLIO_OK) {
-            if (st != FOLIO_EDB && st != FOLIO_ETIMEOUT) /* those two filled err */
+            if (err == NULL || err->status == FOLIO_OK) /* a failed query filled err */
                 folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "%s", folio_strerror(st));
             return st;
         }
     }
-    int shown = r.nrows > r.per_page ? r.per_page : r.nrows;
-    bool extra = r.nrows > r.per_page;
+    int shown = r->nrows > r->per_page ? r->per_page : r->nrows;
+    bool extra = r->nrows > r->per_page;
     if (backward) {
         for (int i = shown - 1; i >= 0; i--) {
-            size_t start = i == 0 ? 0 : r.row_end[i - 1];
+            size_t start = i == 0 ? 0 : r->row_end[i - 1];
             if (scratch->data[start] == ',') /* the writer's separator, not row content */
                 start++;
-            folio_json_raw(j, scratch->data + start, r.row_end[i] - start);
+            folio_json_raw(j, scratch->data + start, r->row_end[i] - start);
         }
     }
     res->shown = shown;
     res->first = res->last = NULL;
     if (shown > 0) {
-        const struct folio_keycopy *a = &r.first, *b = shown > 1 ? &r.last : &r.first;
+        const struct folio_keycopy *a = &r->first, *b = shown > 1 ? &r->last : &r->first;
         res->first = backward ? b : a;
         res->last = backward ? a : b;
-        if (r.first.overflow || (shown > 1 && r.last.overflow))
+        if (r->first.overflow || (shown > 1 && r->last.overflow))
             return folio_error_set(err, FOLIO_ELIMIT, FOLIO_KIND_INPUT, "sort",
                                    "the sort key values of this page are too large for a "
                                    "cursor; sort by shorter columns");
@@ -471,37 +494,45 @@ folio_status folio__page_run(struct folio_http *h, const struct folio_page_spec 
         res->has_more = extra;
         res->has_prev = spec->offset > 0 && shown > 0;
         if (spec->offset > 0 && shown == 0)
-            st = probe(h, spec, t, NULL, false, false, &res->has_prev, err);
+            st = probe(e, spec, t, NULL, false, false, &res->has_prev, err);
         break;
     case FOLIO_MODE_AFTER:
         res->has_more = extra;
-        st = probe(h, spec, t, spec->cursor.keys, true, !incl, &res->has_prev, err);
+        st = probe(e, spec, t, spec->cursor.keys, true, !incl, &res->has_prev, err);
         break;
     case FOLIO_MODE_BEFORE:
         res->has_prev = extra;
-        st = probe(h, spec, t, spec->cursor.keys, false, !incl, &res->has_more, err);
+        st = probe(e, spec, t, spec->cursor.keys, false, !incl, &res->has_more, err);
         break;
     }
     if (st == FOLIO_ETIMEOUT)
         return st; /* err says so */
     if (st != FOLIO_OK)
-        return folio_error_set(err, FOLIO_EDB, FOLIO_KIND_INTERNAL, NULL, "probe failed");
+        return err && err->status ? err->status
+                                  : folio_error_set(err, FOLIO_EDB, FOLIO_KIND_INTERNAL, NULL,
+                                                    "probe failed");
     return FOLIO_OK;
 }
 
 /* --- for walks outside a page (export.c) ------------------------------------------- */
 
-int folio__page_split(const struct folio_page_spec *spec, const struct folio_value *keys,
-                      bool backward)
+int folio__page_split(const folio_db *db, const struct folio_page_spec *spec,
+                      const struct folio_value *keys, bool backward)
 {
-    return (int)split_of(spec, spec->ep->table, keys, backward);
+    return (int)split_of(spec, spec->ep->table, keys, backward,
+                         (folio__db_caps(db) & FOLIO_DB_CAP_NULLS_LARGE) != 0);
 }
 
-folio_status folio__page_where(struct folio_buf *sql, const struct folio_page_spec *spec,
-                               enum folio_param_style style, const struct folio_value *keys,
+folio_status folio__page_where(const folio_db *db, struct folio_buf *sql,
+                               const struct folio_page_spec *spec, const struct folio_value *keys,
                                bool backward, bool inclusive, int split, int phase,
                                struct folio_value *params, int *io_param)
 {
-    return where(sql, spec, spec->ep->table, style, keys, backward, inclusive,
+    return where_db(db, folio__db_caps(db), sql, spec, spec->ep->table, keys, backward, inclusive,
                  (enum split)split, phase, params, io_param);
+}
+
+struct folio__run *folio__run_new(void)
+{
+    return folio_calloc(1, sizeof(struct folio__run));
 }

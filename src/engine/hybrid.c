@@ -1,9 +1,7 @@
 /* The sparse boundary index: see hybrid.h. */
-#include "server/hybrid.h"
+#include "engine/hybrid.h"
 
 #include <string.h>
-
-#include "server/server.h"
 
 #define MAX_INDEXES 32
 
@@ -22,9 +20,12 @@ struct hindex {
     struct folio_buf arena;
 };
 
-static _Thread_local struct hindex indexes[MAX_INDEXES];
-static _Thread_local uint64_t clock_;
-static _Thread_local struct folio_value seek_vals[FOLIO_SORT_MAX];
+/* Per engine: boundaries are only valid for the data version they were read at. */
+struct folio__hybrid {
+    struct hindex indexes[MAX_INDEXES];
+    uint64_t clock;
+    struct folio_value seek_vals[FOLIO_SORT_MAX]; /* spec->seek points here */
+};
 
 static size_t index_bytes(const struct hindex *x)
 {
@@ -38,10 +39,21 @@ static void index_drop(struct hindex *x)
     memset(x, 0, sizeof *x);
 }
 
-void folio__hybrid_thread_clear(void)
+struct folio__hybrid *folio__hybrid_new(void)
 {
-    for (size_t i = 0; i < MAX_INDEXES; i++)
-        index_drop(&indexes[i]);
+    return folio_calloc(1, sizeof(struct folio__hybrid));
+}
+
+void folio__hybrid_reset(struct folio__hybrid *hx)
+{
+    for (size_t i = 0; hx != NULL && i < MAX_INDEXES; i++)
+        index_drop(&hx->indexes[i]);
+}
+
+void folio__hybrid_free(struct folio__hybrid *hx)
+{
+    folio__hybrid_reset(hx);
+    folio_free(hx);
 }
 
 static void decode(const struct hindex *x, size_t i, size_t nkeys, struct folio_value *out)
@@ -118,12 +130,12 @@ static int on_key_row(void *ctx, const struct folio_db_row *row)
 }
 
 /* Scan keys from the last boundary until boundary `want` exists or the rows end. */
-static folio_status extend(struct folio_http *h, struct hindex *x,
+static folio_status extend(struct folio_engine *eng, struct hindex *x,
                            const struct folio_page_spec *spec, size_t want,
                            struct folio_error *err)
 {
     const struct folio_table *t = spec->ep->table;
-    struct folio_buf *sql = &h->w->sql;
+    struct folio_buf *sql = &eng->sql;
     struct folio_value from[FOLIO_SORT_MAX];
     bool have_from = x->n > 0;
     if (have_from)
@@ -146,7 +158,8 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
         if (from[k].type == FOLIO_VALUE_TEXT || from[k].type == FOLIO_VALUE_BLOB)
             from[k].s = hold.data + from[k].i;
 
-    enum folio_param_style style = folio__db_param_style(h->srv->db);
+    const struct folio_sql_dialect *dialect = folio__db_dialect(eng->db);
+    enum folio_param_style style = dialect->style;
     struct folio_value params[FOLIO_SORT_MAX + FOLIO_FILTER_MAX * 4 + FOLIO_FILTER_MAX_VALUES + 2];
     memset(params, 0, sizeof params);
     if (have_from)
@@ -163,13 +176,14 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
     if (filtered || have_from)
         st = folio_buf_puts(sql, " WHERE ");
     if (st == FOLIO_OK && filtered)
-        st = folio_filter_where(sql, spec->filters, t->sqls, style, &next, params,
-                                sizeof params / sizeof params[0] - 1);
+        st = folio_filter_where_dialect(sql, spec->filters, t->sqls, dialect, &next, params,
+                                        sizeof params / sizeof params[0] - 1);
     if (st == FOLIO_OK && filtered && have_from)
         st = folio_buf_puts(sql, " AND ");
     if (st == FOLIO_OK && have_from) {
         struct folio_keyset_spec ks = {&spec->sort, t->sqls, t->not_null, from, false, true, 1,
-                                       style};
+                                       style, (eng->caps & FOLIO_DB_CAP_NULLS_LARGE) != 0,
+                                       (eng->caps & FOLIO_DB_CAP_ROW_VALUES) != 0};
         st = folio_keyset_where(sql, &ks);
     }
     if (st == FOLIO_OK)
@@ -192,7 +206,7 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
     }
     struct extend e = {x, spec, 0, base, FOLIO_OK};
     st =
-        folio__db_query(h->w->conn, sql->data, sql->len, params, (size_t)next, on_key_row, &e, err);
+        folio__db_query(eng->conn, sql->data, sql->len, params, (size_t)next, on_key_row, &e, err);
     folio_buf_clear(&hold);
     if (st == FOLIO_OK)
         st = e.st;
@@ -206,8 +220,10 @@ static folio_status extend(struct folio_http *h, struct hindex *x,
     return FOLIO_OK;
 }
 
-static struct hindex *lookup(const struct folio_page_spec *spec, uint64_t version, bool create)
+static struct hindex *lookup(struct folio__hybrid *hx, const struct folio_page_spec *spec,
+                             uint64_t version, bool create)
 {
+    struct hindex *indexes = hx->indexes;
     struct hindex *victim = &indexes[0];
     size_t bytes = 0;
     for (size_t i = 0; i < MAX_INDEXES; i++) {
@@ -222,7 +238,7 @@ static struct hindex *lookup(const struct folio_page_spec *spec, uint64_t versio
                 memcpy(x->key, spec->fp, sizeof x->key);
                 folio_buf_init(&x->arena, FOLIO_HYBRID_MAX_BYTES);
             }
-            x->used = ++clock_;
+            x->used = ++hx->clock;
             return x;
         }
         bytes += index_bytes(x);
@@ -246,13 +262,13 @@ static struct hindex *lookup(const struct folio_page_spec *spec, uint64_t versio
     index_drop(victim);
     victim->valid = true;
     victim->version = version;
-    victim->used = ++clock_;
+    victim->used = ++hx->clock;
     memcpy(victim->key, spec->fp, sizeof victim->key);
     folio_buf_init(&victim->arena, FOLIO_HYBRID_MAX_BYTES);
     return victim;
 }
 
-folio_status folio__hybrid_seek(struct folio_http *h, struct folio_page_spec *spec,
+folio_status folio__hybrid_seek(struct folio_engine *e, struct folio_page_spec *spec,
                                 uint64_t version, struct folio_error *err)
 {
     spec->seek = NULL;
@@ -260,9 +276,9 @@ folio_status folio__hybrid_seek(struct folio_http *h, struct folio_page_spec *sp
     size_t b = (size_t)(spec->offset / FOLIO_HYBRID_STRIDE);
     if (b == 0)
         return FOLIO_OK;
-    struct hindex *x = lookup(spec, version, true);
+    struct hindex *x = lookup(e->hybrid, spec, version, true);
     if (x->n <= b && !x->complete) {
-        folio_status st = extend(h, x, spec, b, err);
+        folio_status st = extend(e, x, spec, b, err);
         if (st == FOLIO_ELIMIT || st == FOLIO_ETOOBIG || st == FOLIO_ENOMEM) {
             index_drop(x); /* too big to keep: serve this page by plain OFFSET */
             return FOLIO_OK;
@@ -274,14 +290,15 @@ folio_status folio__hybrid_seek(struct folio_http *h, struct folio_page_spec *sp
         b = x->n ? x->n - 1 : 0;
     if (x->n == 0)
         return FOLIO_OK;
-    decode(x, b, spec->sort.n, seek_vals);
-    spec->seek = seek_vals;
+    decode(x, b, spec->sort.n, e->hybrid->seek_vals);
+    spec->seek = e->hybrid->seek_vals;
     spec->seek_offset = spec->offset - (int64_t)b * FOLIO_HYBRID_STRIDE;
     return FOLIO_OK;
 }
 
-int64_t folio__hybrid_known_total(const struct folio_page_spec *spec, uint64_t version)
+int64_t folio__hybrid_known_total(struct folio_engine *e, const struct folio_page_spec *spec,
+                                  uint64_t version)
 {
-    struct hindex *x = lookup(spec, version, false);
+    struct hindex *x = lookup(e->hybrid, spec, version, false);
     return x != NULL && x->complete ? x->total : -1;
 }
