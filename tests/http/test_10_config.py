@@ -63,12 +63,17 @@ def con(app_db):
 SQLITE_DATABASE = '[database]\npath = "app.db"\n'
 
 
-def for_backend(text, app_db):
-    """A config naming app.db, made to name the PostgreSQL copy instead ([database] url)."""
+def for_backend(text, app_db, directory):
+    """A config naming app.db, made to name the PostgreSQL copy instead ([database] url),
+    with a cursor key from the directory's a.key when it has none (a PostgreSQL database
+    has no file to keep a generated key beside)."""
     if not is_pg_target(app_db):
         return text
     assert SQLITE_DATABASE in text, f"a config the pg backend cannot rewrite:\n{text}"
-    return text.replace(SQLITE_DATABASE, f'[database]\nurl = "{app_db}"\n')
+    text = text.replace(SQLITE_DATABASE, f'[database]\nurl = "{app_db}"\n')
+    if "[[cursor.keys]]" not in text:
+        text += f'\n[[cursor.keys]]\nid = 1\nsecret_file = "{directory / "a.key"}"\n'
+    return text
 
 
 class ConfigServer(FolioServer):
@@ -93,7 +98,7 @@ def serve(folio, tmp_path, app_db):
 
     def start(directory, text, name="folio.toml", db=None):
         path = directory / name
-        path.write_text(for_backend(text, app_db) if db is None else text)
+        path.write_text(for_backend(text, app_db, directory) if db is None else text)
         workdir = tmp_path / f"server{len(started)}"
         workdir.mkdir()
         srv = ConfigServer(path, str(workdir), db=db)
@@ -438,8 +443,8 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
     ("[server]\nthreads = 0\n", "2:11: [server] threads: must be from 1 to 256, got 0"),
     ("[server]\ntimeout = 30\nworkers = 4\n", "3:1: [server] workers: unknown key"),
     ("[limits]\nx = 1\n", "1:2: [limits]: unknown section"),
-    ('[database]\nurl = "postgres://db/app"\n',
-     "2:1: [database] url: database.url (PostgreSQL) is not supported yet"),
+    ('[database]\npath = "a.db"\nurl = "postgres://db/app"\n',
+     "3:7: [database] url: give either path (SQLite) or url (PostgreSQL), not both"),
     ("[pagination]\nmax_per_page = 5000\n",
      "2:16: [pagination] max_per_page: must be from 1 to 1000, got 5000"),
     ('[pagination]\ncount = "maybe"\n', '2:9: [pagination] count: must be "none", "exact" or '
