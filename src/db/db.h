@@ -204,6 +204,14 @@ folio_status folio__db_estimate(folio_db_conn *c, const struct folio_table *t, c
 /* Write column i of a row as JSON, in the backend's documented form for its type. */
 void folio__db_row_json(const struct folio_db_row *row, size_t i, struct folio_json *j);
 
+/* PostgreSQL internals, exposed for unit tests (db_pg.c). The JSON form of a value in
+ * its text form, by type OID (`elem`: the element type of an array type, else 0). */
+void folio__pg_value_json(struct folio_json *j, unsigned oid, unsigned elem, const char *text,
+                          size_t len);
+/* Which $n the SQL text uses (outside quoted identifiers and literals): used[n - 1] set;
+ * returns the highest n (at most max). */
+int folio__pg_scan_params(const char *sql, size_t len, bool *used, int max);
+
 /* Free what a table owns (its columns and names) and zero it; the struct itself is the
  * caller's. */
 void folio__table_clear(struct folio_table *t);
