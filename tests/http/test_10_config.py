@@ -63,12 +63,17 @@ def con(app_db):
 SQLITE_DATABASE = '[database]\npath = "app.db"\n'
 
 
-def for_backend(text, app_db):
-    """A config naming app.db, made to name the PostgreSQL copy instead ([database] url)."""
+def for_backend(text, app_db, directory):
+    """A config naming app.db, made to name the PostgreSQL copy instead ([database] url),
+    with a cursor key from the directory's a.key when it has none (a PostgreSQL database
+    has no file to keep a generated key beside)."""
     if not is_pg_target(app_db):
         return text
     assert SQLITE_DATABASE in text, f"a config the pg backend cannot rewrite:\n{text}"
-    return text.replace(SQLITE_DATABASE, f'[database]\nurl = "{app_db}"\n')
+    text = text.replace(SQLITE_DATABASE, f'[database]\nurl = "{app_db}"\n')
+    if "[[cursor.keys]]" not in text:
+        text += f'\n[[cursor.keys]]\nid = 1\nsecret_file = "{directory / "a.key"}"\n'
+    return text
 
 
 class ConfigServer(FolioServer):
@@ -93,7 +98,7 @@ def serve(folio, tmp_path, app_db):
 
     def start(directory, text, name="folio.toml", db=None):
         path = directory / name
-        path.write_text(for_backend(text, app_db) if db is None else text)
+        path.write_text(for_backend(text, app_db, directory) if db is None else text)
         workdir = tmp_path / f"server{len(started)}"
         workdir.mkdir()
         srv = ConfigServer(path, str(workdir), db=db)

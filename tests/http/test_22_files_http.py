@@ -19,6 +19,10 @@ import pytest
 from folio_api import assert_problem, link_header
 from folio_server import Response, make_secret, media_type, strict_json
 
+# File listings and batches: the database beside them is incidental (the demo), so these
+# run once, on the SQLite demo.
+pytestmark = pytest.mark.sqlite_only
+
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 BIG = 5000

@@ -152,7 +152,11 @@ def test_sighup_with_a_fifo_key_file_keeps_serving_and_stops_on_sigterm(spawn, t
     # An access log that is a FIFO nobody reads: the reload fails at once, too.
     log = tmp_path / "access.fifo"
     os.mkfifo(log, 0o600)
-    write_config(cfg, f'[pagination]\ndefault_per_page = 9\n[log]\naccess = "{log}"\n')
+    good = tmp_path / "b.key"  # a usable key: only the access log is wrong (a PostgreSQL
+    good.write_bytes(os.urandom(32))  # database has no file to keep a generated key beside)
+    good.chmod(0o600)
+    write_config(cfg, f'[pagination]\ndefault_per_page = 9\n[log]\naccess = "{log}"\n'
+                      f'[[cursor.keys]]\nid = 1\nsecret_file = "{good}"\n')
     srv.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: srv.stderr_text().count("reload failed") == 3, what="a 3rd failure")
     assert f"cannot open access log {log}: No such device or address" in srv.stderr_text()
