@@ -4,8 +4,10 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
-            libjansson-dev libpq-dev)
-test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis nginx-light postgresql-15 python3-psycopg2)
+            libjansson-dev libpq-dev
+            libhiredis-dev)
+test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis nginx-light postgresql-15 python3-psycopg2
+           redis-server)
 bench_pkgs=(wrk nginx-light valgrind util-linux)
 
 want=("${build_pkgs[@]}")

@@ -14,6 +14,7 @@
 #include "folio/folio.h"
 #include "fs/dirlist.h"
 #include "server/accesslog.h"
+#include "server/cluster.h"
 #include "server/conntrack.h"
 #include "server/endpoint.h"
 #include "server/jobs.h"
@@ -63,6 +64,7 @@ struct folio_server_config {
     size_t cache_bytes;
     unsigned cache_ttl_ms;
     char files_root[4096];       /* GET /files/... lists below this directory; "" = off */
+    struct folio_cluster_config cluster; /* [cluster]: Redis shared by nodes, or none */
     /* Not a file setting: -1 binds listen_host:listen_port; otherwise a listening socket
      * to accept on, taken over by the server (a reload passes a dup of the running
      * server's, see folio__server_listen_fd). */

@@ -357,7 +357,7 @@ static void test_unknown_keys_and_sections_are_refused(void **state)
     expect_error("[serve]\nthreads = 2\n",
                  "folio.toml:1:2: [serve]: unknown section (the sections are [server], "
                  "[database], [pagination], [cursor], [api], [files], [rate_limit], [cors], "
-                 "[log], [prefetch] and [[endpoint]])");
+                 "[log], [prefetch], [cluster] and [[endpoint]])");
     expect_error("threads = 2\n",
                  "folio.toml:1:1: threads: unknown key at the top level (settings belong in "
                  "a section such as [server])");

@@ -98,6 +98,9 @@ folio_status folio__cfg_log(const struct folio__cfg *c, const struct folio_toml_
                             struct folio_config *cfg);
 folio_status folio__cfg_prefetch(const struct folio__cfg *c, const struct folio_toml_value *t,
                                  struct folio_config *cfg);
+/* [cluster] (config_cluster.c). */
+folio_status folio__cfg_cluster(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                struct folio_config *cfg);
 /* Per-page limits of every endpoint against [pagination] (after all sections). */
 folio_status folio__cfg_endpoint_limits(const struct folio__cfg *c,
                                         const struct folio_config *cfg);
