@@ -31,7 +31,7 @@ struct rs_db {
     size_t nsources;
     atomic_uint_fast64_t down_until[MAX_SOURCES]; /* CLOCK_MONOTONIC ms; 0 = healthy */
     atomic_uint rr;
-    atomic_uint_fast64_t failovers; /* reads moved to another source */
+    atomic_uint_fast64_t failovers; /* sources marked down: their reads moved on */
 };
 
 struct rs_conn {
@@ -71,9 +71,12 @@ static bool transient(folio_status st, const struct folio_error *e)
     return st == FOLIO_EDB && e->kind == FOLIO_KIND_TRANSIENT;
 }
 
+/* A source failed: every worker skips it for DOWN_MS; what it would have served goes to
+ * the others (counted as a failover). */
 static void mark_down(struct rs_db *rs, int i)
 {
     atomic_store(&rs->down_until[i], folio__db_now_ms() + DOWN_MS);
+    atomic_fetch_add(&rs->failovers, 1);
 }
 
 /* The order to try sources in: healthy replicas from the next round-robin position, then
@@ -124,8 +127,6 @@ static folio_status rs_begin_read(folio_db_conn *base, struct folio_error *err)
         if (!transient(st, &e))
             return st;
         mark_down(rs, order[k]);
-        if (k + 1 < n)
-            atomic_fetch_add(&rs->failovers, 1);
     }
     return st;
 }
@@ -146,7 +147,6 @@ static bool rs_failover(folio_db_conn *base)
     if (failed < 0)
         return false;
     mark_down(rs, failed);
-    atomic_fetch_add(&rs->failovers, 1);
     return rs->nsources > 1;
 }
 
