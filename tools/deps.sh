@@ -7,7 +7,7 @@ build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev li
             libjansson-dev libpq-dev
             libhiredis-dev)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis nginx-light postgresql-15 python3-psycopg2
-           redis-server)
+           redis-server pgbouncer)
 bench_pkgs=(wrk nginx-light valgrind util-linux)
 
 want=("${build_pkgs[@]}")

@@ -176,6 +176,11 @@ static void drop_connection(struct pg_conn *c)
 static bool session_setup(struct pg_conn *c)
 {
     const struct folio_db_options *o = &c->base.db->opts;
+    /* Unprepared (PgBouncer in transaction pooling): a SET would stay on whichever server
+     * connection ran it, for other clients too; each read transaction sets what it needs
+     * with SET LOCAL instead (pg_begin_read), application_name is a startup parameter. */
+    if (o->unprepared)
+        return true;
     const char *app = o->application_name ? o->application_name : "folio";
     char *lit = PQescapeLiteral(c->h, app, strlen(app));
     if (lit == NULL)
@@ -206,8 +211,11 @@ static folio_status ensure(struct pg_conn *c, struct folio_error *err)
     c->retry_at_ms = now + RECONNECT_MS;
     const struct pg_db *p = c->base.db->backend;
     /* connect_timeout bounds a silent host; the conninfo's own value wins when given. */
-    const char *keys[] = {"connect_timeout", "dbname", NULL};
-    const char *vals[] = {"5", c->conninfo ? c->conninfo : p->conninfo, NULL};
+    const char *app = c->base.db->opts.application_name;
+    const char *keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                          NULL};
+    const char *vals[] = {"5", app ? app : "folio", "UTF8",
+                          c->conninfo ? c->conninfo : p->conninfo, NULL};
     c->h = PQconnectdbParams(keys, vals, 1);
     if (c->h == NULL || PQstatus(c->h) != CONNECTION_OK) {
         char why[256];
@@ -856,8 +864,21 @@ static folio_status pg_begin_read(folio_db_conn *base, struct folio_error *err)
     c->in_txn = false;
     folio_status st = pg_query(base, version_sql, sizeof version_sql - 1, NULL, 0,
                                first_text_u64, &c->txn_version, err);
-    if (st == FOLIO_OK)
+    if (st == FOLIO_OK && c->base.db->opts.unprepared) {
+        /* Through a transaction-pooling PgBouncer every transaction may run on another
+         * server connection: the session's settings come with each one (SET LOCAL ends
+         * with it), in the same round trip as BEGIN. */
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "%s; SET LOCAL statement_timeout = %u; SET LOCAL TimeZone = 'UTC'; "
+                 "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'iso_8601'; "
+                 "SET LOCAL extra_float_digits = 1",
+                 begin, c->base.db->opts.statement_timeout_ms);
+        if (!command(c, sql))
+            st = unavailable(err, "cannot begin a read transaction");
+    } else if (st == FOLIO_OK) {
         st = pg_query(base, begin, sizeof begin - 1, NULL, 0, NULL, NULL, err);
+    }
     c->in_txn = st == FOLIO_OK;
     return st;
 }
