@@ -22,6 +22,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -458,3 +459,100 @@ def test_unprepared_statements_walk_exactly(env):
     assert any("execute <unnamed>" in ln and "items" in ln for ln in mine), mine[:5]
     named = [ln for ln in mine if re.search(r"execute f\d+", ln)]
     assert not named, named[:3]
+
+
+PGBOUNCER = shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer"
+                                          if os.path.exists("/usr/sbin/pgbouncer") else None)
+
+PGBOUNCER_INI = """
+[databases]
+{db} = host=127.0.0.1 port={pg} dbname={db} user=postgres
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = any
+pool_mode = transaction
+default_pool_size = 2
+max_client_conn = 100
+logfile = {dir}/pgbouncer.log
+pidfile = {dir}/pgbouncer.pid
+ignore_startup_parameters = extra_float_digits
+server_idle_timeout = 1
+server_lifetime = 1
+"""
+
+
+@pytest.mark.skipif(PGBOUNCER is None, reason="pgbouncer is not installed "
+                                              "(tools/deps.sh test installs it)")
+def test_unprepared_statements_work_through_pgbouncer_transaction_pooling(env):
+    """Three worker connections share two server connections, transaction by transaction:
+    walks stay exact and the values keep folio's formats (the test server's TimeZone,
+    DateStyle and extra_float_digits are unusual on purpose, folio_pg.UNUSUAL_SETTINGS)."""
+    d = tempfile.mkdtemp(prefix="folio-pgbouncer-")
+    port = free_port()
+    ini = os.path.join(d, "pgbouncer.ini")
+    with open(ini, "w") as f:
+        f.write(PGBOUNCER_INI.format(db=env.dbname, pg=env.primary.port, port=port, dir=d))
+    argv = [PGBOUNCER, ini]
+    if os.getuid() == 0:  # pgbouncer refuses to run as root
+        shutil.chown(d, "postgres", "postgres")
+        for name in os.listdir(d):
+            shutil.chown(os.path.join(d, name), "postgres", "postgres")
+        argv = ["runuser", "-u", "postgres", "--"] + argv
+    proc = subprocess.Popen(argv, cwd="/tmp", stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import socket
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(listening, 20, "pgbouncer to listen")
+        env.con.execute("CREATE TABLE IF NOT EXISTS stamped (id bigint PRIMARY KEY, "
+                        "at timestamptz NOT NULL, d date NOT NULL, x double precision)")
+        env.con.execute("INSERT INTO stamped SELECT i, timestamptz "
+                        "'2024-12-31 23:30:00.123456+00' + i * interval '1 hour', "
+                        "date '2024-01-31' + i, 0.1::float8 * i + 0.2::float8 "
+                        "FROM generate_series(1, 50) i ON CONFLICT DO NOTHING")
+        url = f"postgresql://postgres@127.0.0.1:{port}/{env.dbname}"
+        cfg = os.path.join(d, "folio.toml")
+        with open(cfg, "w") as f:
+            f.write(f'[server]\nthreads = 3\n[database]\nurl = "{url}"\nprepared = false\n'
+                    '[prefetch]\nenabled = false\n[[endpoint]]\npath = "/items"\n'
+                    'table = "items"\n[[endpoint]]\npath = "/stamped"\ntable = "stamped"\n')
+        srv = FolioServer(url, secret_file=env.secret, extra_args=["--config", cfg]).start()
+        srv.follow_links = False
+        try:
+            import concurrent.futures
+            with concurrent.futures.ThreadPoolExecutor(3) as pool:
+                walks = [pool.submit(walk, [srv.port], f"/items?per_page={PER_PAGE}&sort={s}")
+                         for s in ("grp", "id", "grp", "id")]
+                got = [w.result() for w in walks]
+            assert got[0] == got[2] == reference(env, "grp, id")
+            assert got[1] == got[3] == reference(env)
+            # Server connections idle for a second are closed: the next transactions run on
+            # new ones, which never saw anything folio set when it connected.
+            time.sleep(2.5)
+            rows = []
+            for _ in range(6):  # several transactions, on whichever server connection
+                status, _, body = get(srv.port, "/stamped?per_page=3")
+                assert status == 200, body
+                rows.append(json.loads(body)["data"][0])
+            for r in rows:
+                assert r["at"] in ("2025-01-01T00:30:00.123456Z",
+                                   "2025-01-01T00:30:00.123456+00:00"), r
+                # 0.1 + 0.2 = 0.30000000000000004 exactly: only with extra_float_digits >= 1
+                # (the server here prints 15 digits by default, and PgBouncer does not carry
+                # that setting from one server connection to the next)
+                assert r["d"] == "2024-02-01" and r["x"] == 0.1 + 0.2, r
+        finally:
+            srv.stop()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        shutil.rmtree(d, ignore_errors=True)
