@@ -419,6 +419,22 @@ def test_redis_stopped_mid_run_requests_keep_succeeding_and_failures_are_counted
     assert "redis" in env.nodes[0].stderr_text()
 
 
+def test_redis_that_stops_answering_costs_a_timeout_not_a_hang(env):
+    """redis-server stopped with SIGSTOP keeps its socket open and never answers: every
+    command ends at [cluster] timeout_ms, the request is answered without Redis."""
+    a, b = env.nodes[0].port, env.nodes[1].port
+    errors = [metrics(p)["folio_redis_errors_total"] for p in (a, b)]
+    env.redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        for i in range(8):
+            port = (a, b)[i % 2]
+            assert get(port, "/limited?per_page=1")[0] in (200, 429)
+            assert get(port, f"/items?per_page={20 + i}")[0] == 200
+        assert all(metrics(p)["folio_redis_errors_total"] > e for p, e in zip((a, b), errors))
+    finally:
+        env.redis.proc.send_signal(signal.SIGCONT)
+
+
 def test_node_killed_mid_walk_the_load_balancer_retries_and_the_walk_completes(env):
     victim = env.nodes[0]
 
