@@ -67,7 +67,7 @@ int cmd_check_config(int argc, char **argv)
     struct folio_endpoint *eps = NULL;
     size_t neps = 0;
     rc = 0;
-    if (db_path != NULL || cfg.db_path != NULL) {
+    if (db_path != NULL || cfg.db_path != NULL || cfg.db_url != NULL) {
         if (folio__config_open_db(&cfg, db_path, &db, &err) != FOLIO_OK ||
             folio__config_endpoints(&cfg, db, &eps, &neps, &err) != FOLIO_OK) {
             fprintf(stderr, "%s\n", err.message);

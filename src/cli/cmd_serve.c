@@ -376,17 +376,29 @@ static int make_keyring(const struct overrides *o, const struct folio_config *co
         *kr = config->keyring;
         return 0;
     }
-    if (o->secret_file == NULL && folio__db_target_is_pg(db_path)) {
-        fprintf(stderr, "folio serve: a PostgreSQL database has no file to keep a generated "
-                        "cursor key beside: give --secret-file FILE or [[cursor.keys]]\n");
-        return -1;
-    }
     unsigned char secret[FOLIO_CONFIG_SECRET_MAX + 1];
     size_t secret_len = 0;
     char secret_path[4096];
-    int rc = o->secret_file ? read_secret(o->secret_file, secret, &secret_len)
-                            : default_secret(db_path, secret_path, sizeof secret_path, secret,
-                                             &secret_len);
+    int rc;
+    if (o->secret_file != NULL) {
+        rc = read_secret(o->secret_file, secret, &secret_len);
+    } else if (folio__db_target_is_pg(db_path)) {
+        /* No file beside a PostgreSQL database to keep a generated key in: one random key
+         * for the life of this process (reloads keep it), and a warning. */
+        static unsigned char process_key[32];
+        static bool have_key;
+        if (!have_key) {
+            randombytes_buf(process_key, sizeof process_key);
+            have_key = true;
+            fprintf(stderr, "folio: no --secret-file or [[cursor.keys]]: cursors are signed "
+                            "with a random key and will not survive a restart\n");
+        }
+        memcpy(secret, process_key, sizeof process_key);
+        secret_len = sizeof process_key;
+        rc = 0;
+    } else {
+        rc = default_secret(db_path, secret_path, sizeof secret_path, secret, &secret_len);
+    }
     if (rc != 0)
         return -1;
     folio_keyring_init(kr, config->encrypt);

@@ -236,6 +236,14 @@ size_t folio__db_sources(const folio_db *db, bool *healthy, size_t max);
 /* Reads of a replica set that moved to another source after a failure; 0 otherwise. */
 uint64_t folio__db_failovers(const folio_db *db);
 
+/* PostgreSQL internals, exposed for unit tests (db_pg.c). The JSON form of a value in
+ * its text form, by type OID (`elem`: the element type of an array type, else 0). */
+void folio__pg_value_json(struct folio_json *j, unsigned oid, unsigned elem, const char *text,
+                          size_t len);
+/* Which $n the SQL text uses (outside quoted identifiers and literals): used[n - 1] set;
+ * returns the highest n (at most max). */
+int folio__pg_scan_params(const char *sql, size_t len, bool *used, int max);
+
 /* Free what a table owns (its columns and names) and zero it; the struct itself is the
  * caller's. */
 void folio__table_clear(struct folio_table *t);

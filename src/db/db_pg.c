@@ -18,8 +18,8 @@
 #define STMT_CACHE_SLOTS 128
 #define MAX_PARAMS 512
 #define RECONNECT_MS 250
-/* A statement without a deadline (schema, health, COMMIT) still waits no longer than
- * this; a cancelled one gets CANCEL_GRACE_MS to stop before its connection is dropped. */
+/* A command (DEALLOCATE, COMMIT) without a deadline still waits no longer than this; a
+ * cancelled statement gets CANCEL_GRACE_MS to stop before its connection is dropped. */
 #define DEFAULT_WAIT_MS 30000
 #define CANCEL_GRACE_MS 1000
 
@@ -48,6 +48,7 @@ struct stmt_entry {
     char name[24];
     int nparams; /* the statement's parameters ($1..$n, from its text) */
     uint64_t used;
+    uint8_t unused[MAX_PARAMS / 8]; /* bit i: $i+1 does not occur in the text (NULL sent) */
 };
 
 struct pg_conn {
@@ -99,6 +100,11 @@ static folio_status result_error(struct pg_conn *c, PGresult *res, struct folio_
     if (state != NULL && strncmp(state, "22", 2) == 0)
         return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, NULL,
                                "a value does not fit its column's type: %s", msg);
+    /* No such operator for the column's type (= on json, < on a composite): the request
+     * asked for a comparison this column cannot make. */
+    if (state != NULL && (strcmp(state, "42883") == 0 || strcmp(state, "42804") == 0))
+        return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, NULL,
+                               "this column's type cannot be compared that way: %s", msg);
     if (state != NULL && strcmp(state, "57014") == 0)
         return folio_error_set(err, FOLIO_ETIMEOUT, FOLIO_KIND_TRANSIENT, NULL,
                                "the query ran longer than the server's time limit");
@@ -290,7 +296,7 @@ static uint64_t fnv1a(const char *s, size_t n)
 /* Which of $1..$n the text uses (outside "quoted identifiers" and 'literals'); returns
  * n, the highest. Parameters below it that the text does not use get the type text (a
  * NULL is sent), since PostgreSQL cannot infer a type for them. */
-static int scan_params(const char *sql, size_t len, bool *used, int max)
+int folio__pg_scan_params(const char *sql, size_t len, bool *used, int max)
 {
     int n = 0;
     for (size_t i = 0; i < len; i++) {
@@ -321,9 +327,10 @@ static bool wait_readable(struct pg_conn *c, uint64_t deadline)
     if (now >= deadline)
         return false;
     struct pollfd pfd = {PQsocket(c->h), POLLIN, 0};
+    int wait = deadline - now > INT32_MAX ? -1 : (int)(deadline - now);
     int rc;
     do
-        rc = poll(&pfd, 1, (int)(deadline - now));
+        rc = poll(&pfd, 1, wait);
     while (rc < 0 && errno == EINTR);
     return rc != 0;
 }
@@ -346,8 +353,9 @@ static bool input_until(struct pg_conn *c, uint64_t deadline)
 static PGresult *await_result(struct pg_conn *c, bool *timed_out)
 {
     *timed_out = false;
-    uint64_t deadline =
-        c->deadline_ms != 0 ? c->deadline_ms : folio__db_now_ms() + DEFAULT_WAIT_MS;
+    /* Without a deadline ([server] query_timeout = 0) a query may take as long as it
+     * takes; the server's statement_timeout still applies. */
+    uint64_t deadline = c->deadline_ms != 0 ? c->deadline_ms : UINT64_MAX;
     if (!input_until(c, deadline)) {
         *timed_out = true;
         PGcancel *cancel = PQgetCancel(c->h);
@@ -373,7 +381,11 @@ static bool command(struct pg_conn *c, const char *sql)
     if (c->h == NULL || !PQsendQuery(c->h, sql))
         return false;
     bool timed_out;
+    uint64_t deadline = c->deadline_ms;
+    if (deadline == 0)
+        c->deadline_ms = folio__db_now_ms() + DEFAULT_WAIT_MS;
     PGresult *res = await_result(c, &timed_out);
+    c->deadline_ms = deadline;
     bool ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     return ok;
@@ -394,7 +406,7 @@ static struct stmt_entry *stmt_get(struct pg_conn *c, const char *sql, size_t le
             victim = e;
     }
     bool used[MAX_PARAMS] = {false};
-    int n = scan_params(sql, len, used, MAX_PARAMS);
+    int n = folio__pg_scan_params(sql, len, used, MAX_PARAMS);
     Oid types[MAX_PARAMS];
     for (int i = 0; i < n; i++)
         types[i] = used[i] ? 0 : 25; /* 0: inferred from the text; 25: text */
@@ -438,19 +450,26 @@ static struct stmt_entry *stmt_get(struct pg_conn *c, const char *sql, size_t le
     *victim = (struct stmt_entry){.hash = h, .sql = copy, .len = len, .nparams = n,
                                   .used = ++c->clock};
     memcpy(victim->name, name, sizeof name);
+    for (int i = 0; i < n; i++)
+        if (!used[i])
+            victim->unused[i / 8] |= (uint8_t)(1u << (i % 8));
     return victim;
 }
 
 /* Text for each parameter (bytea binary), as libpq takes them. */
-static folio_status bind_params(struct pg_conn *c, const struct folio_value *params,
-                                size_t nparams, int n, const char **values, int *lengths,
-                                int *formats)
+static folio_status bind_params(struct pg_conn *c, const struct stmt_entry *e,
+                                const struct folio_value *params, size_t nparams,
+                                const char **values, int *lengths, int *formats)
 {
+    int n = e->nparams;
     struct folio_buf *b = &c->params;
     folio_buf_reset(b);
     size_t off[MAX_PARAMS];
     for (int i = 0; i < n; i++) {
-        const struct folio_value *v = (size_t)i < nparams ? &params[i] : NULL;
+        /* A parameter the text does not use is typed text: it gets a NULL, whatever the
+         * caller had there (a bytea boundary value would not be valid text). */
+        bool unused = (e->unused[i / 8] >> (i % 8)) & 1u;
+        const struct folio_value *v = (size_t)i < nparams && !unused ? &params[i] : NULL;
         off[i] = b->len;
         formats[i] = 0;
         lengths[i] = 0;
@@ -525,7 +544,7 @@ static folio_status run(struct pg_conn *c, const char *sql, size_t sql_len,
     }
     const char *values[MAX_PARAMS];
     int lengths[MAX_PARAMS], formats[MAX_PARAMS];
-    st = bind_params(c, params, nparams, e->nparams, values, lengths, formats);
+    st = bind_params(c, e, params, nparams, values, lengths, formats);
     if (st == FOLIO_EPARAM)
         return folio_error_set(err, st, FOLIO_KIND_INPUT, NULL,
                                "a value holds a NUL byte, which no PostgreSQL text can");
@@ -800,6 +819,15 @@ static void array_json(struct folio_json *j, unsigned elem, const char *t, size_
     folio_buf_clear(&item);
 }
 
+void folio__pg_value_json(struct folio_json *j, unsigned oid, unsigned elem, const char *text,
+                          size_t len)
+{
+    if (elem != 0)
+        array_json(j, elem, text, len, NULL);
+    else
+        scalar_json(j, oid, text, len, NULL);
+}
+
 static void pg_row_json(const struct folio_db_row *row, size_t i, struct folio_json *j)
 {
     const struct pg_row *r = row->impl;
@@ -864,6 +892,15 @@ static folio_status pg_begin_read(folio_db_conn *base, struct folio_error *err)
     c->in_txn = false;
     folio_status st = pg_query(base, version_sql, sizeof version_sql - 1, NULL, 0,
                                first_text_u64, &c->txn_version, err);
+    if (st != FOLIO_OK && c->h != NULL && PQstatus(c->h) != CONNECTION_OK) {
+        /* The server went away since this connection's last page (a restart): nothing of
+         * this page has run yet, so reconnect at once and try again, once. */
+        c->retry_at_ms = 0;
+        if (err != NULL)
+            memset(err, 0, sizeof *err);
+        st = pg_query(base, version_sql, sizeof version_sql - 1, NULL, 0, first_text_u64,
+                      &c->txn_version, err);
+    }
     if (st == FOLIO_OK && c->base.db->opts.unprepared) {
         /* Through a transaction-pooling PgBouncer every transaction may run on another
          * server connection: the session's settings come with each one (SET LOCAL ends

@@ -323,6 +323,12 @@ static folio_status probe(struct folio_engine *e, const struct folio_page_spec *
     folio_status st = folio_buf_printf(sql, "SELECT 1 FROM %s", spec->ep->table->sql);
     if (st == FOLIO_OK)
         st = where(e, sql, spec, tb, keys, backward, inclusive, SPLIT_NONE, 0, params, &next);
+    /* In the walk's order from the boundary: the probe is then an index seek to the first
+     * row past it, not a scan that may pass many rows that do not qualify. */
+    if (st == FOLIO_OK && keys != NULL)
+        st = folio_buf_puts(sql, " ORDER BY ");
+    if (st == FOLIO_OK && keys != NULL)
+        st = folio_keyset_order_by(sql, &spec->sort, tb->sqls, backward);
     if (st == FOLIO_OK)
         st = folio_buf_puts(sql, " LIMIT 1");
     if (st != FOLIO_OK)

@@ -479,8 +479,10 @@ INSERT INTO events SELECT i,
     FROM generate_series(1, {n}) i;
 """
 # (table, sort, every sort column NOT NULL: the deep page must seek, not filter)
-INDEXED_SORTS = [("users", "created_at", True), ("users", "-created_at", True),
-                 ("users", "name", True), ("users", "-name", True),
+# (-created_at alone means created_at DESC, id ASC: no index of the demo has that order, on
+# SQLite or PostgreSQL; test_04 checks the same sorts.)
+INDEXED_SORTS = [("users", "created_at", True), ("users", "-created_at,-id", True),
+                 ("users", "name", True), ("users", "-name,-id", True),
                  ("events", "created_at", True), ("events", "-created_at,-id", True),
                  ("events", "kind,created_at", False)]
 
@@ -531,16 +533,22 @@ class PlanLog:
 
 
 def check_plans(plans, what, seek):
+    """The page statement reads an index in order (an Index Scan or Index Only Scan, no Sort
+    node, no Seq Scan); with `seek`, every statement of the request (the has_prev probe
+    too) does bounded work: at most 100 rows read and thrown away by a filter, where a
+    row-value condition on the index lets PostgreSQL seek to the cursor."""
     assert plans, f"{what}: auto_explain logged no plan for it"
-    assert any("Index Scan" in p or "Index Only Scan" in p for p in plans), \
-        f"{what}: no index scan:\n" + "\n".join(plans)
-    for p in plans:
+    pages = [p for p in plans if not re.search(r"Query Text: SELECT 1 ", p)]
+    assert pages, f"{what}: no page statement among:\n" + "\n".join(plans)
+    for p in pages:
+        assert "Index Scan" in p or "Index Only Scan" in p, f"{what}: no index scan:\n{p}"
         assert not re.search(r"(^|->)\s*(Incremental )?Sort\s+\(", p, re.M), \
             f"{what}: a Sort node:\n{p}"
         assert "Seq Scan" not in p, f"{what}: a sequential scan:\n{p}"
-        if seek:
-            removed = [int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", p)]
-            assert sum(removed) <= 100, f"{what}: the index is filtered, not sought:\n{p}"
+    if seek:
+        for p in plans:
+            removed = sum(int(n) for n in re.findall(r"Rows Removed by Filter: (\d+)", p))
+            assert removed <= 100, f"{what}: {removed} rows read and dropped by a filter:\n{p}"
 
 
 @needs_backend

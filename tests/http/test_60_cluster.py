@@ -572,3 +572,28 @@ def test_unprepared_statements_work_through_pgbouncer_transaction_pooling(env):
         proc.terminate()
         proc.wait(timeout=20)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_fail_closed_refuses_limited_requests_while_redis_is_unreachable(env):
+    """[cluster] fail = "closed": no shared bucket, no request on a rate-limited endpoint
+    (503 problem with Retry-After); endpoints without a limit and the page cache go on."""
+    cfg = os.path.join(env.tmp, "closed.toml")
+    dead = free_port()  # nothing listens there
+    with open(cfg, "w") as f:
+        f.write(CONFIG.format(url=env.url, replicas="", redis=dead, rate=RATE, burst=BURST,
+                              extra_db="").replace('timeout_ms = 250', 'timeout_ms = 250\n'
+                                                   'fail = "closed"'))
+    srv = FolioServer(env.url, secret_file=env.secret, extra_args=["--config", cfg]).start()
+    srv.follow_links = False
+    try:
+        status, headers, body = get(srv.port, "/limited?per_page=1")
+        assert status == 503, body
+        assert headers["content-type"].startswith("application/problem+json")
+        assert headers["retry-after"] == "1"
+        assert json.loads(body)["type"].endswith("rate-limit-unavailable")
+        assert get(srv.port, f"/items?per_page={PER_PAGE}")[0] == 200
+        m = metrics(srv.port)
+        assert m["folio_redis_errors_total"] >= 1
+        assert m["folio_shared_rate_limit_fallbacks_total"] >= 1
+    finally:
+        srv.stop()

@@ -357,6 +357,8 @@ class PgCon:
         self.url = url
         self.raw = psycopg2.connect(url)
         self.raw.autocommit = True
+        # the test cluster's extra_float_digits is 0 (15 digits): read doubles exactly
+        self.raw.cursor().execute("SET extra_float_digits = 3")
 
     def execute(self, sql, params=()):
         if sql.lstrip().upper().startswith("PRAGMA"):

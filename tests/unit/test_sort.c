@@ -202,11 +202,26 @@ static void test_append_adds_a_tiebreaker_once_and_keeps_its_direction(void **st
 
 /* --- folio_keyset_order_by and shapes ----------------------------------------------------- */
 
+/* The NULL order under test: SQLite's own (NULL smallest), or PostgreSQL's (NULL largest:
+ * written out as NULLS LAST / NULLS FIRST, which SQLite also understands), and whether
+ * the builder may use row values. */
+static bool g_nulls_large, g_row_values;
+
 static char *order_by(const struct folio_sort *s, bool backward)
 {
     struct folio_buf b;
     folio_buf_init(&b, BUF_MAX);
-    assert_int_equal(folio_keyset_order_by(&b, s, COLS, backward), FOLIO_OK);
+    if (g_nulls_large) {
+        for (size_t k = 0; k < s->n; k++) {
+            bool desc = s->keys[k].desc != backward;
+            assert_int_equal(folio_buf_printf(&b, "%s%s %s", k ? ", " : "",
+                                              COLS[s->keys[k].column],
+                                              desc ? "DESC NULLS FIRST" : "ASC NULLS LAST"),
+                             FOLIO_OK);
+        }
+    } else {
+        assert_int_equal(folio_keyset_order_by(&b, s, COLS, backward), FOLIO_OK);
+    }
     if (b.data == NULL)
         assert_int_equal(folio_buf_puts(&b, ""), FOLIO_OK);
     return folio_buf_detach(&b, NULL);
@@ -228,8 +243,8 @@ static char *where(const struct folio_sort *s, const bool *not_null,
                    const struct folio_value *values, bool backward, bool inclusive,
                    int first_param, enum folio_param_style style)
 {
-    struct folio_keyset_spec spec = {s,         COLS,      not_null, values, backward,
-                                     inclusive, first_param, style, false, false};
+    struct folio_keyset_spec spec = {s,         COLS,      not_null, values,        backward,
+                                     inclusive, first_param, style, g_nulls_large, g_row_values};
     struct folio_buf b;
     folio_buf_init(&b, BUF_MAX);
     assert_int_equal(folio_keyset_where(&b, &spec), FOLIO_OK);
@@ -694,6 +709,66 @@ static void test_keyset_walk_visits_every_row_once_in_order(void **state)
     sqlite3_close(db);
 }
 
+/* The same brute force with PostgreSQL's NULL order (FOLIO_DB_CAP_NULLS_LARGE) and row
+ * values allowed (FOLIO_DB_CAP_ROW_VALUES): every boundary, both directions, inclusive or
+ * not, nullable or NOT NULL columns, and walks page by page. */
+static void test_keyset_predicate_agrees_with_nulls_last_order_and_row_values(void **state)
+{
+    g_nulls_large = g_row_values = true;
+    test_keyset_predicate_selects_exactly_the_rows_after_or_before_the_boundary(state);
+    test_keyset_walk_visits_every_row_once_in_order(state);
+    g_nulls_large = g_row_values = false;
+}
+
+static void test_nulls_large_puts_the_null_run_last_ascending_and_first_descending(void **state)
+{
+    (void)state;
+    struct folio_sort s;
+    struct folio_value null = {.type = FOLIO_VALUE_NULL};
+    struct folio_value one = {.type = FOLIO_VALUE_INT, .i = 1};
+    g_nulls_large = true;
+    assert_int_equal(parse(&s, "a", NULL), FOLIO_OK);
+    char *p = where(&s, NULL, &null, false, false, 1, FOLIO_PARAM_DOLLAR);
+    assert_string_equal(p, "0"); /* nothing after the last NULL ascending */
+    folio_free(p);
+    p = where(&s, NULL, &one, false, false, 1, FOLIO_PARAM_DOLLAR);
+    assert_string_equal(p, "(\"a\" > $1 OR \"a\" IS NULL)");
+    folio_free(p);
+    assert_int_equal(parse(&s, "-a", NULL), FOLIO_OK);
+    p = where(&s, NULL, &null, false, true, 1, FOLIO_PARAM_DOLLAR);
+    assert_string_equal(p, "1"); /* the NULL run opens a descending walk */
+    folio_free(p);
+    p = where(&s, NULL, &one, false, false, 1, FOLIO_PARAM_DOLLAR);
+    assert_string_equal(p, "\"a\" < $1");
+    folio_free(p);
+    g_nulls_large = false;
+}
+
+static void test_row_values_only_where_directions_agree_over_not_null_columns(void **state)
+{
+    (void)state;
+    struct folio_sort s;
+    struct folio_value v[2] = {{.type = FOLIO_VALUE_INT, .i = 3}, {.type = FOLIO_VALUE_INT, .i = 9}};
+    g_row_values = true;
+    assert_int_equal(parse(&s, "-d,-id", NULL), FOLIO_OK);
+    char *p = where(&s, NOT_NULL_TRUE, v, false, false, 1, FOLIO_PARAM_DOLLAR);
+    assert_string_equal(p, "(\"d\", \"id\") < ($1, $2)");
+    folio_free(p);
+    p = where(&s, NOT_NULL_TRUE, v, true, true, 1, FOLIO_PARAM_DOLLAR);
+    assert_string_equal(p, "(\"d\", \"id\") >= ($1, $2)");
+    folio_free(p);
+    /* mixed directions, a nullable column, or a NULL value: the expanded form */
+    assert_int_equal(parse(&s, "d,-id", NULL), FOLIO_OK);
+    p = where(&s, NOT_NULL_TRUE, v, false, false, 1, FOLIO_PARAM_DOLLAR);
+    assert_null(strstr(p, ") >"));
+    folio_free(p);
+    assert_int_equal(parse(&s, "d,id", NULL), FOLIO_OK);
+    p = where(&s, NOT_NULL_NONE, v, false, false, 1, FOLIO_PARAM_DOLLAR);
+    assert_null(strstr(p, ") >"));
+    folio_free(p);
+    g_row_values = false;
+}
+
 /* --- failures --------------------------------------------------------------------------- */
 
 static void test_keyset_where_fails_cleanly_when_allocation_fails(void **state)
@@ -788,6 +863,9 @@ int main(void)
         cmocka_unit_test(test_predicate_never_contains_boundary_values_or_user_text),
         cmocka_unit_test(test_keyset_predicate_selects_exactly_the_rows_after_or_before_the_boundary),
         cmocka_unit_test(test_keyset_walk_visits_every_row_once_in_order),
+        cmocka_unit_test(test_keyset_predicate_agrees_with_nulls_last_order_and_row_values),
+        cmocka_unit_test(test_nulls_large_puts_the_null_run_last_ascending_and_first_descending),
+        cmocka_unit_test(test_row_values_only_where_directions_agree_over_not_null_columns),
         cmocka_unit_test(test_keyset_where_fails_cleanly_when_allocation_fails),
         cmocka_unit_test(test_keyset_where_respects_the_buffer_maximum),
     };
