@@ -531,7 +531,7 @@ static folio_status run(struct pg_conn *c, const char *sql, size_t sql_len,
     struct stmt_entry *e = &unnamed;
     if (unprepared) {
         bool used[MAX_PARAMS] = {false};
-        unnamed.nparams = scan_params(sql, sql_len, used, MAX_PARAMS);
+        unnamed.nparams = folio__pg_scan_params(sql, sql_len, used, MAX_PARAMS);
         for (int i = 0; i < unnamed.nparams; i++)
             types[i] = used[i] ? 0 : 25;
         folio_buf_reset(&c->text);
