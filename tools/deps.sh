@@ -4,9 +4,11 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev libsodium-dev
-            libjansson-dev libjwt-dev zlib1g-dev libpq-dev)
+            libjansson-dev libjwt-dev zlib1g-dev libpq-dev
+            libhiredis-dev)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-hypothesis nginx-light python3-jwt
            python3-cryptography openssl curl postgresql-15 python3-psycopg2
+           redis-server pgbouncer
            chromium
            nodejs)  # tests/e2e: node >= 20 with npm (NodeSource's nodejs ships npm)
 bench_pkgs=(wrk nginx-light valgrind util-linux sqlite3 time)

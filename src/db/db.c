@@ -25,6 +25,9 @@ static void options_clear(struct folio_db_options *o)
     for (size_t i = 0; i < o->nschemas; i++)
         folio_free((char *)o->schemas[i]);
     folio_free((void *)o->schemas);
+    for (size_t i = 0; i < o->nreplicas; i++)
+        folio_free((char *)o->replicas[i]);
+    folio_free((void *)o->replicas);
     memset(o, 0, sizeof *o);
 }
 
@@ -34,6 +37,18 @@ static folio_status options_copy(struct folio_db_options *to, const struct folio
     if (from == NULL)
         return FOLIO_OK;
     to->statement_timeout_ms = from->statement_timeout_ms;
+    to->unprepared = from->unprepared;
+    if (from->nreplicas > 0) {
+        const char **r = folio_calloc(from->nreplicas, sizeof *r);
+        if (r == NULL)
+            return FOLIO_ENOMEM;
+        to->replicas = r;
+        for (size_t i = 0; i < from->nreplicas; i++) {
+            if ((r[i] = folio_strdup(from->replicas[i])) == NULL)
+                return FOLIO_ENOMEM;
+            to->nreplicas++;
+        }
+    }
     if (from->application_name != NULL &&
         (to->application_name = folio_strdup(from->application_name)) == NULL)
         return FOLIO_ENOMEM;
@@ -94,6 +109,9 @@ folio_status folio__db_open_with(folio_db **out, const char *target,
         folio__db_close(db);
         return st;
     }
+    /* Reads from streaming replicas: the primary's schema, served by a replica set. */
+    if (db->opts.nreplicas > 0 && db->ops == &folio__db_pg_ops)
+        return folio__db_replicas_wrap(db, out, err);
     *out = db;
     return FOLIO_OK;
 }
@@ -194,6 +212,11 @@ folio_status folio__db_estimate(folio_db_conn *c, const struct folio_table *t, c
 void folio__db_row_json(const struct folio_db_row *row, size_t i, struct folio_json *j)
 {
     row->ops->row_json(row, i, j);
+}
+
+bool folio__db_failover(folio_db_conn *c)
+{
+    return c->db->ops->failover != NULL && c->db->ops->failover(c);
 }
 
 bool folio__db_target_is_pg(const char *target)

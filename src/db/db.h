@@ -94,6 +94,10 @@ enum {
      * (PostgreSQL otherwise may scan the heap for it). Without it the probe is a bare
      * LIMIT 1, as SQLite's planner has always served it. */
     FOLIO_DB_CAP_ORDERED_PROBES = 1u << 6,
+    /* data_version() gives the same number for the same data on every connection, node
+     * and replica (PostgreSQL's WAL position), so caches shared between nodes may key
+     * their entries by it (server/cluster.c). SQLite's counts per connection. */
+    FOLIO_DB_CAP_SHARED_VERSION = 1u << 7,
 };
 
 /* A row handed to a query callback; valid only during the callback. */
@@ -127,6 +131,9 @@ struct folio_db_ops {
                              struct folio_error *err);
     /* Write column i of the row as its JSON value (docs/types.md). */
     void (*row_json)(const struct folio_db_row *row, size_t i, struct folio_json *j);
+    /* Optional (NULL: false). The source of the read that just failed transiently is put
+     * aside; true when another source (a replica, the primary) may serve a retry. */
+    bool (*failover)(folio_db_conn *c);
     enum folio_param_style param_style;
     struct folio_sql_dialect dialect; /* LIKE spelling, with param_style */
 };
@@ -145,6 +152,13 @@ struct folio_db_options {
     unsigned statement_timeout_ms; /* each statement's limit on the server; 0: none */
     size_t nschemas;               /* 0: "public" */
     const char *const *schemas;    /* the schemas whose tables and views are served */
+    /* PostgreSQL streaming replicas that serve reads (db_replicas.c); 0: the primary only. */
+    size_t nreplicas;
+    const char *const *replicas;
+    /* false: unnamed statements (PQexecParams), which work through a transaction-pooling
+     * PgBouncer; true (the default, set by folio__db_options_init): prepared once per
+     * connection. */
+    bool unprepared;
 };
 
 struct folio_db {
@@ -208,6 +222,24 @@ folio_status folio__db_estimate(folio_db_conn *c, const struct folio_table *t, c
                                 struct folio_error *err);
 /* Write column i of a row as JSON, in the backend's documented form for its type. */
 void folio__db_row_json(const struct folio_db_row *row, size_t i, struct folio_json *j);
+/* After a transient failure (FOLIO_EDB, kind TRANSIENT) of a read: true when the same
+ * read may be retried on another source (replica set, db_replicas.c), false when not. */
+bool folio__db_failover(folio_db_conn *c);
+
+/* PostgreSQL only (db_pg.c): a connection of `db` (its schema, options, types) to the
+ * server `conninfo` (borrowed, must outlive the connection) instead of db's own target: a
+ * streaming replica. Never fails for a server that is down (queries then fail
+ * transiently); FOLIO_ENOMEM. */
+folio_status folio__db_pg_connect_to(folio_db *db, const char *conninfo, folio_db_conn **out,
+                                     struct folio_error *err);
+/* Wrap the opened PostgreSQL database `primary` (taken over, also on failure) into a
+ * replica set that reads from db->opts replicas (db_replicas.c). FOLIO_ENOMEM. */
+folio_status folio__db_replicas_wrap(folio_db *primary, folio_db **out, struct folio_error *err);
+/* Sources of a replica set and whether each is currently healthy (for /metrics); 0 for
+ * another database. */
+size_t folio__db_sources(const folio_db *db, bool *healthy, size_t max);
+/* Reads of a replica set that moved to another source after a failure; 0 otherwise. */
+uint64_t folio__db_failovers(const folio_db *db);
 
 /* PostgreSQL internals, exposed for unit tests (db_pg.c). The JSON form of a value in
  * its text form, by type OID (`elem`: the element type of an array type, else 0). */

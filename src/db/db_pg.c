@@ -53,6 +53,7 @@ struct stmt_entry {
 
 struct pg_conn {
     struct folio_db_conn base;
+    const char *conninfo;    /* a replica's (db_replicas.c), or NULL: the db's own */
     PGconn *h;               /* NULL or broken: re-made on the next query */
     uint64_t retry_at_ms;    /* no new attempt before this (CLOCK_MONOTONIC ms) */
     uint64_t deadline_ms;    /* 0 = no limit; see folio__db_deadline */
@@ -62,6 +63,7 @@ struct pg_conn {
     struct stmt_entry cache[STMT_CACHE_SLOTS];
     /* Parameters as libpq takes them: text, NUL-terminated, in one buffer. */
     struct folio_buf params;
+    struct folio_buf text; /* [database] prepared = false: the statement, NUL-terminated */
     /* The current row's bytea values, decoded: offsets per column, -1 = not yet. */
     struct folio_buf bytes;
     int64_t *byte_off;
@@ -180,6 +182,11 @@ static void drop_connection(struct pg_conn *c)
 static bool session_setup(struct pg_conn *c)
 {
     const struct folio_db_options *o = &c->base.db->opts;
+    /* Unprepared (PgBouncer in transaction pooling): a SET would stay on whichever server
+     * connection ran it, for other clients too; each read transaction sets what it needs
+     * with SET LOCAL instead (pg_begin_read), application_name is a startup parameter. */
+    if (o->unprepared)
+        return true;
     const char *app = o->application_name ? o->application_name : "folio";
     char *lit = PQescapeLiteral(c->h, app, strlen(app));
     if (lit == NULL)
@@ -210,8 +217,11 @@ static folio_status ensure(struct pg_conn *c, struct folio_error *err)
     c->retry_at_ms = now + RECONNECT_MS;
     const struct pg_db *p = c->base.db->backend;
     /* connect_timeout bounds a silent host; the conninfo's own value wins when given. */
-    const char *keys[] = {"connect_timeout", "dbname", NULL};
-    const char *vals[] = {"5", p->conninfo, NULL};
+    const char *app = c->base.db->opts.application_name;
+    const char *keys[] = {"connect_timeout", "application_name", "client_encoding", "dbname",
+                          NULL};
+    const char *vals[] = {"5", app ? app : "folio", "UTF8",
+                          c->conninfo ? c->conninfo : p->conninfo, NULL};
     c->h = PQconnectdbParams(keys, vals, 1);
     if (c->h == NULL || PQstatus(c->h) != CONNECTION_OK) {
         char why[256];
@@ -227,13 +237,16 @@ static folio_status ensure(struct pg_conn *c, struct folio_error *err)
     return FOLIO_OK;
 }
 
-static folio_status pg_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
+static folio_status connect_to(folio_db *db, const char *conninfo, folio_db_conn **out,
+                               struct folio_error *err)
 {
     struct pg_conn *c = folio_calloc(1, sizeof *c);
     if (c == NULL)
         return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
     c->base.db = db;
+    c->conninfo = conninfo;
     folio_buf_init(&c->params, 16u << 20);
+    folio_buf_init(&c->text, 16u << 20);
     folio_buf_init(&c->bytes, 64u << 20);
     /* A worker made while the server is down still starts: its first query retries. */
     struct folio_error e = {0};
@@ -242,11 +255,23 @@ static folio_status pg_connect(folio_db *db, folio_db_conn **out, struct folio_e
     return FOLIO_OK;
 }
 
+static folio_status pg_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
+{
+    return connect_to(db, NULL, out, err);
+}
+
+folio_status folio__db_pg_connect_to(folio_db *db, const char *conninfo, folio_db_conn **out,
+                                     struct folio_error *err)
+{
+    return connect_to(db, conninfo, out, err);
+}
+
 static void pg_disconnect(folio_db_conn *base)
 {
     struct pg_conn *c = (struct pg_conn *)base;
     drop_connection(c);
     folio_buf_clear(&c->params);
+    folio_buf_clear(&c->text);
     folio_buf_clear(&c->bytes);
     folio_free(c->byte_off);
     folio_free(c->byte_len);
@@ -498,9 +523,25 @@ static folio_status run(struct pg_conn *c, const char *sql, size_t sql_len,
     folio_status st = ensure(c, err);
     if (st != FOLIO_OK)
         return st;
-    struct stmt_entry *e = stmt_get(c, sql, sql_len, err);
-    if (e == NULL)
+    /* [database] prepared = false: one unnamed statement per query (the extended protocol
+     * still binds every value), which a transaction-pooling PgBouncer passes through. */
+    bool unprepared = c->base.db->opts.unprepared;
+    struct stmt_entry unnamed = {0};
+    Oid types[MAX_PARAMS];
+    struct stmt_entry *e = &unnamed;
+    if (unprepared) {
+        bool used[MAX_PARAMS] = {false};
+        unnamed.nparams = folio__pg_scan_params(sql, sql_len, used, MAX_PARAMS);
+        for (int i = 0; i < unnamed.nparams; i++)
+            types[i] = used[i] ? 0 : 25;
+        folio_buf_reset(&c->text);
+        if (folio_buf_append(&c->text, sql, sql_len) != FOLIO_OK ||
+            folio_buf_putc(&c->text, '\0') != FOLIO_OK)
+            return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL,
+                                   "out of memory");
+    } else if ((e = stmt_get(c, sql, sql_len, err)) == NULL) {
         return err && err->status ? err->status : FOLIO_EDB;
+    }
     const char *values[MAX_PARAMS];
     int lengths[MAX_PARAMS], formats[MAX_PARAMS];
     st = bind_params(c, e, params, nparams, values, lengths, formats);
@@ -509,7 +550,9 @@ static folio_status run(struct pg_conn *c, const char *sql, size_t sql_len,
                                "a value holds a NUL byte, which no PostgreSQL text can");
     if (st != FOLIO_OK)
         return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "parameters too large");
-    if (!PQsendQueryPrepared(c->h, e->name, e->nparams, values, lengths, formats, 0))
+    if (unprepared ? !PQsendQueryParams(c->h, c->text.data, e->nparams, types, values, lengths,
+                                        formats, 0)
+                   : !PQsendQueryPrepared(c->h, e->name, e->nparams, values, lengths, formats, 0))
         return result_error(c, NULL, err);
     bool timed_out;
     PGresult *res = await_result(c, &timed_out);
@@ -858,8 +901,21 @@ static folio_status pg_begin_read(folio_db_conn *base, struct folio_error *err)
         st = pg_query(base, version_sql, sizeof version_sql - 1, NULL, 0, first_text_u64,
                       &c->txn_version, err);
     }
-    if (st == FOLIO_OK)
+    if (st == FOLIO_OK && c->base.db->opts.unprepared) {
+        /* Through a transaction-pooling PgBouncer every transaction may run on another
+         * server connection: the session's settings come with each one (SET LOCAL ends
+         * with it), in the same round trip as BEGIN. */
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "%s; SET LOCAL statement_timeout = %u; SET LOCAL TimeZone = 'UTC'; "
+                 "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'iso_8601'; "
+                 "SET LOCAL extra_float_digits = 1",
+                 begin, c->base.db->opts.statement_timeout_ms);
+        if (!command(c, sql))
+            st = unavailable(err, "cannot begin a read transaction");
+    } else if (st == FOLIO_OK) {
         st = pg_query(base, begin, sizeof begin - 1, NULL, 0, NULL, NULL, err);
+    }
     c->in_txn = st == FOLIO_OK;
     return st;
 }
@@ -1143,7 +1199,7 @@ const struct folio_db_ops folio__db_pg_ops = {
      * hidden key: tables need a primary key or a configured one. */
     .caps = FOLIO_DB_CAP_DATA_VERSION | FOLIO_DB_CAP_SNAPSHOT | FOLIO_DB_CAP_NULLS_LARGE |
             FOLIO_DB_CAP_ROW_VALUES | FOLIO_DB_CAP_LIKE_CASE_SENSITIVE |
-            FOLIO_DB_CAP_ORDERED_PROBES,
+            FOLIO_DB_CAP_ORDERED_PROBES | FOLIO_DB_CAP_SHARED_VERSION,
     .open = pg_open,
     .close = pg_close,
     .load_schema = pg_load_schema,

@@ -43,7 +43,7 @@ void folio__engine_clear(struct folio_engine *e)
     memset(e, 0, sizeof *e);
 }
 
-folio_status folio__page_fetch(struct folio_engine *e, struct folio_page_spec *spec,
+static folio_status fetch_once(struct folio_engine *e, struct folio_page_spec *spec,
                                struct folio_json *j, enum folio_count mode,
                                struct folio_page_result *res, struct folio_total *total,
                                struct folio_error *err)
@@ -98,5 +98,33 @@ folio_status folio__page_fetch(struct folio_engine *e, struct folio_page_spec *s
     folio__db_deadline(e->conn, 0);
     if (st == FOLIO_OK && e->cfg.explain && e->plan.data != NULL && e->plan.len > 0)
         res->plan = e->plan.data;
+    if (st == FOLIO_OK && !(txn && versioned))
+        e->version_min = 0;
+    else if (st == FOLIO_OK && version < e->version_min)
+        e->version_min = version;
     return st;
+}
+
+/* A read that failed because its source went away (a replica stopped mid-read) runs
+ * again from the start on another source (db_replicas.c), its rows written anew: the
+ * client sees one answer, not an error. Other backends never fail over. */
+folio_status folio__page_fetch(struct folio_engine *e, struct folio_page_spec *spec,
+                               struct folio_json *j, enum folio_count mode,
+                               struct folio_page_result *res, struct folio_total *total,
+                               struct folio_error *err)
+{
+    struct folio_json saved = *j;
+    size_t saved_len = j->out->len;
+    struct folio_error local = {0};
+    if (err == NULL)
+        err = &local;
+    for (int attempt = 0;; attempt++) {
+        folio_status st = fetch_once(e, spec, j, mode, res, total, err);
+        if (st != FOLIO_EDB || err->kind != FOLIO_KIND_TRANSIENT || attempt >= 2 ||
+            folio_buf_status(j->out) != FOLIO_OK || !folio__db_failover(e->conn))
+            return st;
+        *j = saved;
+        j->out->len = saved_len;
+        memset(err, 0, sizeof *err);
+    }
 }

@@ -44,6 +44,10 @@ struct folio_engine {
     struct folio__hybrid *hybrid;
     struct folio__run *run;
     struct folio_page_spec spec; /* a spec for the request this worker runs (8 KiB+) */
+    /* The oldest change token of the page reads since the caller set it to UINT64_MAX;
+     * 0 after a read without one. A cache shared between nodes keys a response by it
+     * (server/cluster.c): the response holds data at least that new. */
+    uint64_t version_min;
 };
 
 /* Set up `e` for one thread: connect to `db` (borrowed, must outlive e), allocate the

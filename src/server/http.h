@@ -39,6 +39,7 @@ struct folio_worker {
     struct folio_buf gz;      /* the body gzip-compressed, when folio_http.gz_ready */
     struct folio_buf key;     /* the request's page cache key */
     struct folio_filter_set filters; /* the current request's filters */
+    struct folio_redis *redis; /* [cluster] redis: this thread's connection, or NULL */
 };
 
 /* A worker for the calling thread (request threads get theirs automatically). */

@@ -51,7 +51,22 @@ enum folio_status_class { FOLIO_SC_2XX, FOLIO_SC_3XX, FOLIO_SC_400, FOLIO_SC_404
     X(COUNTER, gzip_responses, "folio_gzip_responses_total",                               \
       "Buffered responses sent gzip-compressed.")                                          \
     X(COUNTER, gzip_compressions, "folio_gzip_compressions_total",                         \
-      "Buffered response bodies compressed (a page cache hit reuses its stored copy).")
+      "Buffered response bodies compressed (a page cache hit reuses its stored copy).") \
+    X(COUNTER, redis_errors, "folio_redis_errors_total",                                   \
+      "Redis commands that failed or timed out (the cache fails open, limits as set).")    \
+    X(COUNTER, redis_connects, "folio_redis_connects_total", "Connections made to Redis.") \
+    X(COUNTER, shared_cache_hits, "folio_shared_cache_hits_total",                         \
+      "Pages answered from the shared page cache in Redis.")                               \
+    X(COUNTER, shared_cache_misses, "folio_shared_cache_misses_total",                     \
+      "Cacheable pages not found in the shared page cache.")                               \
+    X(COUNTER, shared_cache_stores, "folio_shared_cache_stores_total",                     \
+      "Pages written to the shared page cache.")                                           \
+    X(COUNTER, shared_limit_fallbacks, "folio_shared_rate_limit_fallbacks_total",          \
+      "Rate limit decisions taken without Redis ([cluster] fail).")                        \
+    X(GAUGE, db_failovers, "folio_db_failovers",                                           \
+      "Reads moved to another replica or the primary after a failure (since start).")      \
+    X(GAUGE, db_sources_healthy, "folio_db_sources_healthy",                               \
+      "Database sources (primary and replicas) not marked down now.")
 
 #define FOLIO__METRIC_TYPE_COUNTER atomic_uint_fast64_t
 #define FOLIO__METRIC_TYPE_GAUGE atomic_int_fast64_t

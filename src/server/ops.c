@@ -162,8 +162,23 @@ static bool rate_limited(struct folio_http *h)
     if (srv->ratelimit == NULL || rate <= 0)
         return false;
     struct folio_ratelimit_result r;
-    folio__ratelimit_take(srv->ratelimit, who, strlen(who), scope, rate, burst,
-                          h->start_us / 1000, &r);
+    /* With [cluster] redis the bucket is shared by every node; when Redis fails, [cluster]
+     * fail says: "open" takes this node's own bucket, "closed" refuses. */
+    bool shared = h->w != NULL && h->w->redis != NULL && cfg->cluster.limits;
+    if (!shared || folio__redis_ratelimit(h->w->redis, who, strlen(who), scope,
+                                          rate, burst, &r) != FOLIO_OK) {
+        if (shared)
+            atomic_fetch_add_explicit(&srv->metrics.shared_limit_fallbacks, 1,
+                                      memory_order_relaxed);
+        if (shared && cfg->cluster.fail_closed) {
+            folio__http_header_add(h, "Retry-After", "1");
+            folio__problem(h, 503, "rate-limit-unavailable", NULL,
+                           "the shared rate limit cannot be checked now; retry shortly", NULL);
+            return true;
+        }
+        folio__ratelimit_take(srv->ratelimit, who, strlen(who), scope, rate, burst,
+                              h->start_us / 1000, &r);
+    }
     char v[24];
     snprintf(v, sizeof v, "%u", r.limit);
     folio__http_header_add(h, "RateLimit-Limit", v);
@@ -299,6 +314,12 @@ void folio__handle_metrics(struct folio_http *h)
                                                              : FOLIO_METRICS_MAX_ROUTES;
     for (size_t i = 0; i < n; i++)
         names[i] = h->srv->endpoints[i].path;
+    bool healthy[32];
+    size_t nsrc = folio__db_sources(h->srv->db, healthy, 32), up = 0;
+    for (size_t i = 0; i < nsrc && i < 32; i++)
+        up += healthy[i];
+    atomic_store(&h->srv->metrics.db_sources_healthy, (int_fast64_t)up);
+    atomic_store(&h->srv->metrics.db_failovers, (int_fast64_t)folio__db_failovers(h->srv->db));
     folio_buf_reset(&h->w->body);
     folio__metrics_write(&h->srv->metrics, &h->w->body, names, n);
     h->status = 200;

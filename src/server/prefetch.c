@@ -182,17 +182,25 @@ static struct entry *insert_in_flight(struct folio_prefetch *p, const char *key,
 
 /* --- epoch ------------------------------------------------------------------------- */
 
-uint64_t folio__prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w)
+/* The epoch, and the change token it was read with (0: cannot tell). */
+static uint64_t epoch_token(struct folio_prefetch *p, uint64_t *out_token)
 {
-    (void)w;
     uint64_t v = 0;
     pthread_mutex_lock(&p->watch_lock);
-    bool changed = p->watch == NULL || folio__db_data_version(p->watch, &v) != FOLIO_OK ||
-                   v != p->watch_version; /* cannot tell counts as a change */
+    bool read = p->watch != NULL && folio__db_data_version(p->watch, &v) == FOLIO_OK;
+    bool changed = !read || v != p->watch_version; /* cannot tell counts as a change */
     p->watch_version = v;
+    *out_token = read ? v : 0;
     uint64_t epoch = changed ? atomic_fetch_add(&p->epoch, 1) + 1 : atomic_load(&p->epoch);
     pthread_mutex_unlock(&p->watch_lock);
     return epoch;
+}
+
+uint64_t folio__prefetch_epoch(struct folio_prefetch *p, struct folio_worker *w)
+{
+    (void)w;
+    uint64_t token;
+    return epoch_token(p, &token);
 }
 
 /* --- keys -------------------------------------------------------------------------- */
@@ -256,9 +264,9 @@ static bool cursors_fresh(const struct folio_prefetch *p, const struct entry *e)
 }
 
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t *out_epoch)
+                           size_t key_len, uint64_t *out_epoch, uint64_t *out_token)
 {
-    uint64_t epoch = folio__prefetch_epoch(p, h->w);
+    uint64_t epoch = epoch_token(p, out_token);
     uint64_t hsh = hash_of(key, key_len);
     *out_epoch = epoch;
     struct timespec deadline;

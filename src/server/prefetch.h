@@ -58,9 +58,11 @@ folio_status folio__prefetch_key(struct folio_buf *out, const char *path,
 
 /* Serve `h` from the cache when a fresh entry exists (returns true: the response is
  * filled). Otherwise the caller owns the fetch of `key` and must call
- * folio__prefetch_store afterwards (the entry is marked in flight meanwhile). */
+ * folio__prefetch_store afterwards (the entry is marked in flight meanwhile).
+ * *out_token is the database's change token read for this check (0: cannot tell), the
+ * key of the shared cache (cluster.h). */
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t *out_epoch);
+                           size_t key_len, uint64_t *out_epoch, uint64_t *out_token);
 /* Store the response in `h` under `key` (only 200 responses are kept), wake waiters. */
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
                            size_t key_len, uint64_t epoch);

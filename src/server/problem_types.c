@@ -102,6 +102,13 @@ const struct folio_problem_type folio__problem_types[] = {
      "This client already runs as many exports as the server allows at once "
      "(`[export] per_client`).",
      "Wait for a running export to finish, then retry after the `Retry-After` seconds."},
+    {"database-unavailable", 503, NULL, "Database unavailable",
+     "The database server cannot be reached or is restarting; folio reconnects by itself.",
+     "Retry after the `Retry-After` seconds."},
+    {"rate-limit-unavailable", 503, NULL, "Rate limit unavailable",
+     "The rate limit shared by the nodes (Redis) cannot be checked now, and the server is "
+     "configured to refuse rather than guess (`[cluster] fail = \"closed\"`).",
+     "Retry after the `Retry-After` seconds."},
     {"bad-request", 400, NULL, "Bad Request",
      "The request cannot be served as it is; the `detail` member says why.",
      "Change the request as the detail says."},

@@ -37,6 +37,7 @@ void folio__worker_free(struct folio_worker *w)
     folio_buf_clear(&w->gz);
     folio_buf_clear(&w->key);
     folio_filter_set_clear(&w->filters);
+    folio__redis_free(w->redis);
     folio_free(w);
 }
 
@@ -90,6 +91,12 @@ struct folio_worker *folio__worker_new(struct folio_server *srv, struct folio_er
     folio_buf_init(&w->gz, srv->cfg.max_response_bytes + (1u << 20));
     folio_buf_init(&w->key, 64 * 1024);
     folio_filter_set_init(&w->filters);
+    if (srv->cfg.cluster.redis[0] != '\0' &&
+        folio__redis_new(&w->redis, &srv->cfg.cluster, &srv->metrics) != FOLIO_OK) {
+        folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
+        folio__worker_free(w);
+        return NULL;
+    }
     return w;
 }
 
@@ -122,6 +129,7 @@ void folio__server_config_defaults(struct folio_server_config *cfg)
     cfg->prefetch_queue = 64;
     cfg->cache_bytes = 32u << 20;
     cfg->cache_ttl_ms = 30000;
+    folio__cluster_config_defaults(&cfg->cluster);
     cfg->max_offset = 100000;
     cfg->count_limit = 10000;
     cfg->query_timeout_ms = 5000;
@@ -296,6 +304,24 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
     return ret;
 }
 
+/* Whether pages go to the cache shared by the nodes: Redis is configured for it and the
+ * database's change token is the same number on every node (PostgreSQL's WAL position). */
+static bool shared_cache(const struct folio_server *srv, const struct folio_worker *w)
+{
+    return w->redis != NULL && srv->cfg.cluster.cache &&
+           (folio__db_caps(srv->db) & FOLIO_DB_CAP_SHARED_VERSION) != 0;
+}
+
+/* Store the page just answered in the shared cache, under the oldest token its reads
+ * were taken at (engine.version_min, reset before the route). */
+static void shared_store(struct folio_http *h, const char *key, size_t key_len)
+{
+    uint64_t v = h->w->engine.version_min;
+    if (shared_cache(h->srv, h->w) && v != 0 && v != UINT64_MAX)
+        folio__cluster_cache_store(h->w->redis, h, v, key, key_len, h->srv->cfg.cache_ttl_ms,
+                                   h->srv->cfg.cursor_ttl);
+}
+
 /* Route through the page cache when the endpoint prefetches: serve a fresh cached page,
  * or fetch it (single flight) and keep it; then queue the next page in the background. */
 static void route_cached(struct folio_http *h)
@@ -329,9 +355,16 @@ static void route_cached(struct folio_http *h)
     }
     size_t klen = key->len;
     memcpy(kbuf, key->data, klen + 1);
-    uint64_t epoch;
-    if (!folio__prefetch_serve(p, h, kbuf, klen, &epoch)) {
-        folio__route(h);
+    uint64_t epoch, token;
+    if (!folio__prefetch_serve(p, h, kbuf, klen, &epoch, &token)) {
+        /* Then the cache shared by the nodes: an entry for this URL read at the token the
+         * database has now (never an older page than the source serving us holds). */
+        bool shared = shared_cache(h->srv, h->w) && token != 0;
+        if (!shared || !folio__cluster_cache_serve(h->w->redis, h, token, kbuf, klen)) {
+            h->w->engine.version_min = UINT64_MAX;
+            folio__route(h);
+            shared_store(h, kbuf, klen);
+        }
         folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
         folio__prefetch_store(p, h, kbuf, klen, epoch);
     }
@@ -352,8 +385,17 @@ static bool prefetch_run(void *ctx, struct folio_http *h)
     h->route = folio__route_find(h->srv, h->path);
     if (h->route < 0)
         return false;
+    h->w->engine.version_min = UINT64_MAX;
     folio__route(h);
     folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
+    /* A page prefetched here is served by any node that shares the cache (under the
+     * scope it was fetched in, as route_cached keys it). */
+    struct folio_buf *key = &h->w->key;
+    folio_buf_reset(key);
+    if (shared_cache(h->srv, h->w) &&
+        folio__prefetch_key(key, h->path, h->params, h->nparams) == FOLIO_OK &&
+        folio__auth_scope_key(key, &h->principal.scope) == FOLIO_OK && key->data)
+        shared_store(h, key->data, key->len);
     return true;
 }
 

@@ -15,6 +15,7 @@
 #include "fs/dirlist.h"
 #include "server/accesslog.h"
 #include "server/auth.h"
+#include "server/cluster.h"
 #include "server/conntrack.h"
 #include "server/endpoint.h"
 #include "server/jobs.h"
@@ -71,6 +72,7 @@ struct folio_server_config {
     unsigned export_per_client;  /* exports of one client address at once (429 beyond) */
     unsigned export_checkpoint_every; /* NDJSON rows between checkpoint lines; 0 = last only */
     bool gzip;                   /* Accept-Encoding: gzip is honoured ([server] gzip) */
+    struct folio_cluster_config cluster; /* [cluster]: Redis shared by nodes, or none */
     /* Not a file setting: -1 binds listen_host:listen_port; otherwise a listening socket
      * to accept on, taken over by the server (a reload passes a dup of the running
      * server's, see folio__server_listen_fd). */

@@ -219,6 +219,63 @@ class PgCluster:
         return name
 
 
+class PgReplica(PgCluster):
+    """A streaming replica of a running PgCluster, made with `pg_basebackup -R` (as the
+    postgres user) into its own temp dir, on its own free port: a hot standby, read-only.
+    start()/stop_server()/stop() as for the primary (stop() also runs at exit and from its
+    own watchdog)."""
+
+    def __init__(self, primary):
+        super().__init__()
+        self.primary = primary
+
+    def init(self):
+        self.tmp = tempfile.mkdtemp(prefix="folio-pg-replica-")
+        os.chmod(self.tmp, 0o700)
+        if os.getuid() == 0:
+            shutil.chown(self.tmp, PG_USER, PG_USER)
+        self.data = os.path.join(self.tmp, "data")
+        self.sockdir = self.tmp
+        self.log = os.path.join(self.tmp, "postgres.log")
+        self._start_watchdog()
+        if not self._atexit:
+            atexit.register(self.stop)
+            self._atexit = True
+        self._run([os.path.join(PG_BIN, "pg_basebackup"), "-h", "127.0.0.1",
+                   "-p", str(self.primary.port), "-U", PG_USER, "-D", self.data, "-R",
+                   "-X", "stream", "--no-sync", "-c", "fast"], timeout=300)
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(f"\n# folio test replica\nunix_socket_directories = '{self.sockdir}'\n"
+                    "hot_standby = on\nhot_standby_feedback = on\n")
+        return self
+
+    def wait_caught_up(self, timeout=60):
+        """Wait until the replica has replayed everything the primary wrote so far."""
+        import time
+        p = self.primary.connect(autocommit=True)
+        r = self.connect(autocommit=True)
+        try:
+            with p.cursor() as pc:
+                pc.execute("SELECT pg_current_wal_insert_lsn()")
+                target = pc.fetchone()[0]
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                with r.cursor() as rc:
+                    rc.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,))
+                    if rc.fetchone()[0]:
+                        return
+                time.sleep(0.05)
+            raise RuntimeError("the replica did not catch up in time")
+        finally:
+            p.close()
+            r.close()
+
+
+def replica_of(primary):
+    """A started streaming replica of `primary` (a running PgCluster)."""
+    return PgReplica(primary).start()
+
+
 _cluster = None
 
 

@@ -348,6 +348,37 @@ static void test_out_of_range_values_are_refused(void **state)
                  "e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\")");
 }
 
+static void test_cluster_and_replica_settings_are_read_and_checked(void **state)
+{
+    (void)state;
+    struct folio_config cfg;
+    load_ok(&cfg, "[database]\nurl = \"postgresql://u@127.0.0.1:1/d\"\n"
+                  "replicas = [\"postgresql://u@127.0.0.1:2/d\", \"host=127.0.0.1 port=3\"]\n"
+                  "prepared = false\n[cluster]\nredis = \"redis://127.0.0.1:7000\"\n"
+                  "timeout_ms = 5\nfail = \"closed\"\n");
+    assert_int_equal(cfg.db_options.nreplicas, 2);
+    assert_string_equal(cfg.db_options.replicas[1], "host=127.0.0.1 port=3");
+    assert_true(cfg.db_options.unprepared);
+    assert_string_equal(cfg.server.cluster.redis, "redis://127.0.0.1:7000");
+    assert_int_equal(cfg.server.cluster.timeout_ms, 5);
+    assert_true(cfg.server.cluster.fail_closed);
+    assert_true(cfg.server.cluster.limits && cfg.server.cluster.cache);
+    folio__config_clear(&cfg);
+    load_ok(&cfg, "[server]\nthreads = 2\n");
+    assert_false(cfg.db_options.unprepared); /* prepared statements by default */
+    assert_string_equal(cfg.server.cluster.redis, "");
+    folio__config_clear(&cfg);
+    expect_error("[cluster]\nredis = \"127.0.0.1:6379\"\n",
+                 "folio.toml:2:9: [cluster] redis: expected redis://HOST[:PORT] (database 0, "
+                 "no password), got '127.0.0.1:6379'");
+    expect_error("[cluster]\nfail = \"maybe\"\n",
+                 "folio.toml:2:8: [cluster] fail: must be \"open\" or \"closed\", got "
+                 "\"maybe\"");
+    expect_error("[database]\nurl = \"postgresql://u@h/d\"\nreplicas = [\"r.db\"]\n",
+                 "folio.toml:3:13: [database] replicas: expected a PostgreSQL URL "
+                 "(postgresql://USER@HOST:PORT/DB) or a key=value connection string");
+}
+
 static void test_unknown_keys_and_sections_are_refused(void **state)
 {
     (void)state;
@@ -357,7 +388,7 @@ static void test_unknown_keys_and_sections_are_refused(void **state)
     expect_error("[serve]\nthreads = 2\n",
                  "folio.toml:1:2: [serve]: unknown section (the sections are [server], "
                  "[database], [pagination], [cursor], [api], [files], [rate_limit], [cors], "
-                 "[log], [prefetch], [auth], [export], [compression] and [[endpoint]])");
+                 "[log], [prefetch], [auth], [export], [compression], [cluster] and [[endpoint]])");
     expect_error("threads = 2\n",
                  "folio.toml:1:1: threads: unknown key at the top level (settings belong in "
                  "a section such as [server])");
@@ -373,14 +404,15 @@ static void test_unknown_keys_and_sections_are_refused(void **state)
 static void test_database_url_is_reported_as_not_supported_yet(void **state)
 {
     (void)state;
-    expect_error("[database]\nurl = \"postgres://localhost/app\"\n",
-                 "folio.toml:2:1: [database] url: database.url (PostgreSQL) is not supported "
-                 "yet; use path with a SQLite file");
-    /* [database] goes through the common key walker: url is refused where the key is
-     * written even after another key, unknown keys get a suggestion, path is typed. */
+    /* url is PostgreSQL now (db_pg.c); what stays refused is a url that is not one, and
+     * path and url together, reported where url is written. */
+    struct folio_config cfg;
+    load_ok(&cfg, "[database]\nurl = \"postgres://localhost/app\"\n");
+    assert_string_equal(cfg.db_url, "postgres://localhost/app");
+    folio__config_clear(&cfg);
     expect_error("[database]\npath = \"a.db\"\n  url = \"postgres://x\"\n",
-                 "folio.toml:3:3: [database] url: database.url (PostgreSQL) is not supported "
-                 "yet; use path with a SQLite file");
+                 "folio.toml:3:9: [database] url: give either path (SQLite) or url "
+                 "(PostgreSQL), not both");
     expect_error("[database]\npaht = \"a.db\"\n",
                  "folio.toml:2:1: [database] paht: unknown key (did you mean 'path'?)");
     expect_error("[database]\npath = 7\n",
@@ -1227,6 +1259,7 @@ int main(void)
         cmocka_unit_test(test_wrong_type_names_file_line_column_section_and_key),
         cmocka_unit_test(test_out_of_range_values_are_refused),
         cmocka_unit_test(test_unknown_keys_and_sections_are_refused),
+        cmocka_unit_test(test_cluster_and_replica_settings_are_read_and_checked),
         cmocka_unit_test(test_database_url_is_reported_as_not_supported_yet),
         cmocka_unit_test(test_toml_syntax_errors_keep_their_position),
         cmocka_unit_test(test_files_root_must_be_an_existing_directory),

@@ -209,6 +209,31 @@ static folio_status database_key(const struct folio__cfg *c, const char *S, cons
     }
     if (strcmp(k, "application_name") == 0)
         return folio__cfg_string(c, v, S, k, false, &cfg->db_options.application_name);
+    if (strcmp(k, "prepared") == 0) {
+        bool prepared = true;
+        if ((st = folio__cfg_bool(c, v, S, k, &prepared)) == FOLIO_OK)
+            cfg->db_options.unprepared = !prepared;
+        return st;
+    }
+    if (strcmp(k, "replicas") == 0) {
+        if ((st = folio__cfg_string_list(c, v, S, k, true)) != FOLIO_OK)
+            return st;
+        size_t len = folio_toml_array_len(v);
+        if (len > sizeof cfg->db_replicas / sizeof cfg->db_replicas[0])
+            return folio__cfg_fail_at(c, v, S, k, "at most %zu replicas",
+                                      sizeof cfg->db_replicas / sizeof cfg->db_replicas[0]);
+        for (size_t i = 0; i < len; i++) {
+            (void)folio_toml_string(folio_toml_array_at(v, i), &cfg->db_replicas[i], NULL);
+            if (!folio__db_target_is_pg(cfg->db_replicas[i]))
+                return folio__cfg_fail_at(c, folio_toml_array_at(v, i), S, k,
+                                          "expected a PostgreSQL URL (postgresql://USER@HOST:"
+                                          "PORT/DB) or a key=value connection string");
+        }
+        cfg->db_options.replicas = cfg->db_replicas;
+        cfg->db_options.nreplicas = len;
+        cfg->db_replicas_at = v;
+        return FOLIO_OK;
+    }
     /* schemas */
     if ((st = folio__cfg_string_list(c, v, S, k, false)) != FOLIO_OK)
         return st;
@@ -228,12 +253,16 @@ static folio_status section_database(const struct folio__cfg *c,
                                      struct folio_config *cfg)
 {
     static const char *const known[] = {"path", "url", "statement_timeout",
-                                        "application_name", "schemas", NULL};
+                                        "application_name", "schemas", "replicas",
+                                        "prepared", NULL};
     struct database_ctx d = {cfg, t};
     folio_status st = folio__cfg_keys(c, t, "[database]", known, database_key, &d);
     if (st == FOLIO_OK && cfg->db_path != NULL && cfg->db_url != NULL)
         return folio__cfg_fail_at(c, cfg->db_url_at, "[database]", "url",
                                   "give either path (SQLite) or url (PostgreSQL), not both");
+    if (st == FOLIO_OK && cfg->db_options.nreplicas > 0 && cfg->db_path != NULL)
+        return folio__cfg_fail_at(c, cfg->db_replicas_at, "[database]", "replicas",
+                                  "replicas are PostgreSQL servers: give url, not path");
     return st;
 }
 
@@ -353,6 +382,7 @@ static const struct section {
     {"api", section_api},               {"files", section_files},
     {"rate_limit", folio__cfg_rate_limit}, {"cors", folio__cfg_cors},
     {"log", folio__cfg_log},            {"prefetch", folio__cfg_prefetch},
+    {"cluster", folio__cfg_cluster},
     {"endpoint", folio__cfg_endpoint_list},
     {"auth", folio__cfg_auth},
     {"export", folio__cfg_export},      {"compression", folio__cfg_compression},
@@ -377,8 +407,8 @@ static folio_status load_root(const struct folio__cfg *c, struct folio_config *c
             return folio__cfg_fail(c, line, col, section, NULL,
                                    "unknown section (the sections are [server], [database], "
                                    "[pagination], [cursor], [api], [files], [rate_limit], "
-                                   "[cors], [log], [prefetch], [auth], [export], [compression] "
-                                   "and [[endpoint]])");
+                                   "[cors], [log], [prefetch], [auth], [export], [compression], "
+                                   "[cluster] and [[endpoint]])");
         if (!known)
             return folio__cfg_fail(c, line, col, k ? k : "", NULL,
                                    "unknown key at the top level (settings belong in a "

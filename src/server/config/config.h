@@ -93,6 +93,8 @@ struct folio_config {
      * borrowed from doc. */
     struct folio_db_options db_options;
     const char *db_schemas[16];
+    const char *db_replicas[16]; /* [database] replicas, borrowed from doc */
+    const struct folio_toml_value *db_replicas_at;
     bool encrypt;      /* [cursor] encrypt */
     size_t nkeys;      /* [[cursor.keys]]; 0 = keep the command line's key */
     struct folio_config_key keys[FOLIO_KEYRING_MAX];

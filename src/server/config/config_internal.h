@@ -103,6 +103,9 @@ folio_status folio__cfg_export(const struct folio__cfg *c, const struct folio_to
                                struct folio_config *cfg);
 folio_status folio__cfg_compression(const struct folio__cfg *c, const struct folio_toml_value *t,
                                     struct folio_config *cfg);
+/* [cluster] (config_cluster.c). */
+folio_status folio__cfg_cluster(const struct folio__cfg *c, const struct folio_toml_value *t,
+                                struct folio_config *cfg);
 /* Per-page limits of every endpoint against [pagination] (after all sections). */
 folio_status folio__cfg_endpoint_limits(const struct folio__cfg *c,
                                         const struct folio_config *cfg);

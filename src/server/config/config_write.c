@@ -289,6 +289,16 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
         }
         emit(o, "%s", "]\n");
     }
+    if (cfg->db_options.nreplicas > 0) {
+        emit(o, "%s", "replicas = [");
+        for (size_t i = 0; i < cfg->db_options.nreplicas; i++) {
+            emit(o, "%s", i ? ", " : "");
+            put_string(o, cfg->db_options.replicas[i]);
+        }
+        emit(o, "%s", "]\n");
+    }
+    if (cfg->db_options.unprepared)
+        emit(o, "%s", "prepared = false\n");
 
     emit(o, "%s", "\n[pagination]\n");
     emit(o, "default_per_page = %d\n", s->default_per_page);
@@ -370,6 +380,14 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
 
     emit(o, "%s", "\n[compression]\n");
     emit(o, "gzip = %s\n", s->gzip ? "true" : "false");
+    if (s->cluster.redis[0] != '\0') {
+        emit(o, "%s", "\n[cluster]\n");
+        put_key_string(o, "redis", s->cluster.redis);
+        emit(o, "timeout_ms = %u\n", s->cluster.timeout_ms);
+        put_key_string(o, "fail", s->cluster.fail_closed ? "closed" : "open");
+        emit(o, "limits = %s\n", s->cluster.limits ? "true" : "false");
+        emit(o, "cache = %s\n", s->cluster.cache ? "true" : "false");
+    }
 
     for (size_t i = 0; i < cfg->nendpoints; i++)
         put_endpoint(o, cfg, &cfg->endpoints[i], eps != NULL && i < neps ? &eps[i] : NULL);
