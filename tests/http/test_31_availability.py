@@ -351,6 +351,9 @@ class SlowRequest(threading.Thread):
         assert self.result[0] == 200, f"{self.path}: {self.result[:2]}"
 
 
+# The worker pool (jobs.c) is the same code over both backends; these need a query that
+# runs for seconds, and PostgreSQL sorts this table in about one: SQLite's copy only.
+@pytest.mark.sqlite_only
 def test_healthz_and_metrics_answer_while_every_worker_runs_a_slow_query(spawn, slow_db,
                                                                           tmp_path):
     srv = slow_server(spawn, slow_db, tmp_path, threads=1)
@@ -373,6 +376,9 @@ def test_healthz_and_metrics_answer_while_every_worker_runs_a_slow_query(spawn, 
     assert all(still_running), "the slow queries finished too soon to prove anything"
 
 
+# The worker pool (jobs.c) is the same code over both backends; these need a query that
+# runs for seconds, and PostgreSQL sorts this table in about one: SQLite's copy only.
+@pytest.mark.sqlite_only
 def test_one_client_cannot_hold_every_worker(spawn, slow_db, tmp_path):
     srv = slow_server(spawn, slow_db, tmp_path, threads=2)
     # Two slow requests from one client: one runs, the other waits (client_jobs defaults
@@ -392,6 +398,9 @@ def test_one_client_cannot_hold_every_worker(spawn, slow_db, tmp_path):
     assert still_running == 2, "the slow queries finished too soon to prove anything"
 
 
+# The worker pool (jobs.c) is the same code over both backends; these need a query that
+# runs for seconds, and PostgreSQL sorts this table in about one: SQLite's copy only.
+@pytest.mark.sqlite_only
 def test_a_full_worker_queue_gets_a_503_problem_at_once(spawn, slow_db, tmp_path):
     srv = slow_server(spawn, slow_db, tmp_path, threads=1, queue=1)
     running = SlowRequest(srv.port, "127.0.0.3", BIG_ROWS - 1000)
