@@ -297,3 +297,19 @@ void folio__db_row_value(const struct folio_db_row *row, size_t i, struct folio_
 {
     row->ops->row_value(row, i, out);
 }
+
+char *folio__db_quote_ident(const char *name)
+{
+    struct folio_buf b;
+    folio_buf_init(&b, 4 * strlen(name) + 8);
+    folio_status st = folio_buf_putc(&b, '"');
+    for (const char *p = name; *p && st == FOLIO_OK; p++)
+        st = *p == '"' ? folio_buf_append(&b, "\"\"", 2) : folio_buf_putc(&b, *p);
+    if (st == FOLIO_OK)
+        st = folio_buf_putc(&b, '"');
+    if (st != FOLIO_OK) {
+        folio_buf_clear(&b);
+        return NULL;
+    }
+    return folio_buf_detach(&b, NULL);
+}

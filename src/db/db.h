@@ -253,5 +253,8 @@ int folio__pg_scan_params(const char *sql, size_t len, bool *used, int max);
  * caller's. */
 void folio__table_clear(struct folio_table *t);
 void folio__schema_clear(struct folio_schema *s);
+/* `name` as a double-quoted SQL identifier (quotes doubled), as both backends spell it;
+ * NULL when out of memory. The caller frees it. */
+char *folio__db_quote_ident(const char *name);
 
 #endif

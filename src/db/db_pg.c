@@ -1004,22 +1004,6 @@ static folio_status pg_estimate(folio_db_conn *base, const struct folio_table *t
 
 /* --- schema -------------------------------------------------------------------------- */
 
-static char *quote_ident(const char *name)
-{
-    struct folio_buf b;
-    folio_buf_init(&b, 4 * strlen(name) + 8);
-    folio_status st = folio_buf_putc(&b, '"');
-    for (const char *p = name; *p && st == FOLIO_OK; p++)
-        st = *p == '"' ? folio_buf_append(&b, "\"\"", 2) : folio_buf_putc(&b, *p);
-    if (st == FOLIO_OK)
-        st = folio_buf_putc(&b, '"');
-    if (st != FOLIO_OK) {
-        folio_buf_clear(&b);
-        return NULL;
-    }
-    return folio_buf_detach(&b, NULL);
-}
-
 static PGresult *catalog(struct pg_conn *c, const char *sql, int n, const char *const *vals)
 {
     PGresult *res = PQexecParams(c->h, sql, n, NULL, vals, NULL, NULL, 0);
@@ -1071,7 +1055,7 @@ static folio_status load_table(struct pg_conn *c, const char *oid, const char *n
         struct folio_column *col = &t->cols[i];
         unsigned type = (unsigned)strtoul(PQgetvalue(res, i, 3), NULL, 10);
         col->name = folio_strdup(PQgetvalue(res, i, 0));
-        col->sql = col->name ? quote_ident(col->name) : NULL;
+        col->sql = col->name ? folio__db_quote_ident(col->name) : NULL;
         col->decl_type = folio_strdup(PQgetvalue(res, i, 1));
         col->not_null = PQgetvalue(res, i, 2)[0] == 't';
         col->integer = type == OID_INT2 || type == OID_INT4 || type == OID_INT8;

@@ -334,22 +334,6 @@ static void sq_row_json(const struct folio_db_row *row, size_t i, struct folio_j
 
 /* --- schema ------------------------------------------------------------------------ */
 
-static char *quote_ident(const char *name)
-{
-    struct folio_buf b;
-    folio_buf_init(&b, 4 * strlen(name) + 8);
-    folio_status st = folio_buf_putc(&b, '"');
-    for (const char *p = name; *p && st == FOLIO_OK; p++)
-        st = *p == '"' ? folio_buf_append(&b, "\"\"", 2) : folio_buf_putc(&b, *p);
-    if (st == FOLIO_OK)
-        st = folio_buf_putc(&b, '"');
-    if (st != FOLIO_OK) {
-        folio_buf_clear(&b);
-        return NULL;
-    }
-    return folio_buf_detach(&b, NULL);
-}
-
 /* Does a column of the table, hidden and generated ones included (pragma_table_info
  * leaves those out), shadow `name`? */
 static bool has_column(struct sqlite_conn *c, const char *table, const char *name)
@@ -370,7 +354,7 @@ static folio_status load_table(struct sqlite_conn *c, const char *name, struct f
 {
     memset(t, 0, sizeof *t);
     t->name = folio_strdup(name);
-    t->sql = quote_ident(name);
+    t->sql = folio__db_quote_ident(name);
     if (t->name == NULL || t->sql == NULL)
         return FOLIO_ENOMEM;
 
@@ -399,7 +383,7 @@ static folio_status load_table(struct sqlite_conn *c, const char *name, struct f
         struct folio_column *col = &t->cols[t->ncols];
         const char *type = (const char *)sqlite3_column_text(stmt, 1);
         col->name = folio_strdup((const char *)sqlite3_column_text(stmt, 0));
-        col->sql = col->name ? quote_ident(col->name) : NULL;
+        col->sql = col->name ? folio__db_quote_ident(col->name) : NULL;
         col->decl_type = folio_strdup(type ? type : "");
         col->not_null = sqlite3_column_int(stmt, 2) != 0;
         col->affinity = folio_affinity_of(col->decl_type);
