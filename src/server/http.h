@@ -58,6 +58,7 @@ struct folio_http {
     struct folio_param params[FOLIO_HTTP_MAX_PARAMS];
     int route;           /* endpoint index, or -1 */
     const char *next_url; /* the response's `next` link, for prefetch (or NULL) */
+    bool first_page;      /* the response has no previous page: walks start here */
     int rows;             /* rows in the response, counted when it goes out */
     uint64_t cursor_expires; /* expiry of the request's cursor (unix s, 0 = none): a cached
                                 response must not outlive it */

@@ -11,6 +11,8 @@
 
 #define BUCKETS 4096
 #define MAX_URL 8192
+/* Slots of the two small tables that learn who walks (hashes only, newest wins). */
+#define LEARN_SLOTS 4096
 
 enum state { IN_FLIGHT, READY };
 
@@ -22,6 +24,9 @@ struct entry {
     size_t key_len;
     enum state state;
     bool prefetched;                /* filled by the background pool */
+    bool keep;                      /* in flight: its fetcher stores the page */
+    bool first_page;                /* the page has no previous page */
+    uint64_t next_hash;             /* hash of next_url (0: none) */
     uint64_t epoch;
     uint64_t born_ms;
     uint64_t cursor_expires;        /* unix seconds; the response is invalid from then on */
@@ -64,6 +69,12 @@ struct folio_prefetch {
     bool stop;
     size_t nthreads;
     pthread_t *threads;
+    /* What prefetch learns, by hash of the cache key. `expect`: the next links of pages
+     * served lately; a request for one is a client following links, i.e. walking.
+     * `seen` (under the lock): keys missed once; a second miss keeps the page. A clash
+     * of two keys in a slot only costs a prefetch or a copy, never a wrong page. */
+    atomic_uint_fast64_t expect[LEARN_SLOTS];
+    uint64_t seen[LEARN_SLOTS];
 };
 
 static uint64_t now_ms(void)
@@ -224,6 +235,7 @@ static void fill_response(struct folio_http *h, const struct entry *e)
     h->status = e->status;
     h->rows = e->rows;
     h->content_type = e->content_type;
+    h->first_page = e->first_page;
     h->next_url = NULL;
     if (e->next_url != NULL) {
         folio_buf_reset(&h->w->links);
@@ -247,11 +259,15 @@ static bool cursors_fresh(const struct folio_prefetch *p, const struct entry *e)
 }
 
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t *out_epoch)
+                           size_t key_len, struct folio_prefetch_ticket *t)
 {
-    uint64_t epoch = folio__prefetch_epoch(p, h->w);
     uint64_t hsh = hash_of(key, key_len);
-    *out_epoch = epoch;
+    size_t slot = hsh % LEARN_SLOTS;
+    memset(t, 0, sizeof *t);
+    t->hash = hsh;
+    t->walk = atomic_load_explicit(&p->expect[slot], memory_order_relaxed) == hsh;
+    uint64_t epoch = folio__prefetch_epoch(p, h->w);
+    t->epoch = epoch;
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += p->cfg.wait_ms / 1000;
@@ -264,11 +280,19 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
     for (;;) {
         struct entry *e = find(p, key, key_len, hsh);
         if (e == NULL) {
-            insert_in_flight(p, key, key_len, hsh); /* we fetch it; others wait for us */
+            /* We fetch it; others wait for us. Kept when asked for before (or walked to);
+             * a page asked for once costs no copy and evicts nothing. */
+            bool again = p->seen[slot] == hsh;
+            p->seen[slot] = hsh;
+            e = insert_in_flight(p, key, key_len, hsh);
+            if (e != NULL)
+                e->keep = again || t->walk;
             break;
         }
         if (e->state == IN_FLIGHT) {
-            /* Single flight: wait for the fetch in progress rather than query again. */
+            /* Single flight: wait for the fetch in progress rather than query again; the
+             * fetcher keeps the page for us. */
+            e->keep = true;
             if (pthread_cond_timedwait(&p->filled, &p->lock, &deadline) == ETIMEDOUT)
                 break; /* too slow: answer this request ourselves */
             continue;
@@ -281,6 +305,8 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
             lru_push(p, e);
             fill_response(h, e);
             bool prefetched = e->prefetched;
+            t->walk = t->walk || prefetched;
+            t->next_hash = e->next_hash;
             pthread_mutex_unlock(&p->lock);
             if (prefetched)
                 atomic_fetch_add_explicit(&p->host.metrics->prefetch_hits, 1,
@@ -289,7 +315,9 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
         }
         /* Stale (the data changed, or too old): refetch it under single flight. */
         drop(p, e);
-        insert_in_flight(p, key, key_len, hsh);
+        e = insert_in_flight(p, key, key_len, hsh);
+        if (e != NULL)
+            e->keep = true;
         break;
     }
     pthread_mutex_unlock(&p->lock);
@@ -297,14 +325,16 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
     return false;
 }
 
+/* `keep`: store even when the in-flight entry is not marked to be kept. */
 static void store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
-                  size_t key_len, uint64_t epoch, bool prefetched)
+                  size_t key_len, uint64_t hsh, uint64_t epoch, bool keep, bool prefetched)
 {
-    uint64_t hsh = hash_of(key, key_len);
     pthread_mutex_lock(&p->lock);
     struct entry *e = find(p, key, key_len, hsh);
     if (e != NULL && e->state == IN_FLIGHT) {
-        if (h->status != 200 || h->w->body.data == NULL) {
+        if (!keep && !e->keep) {
+            drop(p, e); /* asked for once: not kept */
+        } else if (h->status != 200 || h->w->body.data == NULL) {
             drop(p, e); /* errors are not cached */
         } else {
             size_t hl = 0, nh = 0;
@@ -357,6 +387,8 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
                 e->cursor_expires = h->cursor_expires;
                 e->minted_expires = h->minted_expires;
                 e->prefetched = prefetched;
+                e->first_page = h->first_page;
+                e->next_hash = next ? hash_of(next, nl - 1) : 0;
                 e->state = READY;
                 e->bytes += bytes;
                 account(p, (int64_t)bytes);
@@ -368,9 +400,24 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
 }
 
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t epoch)
+                           size_t key_len, const struct folio_prefetch_ticket *t)
 {
-    store(p, h, key, key_len, epoch, false);
+    store(p, h, key, key_len, t->hash, t->epoch, false, false);
+}
+
+void folio__prefetch_next(struct folio_prefetch *p, const struct folio_http *h,
+                          const struct folio_prefetch_ticket *t)
+{
+    if (h->status != 200 || h->next_url == NULL)
+        return;
+    uint64_t nh = t->next_hash ? t->next_hash : hash_of(h->next_url, strlen(h->next_url));
+    /* Remembered also when it is fetched now: should the fetch be skipped (a full queue),
+     * the client who follows the link is still known to walk. */
+    atomic_store_explicit(&p->expect[nh % LEARN_SLOTS], nh, memory_order_relaxed);
+    if (t->walk || h->first_page)
+        folio__prefetch_enqueue(p, h->next_url);
+    else
+        atomic_fetch_add_explicit(&p->host.metrics->prefetch_declined, 1, memory_order_relaxed);
 }
 
 /* --- background fetchers ----------------------------------------------------------- */
@@ -423,7 +470,7 @@ static void run_job(struct folio_prefetch *p, struct folio_worker *w, struct fol
     folio_buf_reset(&w->body);
     folio_buf_reset(&w->headers);
     if (p->host.run(p->host.ctx, h))
-        store(p, h, key.data, key.len, epoch, true);
+        store(p, h, key.data, key.len, hash_of(key.data, key.len), epoch, true, true);
     folio_buf_clear(&key);
 }
 

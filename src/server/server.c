@@ -287,7 +287,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct folio_http *h)
 }
 
 /* Route through the page cache when the endpoint prefetches: serve a fresh cached page,
- * or fetch it (single flight) and keep it; then queue the next page in the background. */
+ * or fetch it (single flight) and keep it when asked for again; then queue the next page
+ * in the background when the client walks (prefetch.h). */
 static void route_cached(struct folio_http *h)
 {
     struct folio_prefetch *p = h->srv->prefetch;
@@ -316,13 +317,12 @@ static void route_cached(struct folio_http *h)
     }
     size_t klen = key->len;
     memcpy(kbuf, key->data, klen + 1);
-    uint64_t epoch;
-    if (!folio__prefetch_serve(p, h, kbuf, klen, &epoch)) {
+    struct folio_prefetch_ticket t;
+    if (!folio__prefetch_serve(p, h, kbuf, klen, &t)) {
         folio__route(h);
-        folio__prefetch_store(p, h, kbuf, klen, epoch);
+        folio__prefetch_store(p, h, kbuf, klen, &t);
     }
-    if (h->status == 200 && h->next_url != NULL)
-        folio__prefetch_enqueue(p, h->next_url);
+    folio__prefetch_next(p, h, &t);
 }
 
 /* The prefetch pool's way in (prefetch.h: struct folio_prefetch_host). */
