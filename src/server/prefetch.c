@@ -265,7 +265,10 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
     size_t slot = hsh % LEARN_SLOTS;
     memset(t, 0, sizeof *t);
     t->hash = hsh;
-    t->walk = atomic_load_explicit(&p->expect[slot], memory_order_relaxed) == hsh;
+    /* The low bit of an `expect` entry says the link was handed out on a walk's step. */
+    uint64_t ex = atomic_load_explicit(&p->expect[slot], memory_order_relaxed);
+    t->follow = (ex | 1) == (hsh | 1);
+    t->walk = t->follow && (ex & 1);
     uint64_t epoch = folio__prefetch_epoch(p, h->w);
     t->epoch = epoch;
     struct timespec deadline;
@@ -412,8 +415,11 @@ void folio__prefetch_next(struct folio_prefetch *p, const struct folio_http *h,
         return;
     uint64_t nh = t->next_hash ? t->next_hash : hash_of(h->next_url, strlen(h->next_url));
     /* Remembered also when it is fetched now: should the fetch be skipped (a full queue),
-     * the client who follows the link is still known to walk. */
-    atomic_store_explicit(&p->expect[nh % LEARN_SLOTS], nh, memory_order_relaxed);
+     * the client who follows the link is still known to walk. One followed link is marked,
+     * not yet trusted: a random request can hit the next page of another one. */
+    bool step = t->walk || t->follow || h->first_page;
+    atomic_store_explicit(&p->expect[nh % LEARN_SLOTS], (nh & ~(uint64_t)1) | step,
+                          memory_order_relaxed);
     if (t->walk || h->first_page)
         folio__prefetch_enqueue(p, h->next_url);
     else

@@ -61,7 +61,8 @@ struct folio_prefetch_ticket {
     uint64_t epoch;     /* read before the query */
     uint64_t hash;      /* of the key */
     uint64_t next_hash; /* of the cached page's next link (0: not known) */
-    bool walk;          /* the request continues a walk (see folio__prefetch_next) */
+    bool follow;        /* the request follows the next link of a page served lately */
+    bool walk;          /* ... of a page that was itself a step of a walk */
 };
 
 /* Serve `h` from the cache when a fresh entry exists (returns true: the response is
@@ -78,11 +79,12 @@ void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
                            size_t key_len, const struct folio_prefetch_ticket *t);
 /* After a page was served: queue the background fetch of its `next` link (h->next_url)
  * only when a client walks: the page was a prefetched one (the client followed a link
- * folio fetched ahead), or the request's key is the `next` link of a page served
- * recently (`walk` in the ticket), or the page is a first page (h->first_page: where
- * walks start). Otherwise nothing is fetched (counted in prefetch_declined), and the
- * next link is remembered, so that a client who follows it is known to walk from then
- * on. `t` is the ticket folio__prefetch_serve filled for this request (hit or miss). */
+ * folio fetched ahead), or the request's key is the `next` link of a page served recently
+ * that itself followed a link or was a first page (`walk` in the ticket: two steps, so
+ * that one random request landing on the next page of another does not count), or the
+ * page is a first page (h->first_page: where walks start). Otherwise nothing is fetched
+ * (counted in prefetch_declined), and the next link is remembered, so that a client who
+ * follows it is known to walk from then on. `t` is the ticket folio__prefetch_serve filled for this request (hit or miss). */
 void folio__prefetch_next(struct folio_prefetch *p, const struct folio_http *h,
                           const struct folio_prefetch_ticket *t);
 /* Queue a background fetch of the relative URL `url` (a `next` link). */
