@@ -203,6 +203,47 @@ def callgrind_functions(path):
     return fns
 
 
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def target_checks(runs, p):
+    """Issue 16's targets 2-5, from the same rounds (reported, not asserted)."""
+    f = summary(runs, ("keyset_shallow", "folio", "cached"))
+    n = summary(runs, ("keyset_shallow", "nginx", "static"))
+    if f and n and f["cpu"] and n["cpu"]:
+        rr, cr = f["rps_med"] / n["rps_med"], f["cpu"] / n["cpu"]
+        p(f"- cached page (`keyset_shallow`, defaults): req/s {rr:.2f} × nginx (target ≥ 0.9), "
+          f"CPU/req {cr:.2f} × nginx (target ≤ 1.1) → {verdict(rr >= 0.9 and cr <= 1.1)}")
+    for name, off, on in (("rand_page", "uncached", "cached"),
+                          ("tut_rand_after", "tutorial", "tutorial_pf")):
+        a = summary(runs, (name, "folio", on))
+        b = summary(runs, (name, "folio", off))
+        if a and b and a["cpu"] and b["cpu"]:
+            r = a["cpu"] / b["cpu"]
+            p(f"- random positions (`{name}`): CPU/req with prefetch {a['cpu']:.1f} µs ÷ "
+              f"without {b['cpu']:.1f} µs = {r:.3f} (target ≤ 1.05; per-round "
+              f"{a['cpu_min']:.1f}–{a['cpu_max']:.1f} vs {b['cpu_min']:.1f}–{b['cpu_max']:.1f}) "
+              f"→ {verdict(r <= 1.05)}")
+    for deep, shallow in (("users_desc_deep", "users_desc_p1"), ("keyset_deep", "keyset_shallow"),
+                          ("events_deep", "events_shallow"), ("offset_deep_warm", "offset_p1")):
+        a = summary(runs, (deep, "folio", "uncached"))
+        b = summary(runs, (shallow, "folio", "uncached"))
+        if a and b and a["cpu"] and b["cpu"]:
+            r = a["rps_med"] / b["rps_med"]
+            c = b["cpu"] / a["cpu"]
+            p(f"- deep ÷ shallow (`{deep}` ÷ `{shallow}`): req/s {r:.2f}, inverse CPU/req "
+              f"{c:.2f} (target ≥ 0.95) → {verdict(min(r, c) >= 0.95)}")
+    for mode in ("uncached", "cached"):
+        a = summary(runs, ("keyset_shallow_c64", "folio", mode))
+        if a and a["p50"]:
+            r = a["p99"] / a["p50"]
+            p(f"- tail latency, 64 connections (`keyset_shallow_c64`, {mode}): p50 "
+              f"{a['p50']:.2f} ms, p99 {a['p99']:.2f} ms, p99 ÷ p50 = {r:.2f} (target ≤ 5) "
+              f"→ {verdict(r <= 5)}")
+    p("")
+
+
 def main():
     d = sys.argv[1]
     meta = read_meta(d)
@@ -309,11 +350,13 @@ def main():
     pairs = (("keyset_deep", "keyset_shallow"), ("events_deep", "events_shallow"),
              ("offset_deep_warm", "offset_p1"), ("keyset_shallow", "keyset_first"),
              ("events_shallow", "keyset_shallow"), ("events_desc", "events_shallow"),
-             ("keyset_100", "keyset_shallow"), ("count_exact", "offset_p1"))
+             ("keyset_100", "keyset_shallow"), ("count_exact", "offset_p1"),
+             ("users_desc_deep", "users_desc_p1"))
     pairs = [((a, "uncached"), (b, "uncached")) for a, b in pairs]
     pairs += [(("keyset_shallow", "cached"), ("keyset_shallow", "uncached")),
               (("keyset_100", "cached"), ("keyset_100", "uncached")),
-              (("walk", "cached"), ("walk", "uncached"))]
+              (("walk", "cached"), ("walk", "uncached")),
+              (("rand_page", "cached"), ("rand_page", "uncached"))]
     for (a_name, a_mode), (b_name, b_mode) in pairs:
         a = summary(runs, (a_name, "folio", a_mode))
         b = summary(runs, (b_name, "folio", b_mode))
@@ -350,6 +393,7 @@ def main():
           f"db {db[after]['us_per_query']:.2f}) = {budget:.1f} µs → **{verdict}** "
           f"({f['cpu'] / budget:.2f} × the budget)")
     p("")
+    target_checks(runs, p)
 
     p("## Memory")
     p("")

@@ -204,9 +204,13 @@ sc() { # name path rows first-id total description [server]
 # Uncached runs (folio --no-prefetch; an nginx ceiling each, except the walk), runs with
 # folio's defaults (page cache), tutorial runs (uncached).
 UNCACHED_SCENARIOS=(keyset_first keyset_shallow keyset_deep events_shallow events_deep
-                    events_desc offset_p1 offset_deep_warm keyset_100 count_exact walk)
-CACHED_SCENARIOS=(keyset_shallow keyset_100 walk)
-TUT_SCENARIOS=(tut_users tut_messages_deep tut_items)
+                    events_desc offset_p1 offset_deep_warm keyset_100 count_exact walk
+                    users_desc_p1 users_desc_deep rand_page keyset_shallow_c64)
+CACHED_SCENARIOS=(keyset_shallow keyset_100 walk rand_page keyset_shallow_c64)
+TUT_SCENARIOS=(tut_users tut_messages_deep tut_items tut_rand_after)
+# Scenarios at random positions (bench/random.lua: PREFIX LO HI; their checked response
+# and nginx file are the page in SPATH), and the 64-connection latency runs (*_c64).
+declare -A SRAND
 if [ -n "${BENCH_SCENARIOS:-}" ]; then
     pick() { local s out=(); for s in "$@"; do [[ " $BENCH_SCENARIOS " == *" $s "* ]] && out+=("$s"); done; echo "${out[*]}"; }
     read -r -a UNCACHED_SCENARIOS <<<"$(pick "${UNCACHED_SCENARIOS[@]}")"
@@ -274,6 +278,15 @@ sc count_exact "/api/messages?per_page=20&page=1&count=exact" 20 1 "$ROWS" \
     "messages page=1 with count=exact (cached total)"
 sc walk "/api/messages?per_page=20" 20 1 - \
     "16 concurrent walks following links.next from page 1 (bench/walk.lua)"
+sc users_desc_p1 "/api/users?per_page=20&sort=-created_at&page=1" 20 - - \
+    "users sort=-created_at (implied tiebreaker), page 1"
+sc users_desc_deep "/api/users?per_page=20&sort=-created_at&page=9995" 20 - - \
+    "users sort=-created_at, page 9995 (offset 199,880: 80 rows into a hybrid stride), index warm"
+sc rand_page "/api/messages?per_page=20&page=25000" 20 499981 - \
+    "messages page=N, N random in 1..49,999 for every request (bench/random.lua)"
+SRAND[rand_page]="/api/messages?per_page=20&page= 1 49999"
+sc keyset_shallow_c64 "/api/messages?per_page=20&after=$T20" 20 21 - \
+    "keyset_shallow under 64 connections (tail latency)"
 
 # The tutorial endpoints, when the tutorial config exists: a second folio serving it
 # (same database, options), started only now so it is idle while the first is measured.
@@ -289,6 +302,9 @@ if [ ${#TUT_SCENARIOS[@]} -gt 0 ] && [ -f "$TUTORIAL_CONFIG" ]; then
             "tutorial raw keyset endpoint, after id 900,000" TUT
         sc tut_items "/items?per_page=20&cursor=$ITEM_CURSOR" - - - \
             "tutorial signed-cursor endpoint, second page" TUT
+        sc tut_rand_after "/messages?per_page=20&after=500000" - - - \
+            "tutorial raw keyset endpoint, after=N, N random in 0..999,980 for every request" TUT
+        SRAND[tut_rand_after]="/messages?per_page=20&after= 0 999980"
     else
         TUT_SCENARIOS=()
     fi
@@ -324,6 +340,11 @@ if [ ${#CACHED_SCENARIOS[@]} -gt 0 ]; then
                 note "folio with its page cache answers GET ${SPATH[$s]} differently (request $i; see $OUT/cached.$s.$i.json)"
         done
     done
+fi
+# The tutorial config with its defaults (page cache, prefetch), for the random-position run.
+TUTPF_PID=""
+if [[ " ${TUT_SCENARIOS[*]+"${TUT_SCENARIOS[*]}"} " == *" tut_rand_after "* ]]; then
+    start_folio TUTPF --config "$TUTORIAL_CONFIG" || TUTPF_PID=""
 fi
 
 # --- nginx, the HTTP ceiling --------------------------------------------------------------
@@ -427,11 +448,24 @@ run_wrk() {
 log "warming the hybrid index (one deep offset request) and the exact count"
 fetch "$MAIN_PORT" "/api/messages?per_page=20&page=45000" /dev/null
 fetch "$MAIN_PORT" "/api/messages?per_page=20&page=1&count=exact" /dev/null
+fetch "$MAIN_PORT" "/api/users?per_page=20&sort=-created_at&page=9995" /dev/null
+# The random-position runs with prefetch on: the prefetcher's worker has its own boundary
+# index, warmed by a short walk (a first page and its next link) before the rounds.
+if [ -n "$CACHED_PID" ]; then
+    fetch "$CACHED_PORT" "/api/messages?per_page=20&page=45000" /dev/null
+    fetch "$CACHED_PORT" "/api/messages?per_page=20&page=45001" /dev/null
+    fetch "$CACHED_PORT" "/api/messages?per_page=20&page=45002" /dev/null
+fi
 meta loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
     for s in "${UNCACHED_SCENARIOS[@]}"; do
         if [ "$s" = walk ]; then
             run_wrk MAIN uncached "$s" "$round" "http://$HOST:$MAIN_PORT" bench/walk.lua "${SPATH[$s]}"
+        elif [ -n "${SRAND[$s]:-}" ]; then
+            # shellcheck disable=SC2086 # PREFIX LO HI
+            run_wrk MAIN uncached "$s" "$round" "http://$HOST:$MAIN_PORT" bench/random.lua ${SRAND[$s]}
+        elif [[ $s == *_c64 ]]; then
+            CONNS=64 run_wrk MAIN uncached "$s" "$round" "http://$HOST:$MAIN_PORT${SPATH[$s]}"
         else
             run_wrk MAIN uncached "$s" "$round" "http://$HOST:$MAIN_PORT${SPATH[$s]}"
             run_wrk NGINX static "$s" "$round" "http://$HOST:$NGINX_PORT/$s.json"
@@ -440,12 +474,24 @@ for round in $(seq "$ROUNDS"); do
     for s in "${CACHED_SCENARIOS[@]}"; do
         if [ "$s" = walk ]; then
             run_wrk CACHED cached "$s" "$round" "http://$HOST:$CACHED_PORT" bench/walk.lua "${SPATH[$s]}"
+        elif [ -n "${SRAND[$s]:-}" ]; then
+            # shellcheck disable=SC2086
+            run_wrk CACHED cached "$s" "$round" "http://$HOST:$CACHED_PORT" bench/random.lua ${SRAND[$s]}
+        elif [[ $s == *_c64 ]]; then
+            CONNS=64 run_wrk CACHED cached "$s" "$round" "http://$HOST:$CACHED_PORT${SPATH[$s]}"
         else
             run_wrk CACHED cached "$s" "$round" "http://$HOST:$CACHED_PORT${SPATH[$s]}"
         fi
     done
     for s in "${TUT_SCENARIOS[@]+"${TUT_SCENARIOS[@]}"}"; do
-        run_wrk TUT tutorial "$s" "$round" "http://$HOST:$TUT_PORT${SPATH[$s]}"
+        if [ -n "${SRAND[$s]:-}" ]; then
+            # shellcheck disable=SC2086
+            run_wrk TUT tutorial "$s" "$round" "http://$HOST:$TUT_PORT" bench/random.lua ${SRAND[$s]}
+            [ -n "$TUTPF_PID" ] &&
+                run_wrk TUTPF tutorial_pf "$s" "$round" "http://$HOST:$TUTPF_PORT" bench/random.lua ${SRAND[$s]}
+        else
+            run_wrk TUT tutorial "$s" "$round" "http://$HOST:$TUT_PORT${SPATH[$s]}"
+        fi
         run_wrk NGINX static "$s" "$round" "http://$HOST:$NGINX_PORT/$s.json"
     done
 done

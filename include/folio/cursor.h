@@ -54,8 +54,8 @@ struct folio_cursor_key {
     uint8_t id;
     unsigned char mac_key[32];
     unsigned char enc_key[32];
-    /* HMAC state after absorbing the key (inner and outer pads): each token then costs
-     * two SHA-256 blocks instead of four. */
+    /* The keyed BLAKE2b state after absorbing the key block (version 3 tokens): each
+     * token then costs one BLAKE2b block for a body of up to 126 bytes. */
     unsigned char mac_state[416];
 };
 

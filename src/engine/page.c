@@ -7,6 +7,40 @@
 
 #include "engine/engine.h"
 
+/* A cursor's fingerprint: table, canonical sort (tiebreaker included), canonical filters. */
+static folio_status fingerprint(const struct folio_page_spec *spec, const struct folio_sort *sort,
+                                uint8_t out[FOLIO_CURSOR_FINGERPRINT_BYTES])
+{
+    const struct folio_table *t = spec->ep->table;
+    struct folio_buf b;
+    folio_buf_init(&b, 128 * 1024);
+    folio_status st = folio_buf_append(&b, t->name, strlen(t->name) + 1);
+    if (st == FOLIO_OK)
+        st = folio_sort_format(&b, sort, t->names);
+    if (st == FOLIO_OK)
+        st = folio_buf_append(&b, "", 1);
+    if (st == FOLIO_OK && spec->filters != NULL)
+        st = folio_filter_format(&b, spec->filters);
+    if (st == FOLIO_OK)
+        folio_cursor_fingerprint(b.data, b.len, out);
+    folio_buf_clear(&b);
+    return st;
+}
+
+/* The order before the tiebreaker rule (the tiebreaker always ascending): cursors minted
+ * then carry its fingerprint, and their walk goes on in that order. NULL when the rule
+ * changes nothing for this sort. */
+static bool legacy_sort(const struct folio_page_spec *spec, struct folio_sort *out)
+{
+    *out = spec->sort;
+    bool changed = false;
+    for (size_t k = spec->nsort_given; k < out->n; k++) {
+        changed = changed || out->keys[k].desc;
+        out->keys[k].desc = false;
+    }
+    return changed;
+}
+
 folio_status folio__page_sort(struct folio_page_spec *spec, const struct folio_endpoint *ep,
                               const char *sort, const struct folio_filter_set *filters,
                               struct folio_error *err)
@@ -45,26 +79,20 @@ folio_status folio__page_sort(struct folio_page_spec *spec, const struct folio_e
         }
     }
     spec->nsort_given = spec->sort.n;
-    for (size_t i = 0; i < ep->nkey; i++)
+    /* The tiebreaker follows the direction of the last named key: an index on (c, key)
+     * (or on c alone, which ends in the rowid) is then walked in one direction, where a
+     * key going the other way made SQLite sort each run of equal values (docs/http.md). */
+    bool tie_desc = spec->sort.n > 0 && spec->sort.keys[spec->sort.n - 1].desc;
+    for (size_t i = 0; i < ep->nkey; i++) {
+        size_t n = spec->sort.n;
         if (folio_sort_append(&spec->sort, ep->key[i]) != FOLIO_OK)
             return folio_error_set(err, FOLIO_EPARAM, FOLIO_KIND_INPUT, "sort",
                                    "sort has too many columns");
-
-    /* Fingerprint: table, canonical sort, canonical filters. */
-    struct folio_buf b;
-    folio_buf_init(&b, 128 * 1024);
-    folio_status st = folio_buf_append(&b, t->name, strlen(t->name) + 1);
-    if (st == FOLIO_OK)
-        st = folio_sort_format(&b, &spec->sort, t->names);
-    if (st == FOLIO_OK)
-        st = folio_buf_append(&b, "", 1);
-    if (st == FOLIO_OK && filters != NULL)
-        st = folio_filter_format(&b, filters);
-    if (st == FOLIO_OK)
-        folio_cursor_fingerprint(b.data, b.len, spec->fp);
-    folio_buf_clear(&b);
-    if (st != FOLIO_OK)
-        return folio_error_set(err, st, FOLIO_KIND_INTERNAL, NULL, "out of memory");
+        if (spec->sort.n > n)
+            spec->sort.keys[n].desc = tie_desc;
+    }
+    if (fingerprint(spec, &spec->sort, spec->fp) != FOLIO_OK)
+        return folio_error_set(err, FOLIO_ENOMEM, FOLIO_KIND_INTERNAL, NULL, "out of memory");
 
     spec->nfields = 0;
     for (size_t i = 0; i < ep->ncols && i < FOLIO_PAGE_MAX_SELECT; i++)
@@ -110,8 +138,25 @@ folio_status folio__page_cursor(struct folio_engine *e, struct folio_page_spec *
                                 const char *token, bool before, const char *param,
                                 struct folio_error *err)
 {
-    folio_status st = folio_cursor_decode(e->cfg.keyring, token, strlen(token),
-                                          (uint64_t)time(NULL), spec->fp, &spec->cursor, err);
+    size_t len = strlen(token);
+    uint64_t now = (uint64_t)time(NULL);
+    folio_status st =
+        folio_cursor_decode(e->cfg.keyring, token, len, now, spec->fp, &spec->cursor, err);
+    struct folio_sort legacy;
+    uint8_t fp[FOLIO_CURSOR_FINGERPRINT_BYTES];
+    if (st == FOLIO_ECURSOR_FOREIGN && legacy_sort(spec, &legacy) &&
+        fingerprint(spec, &legacy, fp) == FOLIO_OK) {
+        /* Minted before the tiebreaker followed the sort: its walk keeps its own order. */
+        struct folio_error e2 = {0};
+        if (folio_cursor_decode(e->cfg.keyring, token, len, now, fp, &spec->cursor, &e2) ==
+            FOLIO_OK) {
+            spec->sort = legacy;
+            memcpy(spec->fp, fp, sizeof fp);
+            if (err != NULL)
+                *err = (struct folio_error){0};
+            st = FOLIO_OK;
+        }
+    }
     if (st == FOLIO_OK && spec->cursor.nkeys != spec->sort.n)
         st = folio_error_set(err, FOLIO_ECURSOR_INVALID, FOLIO_KIND_INPUT, param, "invalid cursor");
     if (st == FOLIO_OK && ((spec->cursor.flags & FOLIO_CURSOR_BEFORE) != 0) != before)

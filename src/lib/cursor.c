@@ -4,8 +4,9 @@
 #include <sodium.h>
 #include <string.h>
 
-#define VERSION_SIGNED 1
+#define VERSION_SIGNED_HMAC 1 /* HMAC-SHA256: still verified, no longer issued */
 #define VERSION_ENCRYPTED 2
+#define VERSION_SIGNED 3      /* keyed BLAKE2b-128 */
 #define MAC_BYTES 16
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -38,27 +39,43 @@ folio_status folio_keyring_add(struct folio_keyring *kr, uint8_t id, const void 
     /* Independent subkeys: BLAKE2b keyed by a purpose label, over the secret. */
     static const char mac_label[] = "folio cursor mac v1";
     static const char enc_label[] = "folio cursor enc v1";
+    static const char b2_label[] = "folio cursor mac v3";
     crypto_generichash(k->mac_key, sizeof k->mac_key, secret, len,
                        (const unsigned char *)mac_label, sizeof mac_label - 1);
     crypto_generichash(k->enc_key, sizeof k->enc_key, secret, len,
                        (const unsigned char *)enc_label, sizeof enc_label - 1);
-    _Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof k->mac_state,
-                   "mac_state too small");
-    crypto_auth_hmacsha256_init((crypto_auth_hmacsha256_state *)(void *)k->mac_state,
-                                k->mac_key, sizeof k->mac_key);
+    /* The version 3 MAC: BLAKE2b keyed with its own subkey, the key block absorbed once
+     * here (the state is copied per token). */
+    unsigned char b2_key[crypto_generichash_KEYBYTES];
+    crypto_generichash(b2_key, sizeof b2_key, secret, len, (const unsigned char *)b2_label,
+                       sizeof b2_label - 1);
+    crypto_generichash_state st;
+    _Static_assert(sizeof st <= sizeof k->mac_state, "mac_state too small");
+    crypto_generichash_init(&st, b2_key, sizeof b2_key, MAC_BYTES);
+    memcpy(k->mac_state, &st, sizeof st);
+    sodium_memzero(&st, sizeof st);
+    sodium_memzero(b2_key, sizeof b2_key);
     kr->n++;
     return FOLIO_OK;
 }
 
-/* HMAC-SHA256 of `p` with the key's precomputed state. */
+/* The version 3 tag of `p`: keyed BLAKE2b-128, from the key's precomputed state. */
 static void mac(const struct folio_cursor_key *k, const unsigned char *p, size_t n,
-                unsigned char out[crypto_auth_hmacsha256_BYTES])
+                unsigned char out[MAC_BYTES])
 {
-    crypto_auth_hmacsha256_state st;
+    crypto_generichash_state st;
     memcpy(&st, k->mac_state, sizeof st);
-    crypto_auth_hmacsha256_update(&st, p, n);
-    crypto_auth_hmacsha256_final(&st, out);
+    crypto_generichash_update(&st, p, n);
+    crypto_generichash_final(&st, out, MAC_BYTES);
     sodium_memzero(&st, sizeof st);
+}
+
+/* The version 1 tag: HMAC-SHA256 truncated to 16 bytes (cursors issued before version 3,
+ * verified until they expire). */
+static void mac_hmac(const struct folio_cursor_key *k, const unsigned char *p, size_t n,
+                     unsigned char out[crypto_auth_hmacsha256_BYTES])
+{
+    crypto_auth_hmacsha256(out, p, n, k->mac_key);
 }
 
 void folio_cursor_fingerprint(const void *query, size_t len,
@@ -255,9 +272,7 @@ folio_status folio_cursor_encode(const struct folio_keyring *kr, const struct fo
     } else {
         raw[0] = VERSION_SIGNED;
         memcpy(raw + 2, body, bw.len);
-        unsigned char tag[crypto_auth_hmacsha256_BYTES];
-        mac(k, raw, 2 + bw.len, tag);
-        memcpy(raw + 2 + bw.len, tag, MAC_BYTES);
+        mac(k, raw, 2 + bw.len, raw + 2 + bw.len);
         n = 2 + bw.len + MAC_BYTES;
     }
     size_t need = sodium_base64_encoded_len(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -310,12 +325,15 @@ folio_status folio_cursor_decode(const struct folio_keyring *kr, const char *tok
         return invalid(err);
 
     size_t body_len;
-    if (raw[0] == VERSION_SIGNED && !kr->encrypt) {
+    if ((raw[0] == VERSION_SIGNED || raw[0] == VERSION_SIGNED_HMAC) && !kr->encrypt) {
         if (n < 2 + MAC_BYTES)
             return invalid(err);
         body_len = n - 2 - MAC_BYTES;
         unsigned char tag[crypto_auth_hmacsha256_BYTES];
-        mac(k, raw, 2 + body_len, tag);
+        if (raw[0] == VERSION_SIGNED)
+            mac(k, raw, 2 + body_len, tag);
+        else
+            mac_hmac(k, raw, 2 + body_len, tag);
         if (sodium_memcmp(tag, raw + 2 + body_len, MAC_BYTES) != 0)
             return invalid(err);
         memcpy(out->storage, raw + 2, body_len);

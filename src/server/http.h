@@ -65,6 +65,7 @@ struct folio_http {
     struct folio_export_stream *stream; /* an export to stream instead of the body */
     bool gz_ready;       /* w->gz holds the current body compressed (the page cache's copy) */
     const char *next_url; /* the response's `next` link, for prefetch (or NULL) */
+    bool first_page;      /* the response has no previous page: walks start here */
     int rows;             /* rows in the response, counted when it goes out */
     uint64_t cursor_expires; /* expiry of the request's cursor (unix s, 0 = none): a cached
                                 response must not outlive it */

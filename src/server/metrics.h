@@ -30,6 +30,8 @@ enum folio_status_class { FOLIO_SC_2XX, FOLIO_SC_3XX, FOLIO_SC_400, FOLIO_SC_404
       "Next pages fetched in the background.")                                             \
     X(COUNTER, prefetch_skipped, "folio_prefetch_skipped_total",                           \
       "Prefetches skipped because the pool was busy.")                                     \
+    X(COUNTER, prefetch_declined, "folio_prefetch_declined_total",                         \
+      "Next pages not prefetched: the request did not continue a walk.")                   \
     X(GAUGE, cache_bytes, "folio_prefetch_cache_bytes", "Bytes held by the prefetch cache.") \
     X(COUNTER, rate_limited, "folio_rate_limited_total", "Requests refused with 429.")     \
     X(COUNTER, connections_refused, "folio_connections_refused_total",                     \

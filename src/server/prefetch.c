@@ -13,6 +13,8 @@
 
 #define BUCKETS 4096
 #define MAX_URL 8192
+/* Slots of the two small tables that learn who walks (hashes only, newest wins). */
+#define LEARN_SLOTS 4096
 
 enum state { IN_FLIGHT, READY };
 
@@ -24,6 +26,9 @@ struct entry {
     size_t key_len;
     enum state state;
     bool prefetched;                /* filled by the background pool */
+    bool keep;                      /* in flight: its fetcher stores the page */
+    bool first_page;                /* the page has no previous page */
+    uint64_t next_hash;             /* hash of next_url (0: none) */
     uint64_t epoch;
     uint64_t born_ms;
     uint64_t cursor_expires;        /* unix seconds; the response is invalid from then on */
@@ -69,6 +74,12 @@ struct folio_prefetch {
     bool stop;
     size_t nthreads;
     pthread_t *threads;
+    /* What prefetch learns, by hash of the cache key. `expect`: the next links of pages
+     * served lately; a request for one is a client following links, i.e. walking.
+     * `seen` (under the lock): keys missed once; a second miss keeps the page. A clash
+     * of two keys in a slot only costs a prefetch or a copy, never a wrong page. */
+    atomic_uint_fast64_t expect[LEARN_SLOTS];
+    uint64_t seen[LEARN_SLOTS];
 };
 
 static uint64_t now_ms(void)
@@ -78,11 +89,30 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static uint64_t hash_of(const char *s, size_t n)
+static uint64_t hash_more(uint64_t h, const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t hash_of(const char *s, size_t n)
+{
+    return hash_more(1469598103934665603ULL, s, n);
+}
+
+/* The hash of the cache key a request for the link `url` in `scope` will have (the
+ * link is in the key's form already: folio__prefetch_key of its parse gives it back). */
+static uint64_t link_hash(const char *url, size_t len, const struct folio_scope *scope)
+{
+    uint64_t h = hash_of(url, len);
+    if (scope->n == 0)
+        return h;
+    struct folio_buf sk;
+    folio_buf_init(&sk, 256);
+    if (folio__auth_scope_key(&sk, scope) == FOLIO_OK && sk.data != NULL)
+        h = hash_more(h, sk.data, sk.len);
+    folio_buf_clear(&sk);
     return h;
 }
 
@@ -241,6 +271,7 @@ static void fill_response(struct folio_http *h, const struct entry *e)
     h->status = e->status;
     h->rows = e->rows;
     h->content_type = e->content_type;
+    h->first_page = e->first_page;
     h->next_url = NULL;
     if (e->next_url != NULL) {
         folio_buf_reset(&h->w->links);
@@ -264,11 +295,18 @@ static bool cursors_fresh(const struct folio_prefetch *p, const struct entry *e)
 }
 
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t *out_epoch, uint64_t *out_token)
+                           size_t key_len, struct folio_prefetch_ticket *t)
 {
-    uint64_t epoch = epoch_token(p, out_token);
     uint64_t hsh = hash_of(key, key_len);
-    *out_epoch = epoch;
+    size_t slot = hsh % LEARN_SLOTS;
+    memset(t, 0, sizeof *t);
+    t->hash = hsh;
+    /* The low bit of an `expect` entry says the link was handed out on a walk's step. */
+    uint64_t ex = atomic_load_explicit(&p->expect[slot], memory_order_relaxed);
+    t->follow = (ex | 1) == (hsh | 1);
+    t->walk = t->follow && (ex & 1);
+    uint64_t epoch = epoch_token(p, &t->token);
+    t->epoch = epoch;
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += p->cfg.wait_ms / 1000;
@@ -281,11 +319,19 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
     for (;;) {
         struct entry *e = find(p, key, key_len, hsh);
         if (e == NULL) {
-            insert_in_flight(p, key, key_len, hsh); /* we fetch it; others wait for us */
+            /* We fetch it; others wait for us. Kept when asked for before (or walked to);
+             * a page asked for once costs no copy and evicts nothing. */
+            bool again = p->seen[slot] == hsh;
+            p->seen[slot] = hsh;
+            e = insert_in_flight(p, key, key_len, hsh);
+            if (e != NULL)
+                e->keep = again || t->walk;
             break;
         }
         if (e->state == IN_FLIGHT) {
-            /* Single flight: wait for the fetch in progress rather than query again. */
+            /* Single flight: wait for the fetch in progress rather than query again; the
+             * fetcher keeps the page for us. */
+            e->keep = true;
             if (pthread_cond_timedwait(&p->filled, &p->lock, &deadline) == ETIMEDOUT)
                 break; /* too slow: answer this request ourselves */
             continue;
@@ -298,6 +344,8 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
             lru_push(p, e);
             fill_response(h, e);
             bool prefetched = e->prefetched;
+            t->walk = t->walk || prefetched;
+            t->next_hash = e->next_hash;
             pthread_mutex_unlock(&p->lock);
             if (prefetched)
                 atomic_fetch_add_explicit(&p->host.metrics->prefetch_hits, 1,
@@ -306,7 +354,9 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
         }
         /* Stale (the data changed, or too old): refetch it under single flight. */
         drop(p, e);
-        insert_in_flight(p, key, key_len, hsh);
+        e = insert_in_flight(p, key, key_len, hsh);
+        if (e != NULL)
+            e->keep = true;
         break;
     }
     pthread_mutex_unlock(&p->lock);
@@ -314,14 +364,16 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
     return false;
 }
 
+/* `keep`: store even when the in-flight entry is not marked to be kept. */
 static void store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
-                  size_t key_len, uint64_t epoch, bool prefetched)
+                  size_t key_len, uint64_t hsh, uint64_t epoch, bool keep, bool prefetched)
 {
-    uint64_t hsh = hash_of(key, key_len);
     pthread_mutex_lock(&p->lock);
     struct entry *e = find(p, key, key_len, hsh);
     if (e != NULL && e->state == IN_FLIGHT) {
-        if (h->status != 200 || h->w->body.data == NULL) {
+        if (!keep && !e->keep) {
+            drop(p, e); /* asked for once: not kept */
+        } else if (h->status != 200 || h->w->body.data == NULL) {
             drop(p, e); /* errors are not cached */
         } else {
             size_t hl = 0, nh = 0;
@@ -381,6 +433,8 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
                 e->cursor_expires = h->cursor_expires;
                 e->minted_expires = h->minted_expires;
                 e->prefetched = prefetched;
+                e->first_page = h->first_page;
+                e->next_hash = next ? link_hash(next, nl - 1, &h->principal.scope) : 0;
                 e->state = READY;
                 e->bytes += bytes;
                 account(p, (int64_t)bytes);
@@ -392,9 +446,28 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
 }
 
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t epoch)
+                           size_t key_len, const struct folio_prefetch_ticket *t)
 {
-    store(p, h, key, key_len, epoch, false);
+    store(p, h, key, key_len, t->hash, t->epoch, false, false);
+}
+
+void folio__prefetch_next(struct folio_prefetch *p, const struct folio_http *h,
+                          const struct folio_prefetch_ticket *t)
+{
+    if (h->status != 200 || h->next_url == NULL)
+        return;
+    uint64_t nh = t->next_hash ? t->next_hash
+                                : link_hash(h->next_url, strlen(h->next_url), &h->principal.scope);
+    /* Remembered also when it is fetched now: should the fetch be skipped (a full queue),
+     * the client who follows the link is still known to walk. One followed link is marked,
+     * not yet trusted: a random request can hit the next page of another one. */
+    bool step = t->walk || t->follow || h->first_page;
+    atomic_store_explicit(&p->expect[nh % LEARN_SLOTS], (nh & ~(uint64_t)1) | step,
+                          memory_order_relaxed);
+    if (t->walk || h->first_page)
+        folio__prefetch_enqueue(p, h->next_url, &h->principal.scope);
+    else
+        atomic_fetch_add_explicit(&p->host.metrics->prefetch_declined, 1, memory_order_relaxed);
 }
 
 /* --- background fetchers ----------------------------------------------------------- */
@@ -448,7 +521,7 @@ static void run_job(struct folio_prefetch *p, struct folio_worker *w, struct fol
     folio_buf_reset(&w->body);
     folio_buf_reset(&w->headers);
     if (p->host.run(p->host.ctx, h))
-        store(p, h, key.data, key.len, epoch, true);
+        store(p, h, key.data, key.len, hash_of(key.data, key.len), epoch, true, true);
     folio_buf_clear(&key);
 }
 

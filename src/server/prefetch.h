@@ -56,16 +56,39 @@ void folio__prefetch_free(struct folio_prefetch *p);
 folio_status folio__prefetch_key(struct folio_buf *out, const char *path,
                                  const struct folio_param *params, size_t n);
 
+/* What folio__prefetch_serve decided about a request it did not answer from the cache. */
+struct folio_prefetch_ticket {
+    uint64_t epoch;     /* read before the query */
+    uint64_t token;     /* the change token the epoch was read with (0: cannot tell) */
+    uint64_t hash;      /* of the key */
+    uint64_t next_hash; /* of the cached page's next link (0: not known) */
+    bool follow;        /* the request follows the next link of a page served lately */
+    bool walk;          /* ... of a page that was itself a step of a walk */
+};
+
 /* Serve `h` from the cache when a fresh entry exists (returns true: the response is
  * filled). Otherwise the caller owns the fetch of `key` and must call
- * folio__prefetch_store afterwards (the entry is marked in flight meanwhile).
- * *out_token is the database's change token read for this check (0: cannot tell), the
- * key of the shared cache (cluster.h). */
+ * folio__prefetch_store afterwards (the entry is marked in flight meanwhile, so that
+ * identical requests wait for this one). The ticket's `token` is the database's change
+ * token read for this check (0: cannot tell), the key of the shared cache (cluster.h). A page is kept in the cache only when its key
+ * was asked for before (missed recently, waited for by another request, or walked to): a
+ * page asked for once costs no copy and evicts nothing. */
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t *out_epoch, uint64_t *out_token);
-/* Store the response in `h` under `key` (only 200 responses are kept), wake waiters. */
+                           size_t key_len, struct folio_prefetch_ticket *out);
+/* Store the response in `h` under `key` when it is to be kept (only 200 responses are);
+ * in any case end the in-flight mark and wake waiters. */
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
-                           size_t key_len, uint64_t epoch);
+                           size_t key_len, const struct folio_prefetch_ticket *t);
+/* After a page was served: queue the background fetch of its `next` link (h->next_url)
+ * only when a client walks: the page was a prefetched one (the client followed a link
+ * folio fetched ahead), or the request's key is the `next` link of a page served recently
+ * that itself followed a link or was a first page (`walk` in the ticket: two steps, so
+ * that one random request landing on the next page of another does not count), or the
+ * page is a first page (h->first_page: where walks start). Otherwise nothing is fetched
+ * (counted in prefetch_declined), and the next link is remembered, so that a client who
+ * follows it is known to walk from then on. `t` is the ticket folio__prefetch_serve filled for this request (hit or miss). */
+void folio__prefetch_next(struct folio_prefetch *p, const struct folio_http *h,
+                          const struct folio_prefetch_ticket *t);
 /* Queue a background fetch of the relative URL `url` (a `next` link) in `scope` (the
  * scope of the request that linked it: the page is fetched and cached as its own). */
 void folio__prefetch_enqueue(struct folio_prefetch *p, const char *url,

@@ -323,7 +323,8 @@ static void shared_store(struct folio_http *h, const char *key, size_t key_len)
 }
 
 /* Route through the page cache when the endpoint prefetches: serve a fresh cached page,
- * or fetch it (single flight) and keep it; then queue the next page in the background. */
+ * or fetch it (single flight) and keep it when asked for again; then queue the next page
+ * in the background when the client walks (prefetch.h). */
 static void route_cached(struct folio_http *h)
 {
     struct folio_prefetch *p = h->srv->prefetch;
@@ -355,21 +356,20 @@ static void route_cached(struct folio_http *h)
     }
     size_t klen = key->len;
     memcpy(kbuf, key->data, klen + 1);
-    uint64_t epoch, token;
-    if (!folio__prefetch_serve(p, h, kbuf, klen, &epoch, &token)) {
+    struct folio_prefetch_ticket t;
+    if (!folio__prefetch_serve(p, h, kbuf, klen, &t)) {
         /* Then the cache shared by the nodes: an entry for this URL read at the token the
          * database has now (never an older page than the source serving us holds). */
-        bool shared = shared_cache(h->srv, h->w) && token != 0;
-        if (!shared || !folio__cluster_cache_serve(h->w->redis, h, token, kbuf, klen)) {
+        bool shared = shared_cache(h->srv, h->w) && t.token != 0;
+        if (!shared || !folio__cluster_cache_serve(h->w->redis, h, t.token, kbuf, klen)) {
             h->w->engine.version_min = UINT64_MAX;
             folio__route(h);
             shared_store(h, kbuf, klen);
         }
         folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
-        folio__prefetch_store(p, h, kbuf, klen, epoch);
+        folio__prefetch_store(p, h, kbuf, klen, &t);
     }
-    if (h->status == 200 && h->next_url != NULL)
-        folio__prefetch_enqueue(p, h->next_url, &h->principal.scope);
+    folio__prefetch_next(p, h, &t);
 }
 
 /* The prefetch pool's way in (prefetch.h: struct folio_prefetch_host). */

@@ -62,6 +62,9 @@ def cursor_pages(server, table, sort, hops):
     ("items", "category,price", ("category", "price")),
     ("events", "created_at", ("created_at",)),
     ("events", "-created_at,-id", ("created_at",)),
+    # the tiebreaker follows the last key: walked backwards, no sort of equal timestamps
+    ("events", "-created_at", ("created_at",)),
+    ("users", "-created_at", ("created_at",)),
 ])
 def test_keyset_pages_use_the_sort_index(plan_server, demo_con, table, sort, leading):
     index = index_named(demo_con, table, leading)
@@ -113,3 +116,20 @@ def test_cursor_pages_seek_into_the_index_instead_of_scanning(plan_server, demo_
                 f"{prev_url} (before a row with {[first_row[c] for c in leading]}): {plan!r}"
             checked += 1
     assert checked >= 4, "too few pages with non-NULL cursors to judge"
+
+
+@pytest.mark.parametrize("table,sort,leading", [
+    ("users", "-created_at", ("created_at",)),
+    ("events", "-created_at", ("created_at",)),
+    ("users", "created_at", ("created_at",)),
+])
+def test_deep_offset_pages_use_the_sort_index_without_sorting(plan_server, demo_con, table,
+                                                              sort, leading):
+    """Offset pages, the hybrid jump included: a descending sort with the implied
+    tiebreaker reads the index backwards; before the tiebreaker followed the sort, SQLite
+    sorted each run of equal values in a temp b-tree, rows skipped by OFFSET too."""
+    index = index_named(demo_con, table, leading)
+    for page in (1, 37, 149):
+        url = api(table, sort=sort, per_page=20, page=page)
+        plan, _ = plan_of(plan_server, url)
+        assert_uses_index(plan, table, index, url)

@@ -525,7 +525,7 @@ def sort_key(row, sort, backend="sqlite"):
     every collation orders alike)."""
     keys = parse_sort(sort) if sort else []
     if "id" not in [c for c, _ in keys]:
-        keys.append(("id", "ASC"))
+        keys.append(("id", keys[-1][1] if keys else "ASC"))  # follows the last key
     out = []
     for col, direction in keys:
         v = row[col]

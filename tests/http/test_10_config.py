@@ -216,7 +216,7 @@ def test_sort_outside_sortable_is_refused(serve, cfg_dir, con):
     server = serve(cfg_dir, PRODUCTS + 'sortable = ["price", "id"]\n')
     assert_problem(server.get("/catalog?sort=name"), 400, param="sort")
     body = assert_page(server.get("/catalog?sort=-price&per_page=5"))
-    assert_rows(body["data"], sql_rows(con, "SELECT * FROM items ORDER BY price DESC, id LIMIT 5"))
+    assert_rows(body["data"], sql_rows(con, "SELECT * FROM items ORDER BY price DESC, id DESC LIMIT 5"))
 
 
 def test_filterable_columns_filter_and_others_are_400(serve, cfg_dir, con):
@@ -345,7 +345,7 @@ def test_rotation_old_cursors_verify_until_their_key_is_removed(serve, cfg_dir, 
 
 
 def test_encrypted_cursors_paginate_and_hide_the_sort_key(serve, cfg_dir, con):
-    want = sql_rows(con, "SELECT * FROM items ORDER BY name DESC, id ASC")
+    want = sql_rows(con, "SELECT * FROM items ORDER BY name DESC, id DESC")
     assert want[0]["name"] == NEEDLE
     plain = serve(cfg_dir, keys_config((1, "a.key")), name="plain.toml")
     nxt = assert_page(plain.get("/catalog?sort=-name&per_page=1"))["links"]["next"]

@@ -9,6 +9,7 @@ where a test rate-limits 127.0.0.1, so that reading the counters does not spend 
 tokens under test."""
 
 import http.client
+import random
 import re
 import signal
 import sqlite3
@@ -126,6 +127,50 @@ def test_sequential_walk_is_served_from_prefetched_pages(spawn, ops_db):
     assert hits >= pages - 2, f"{hits} prefetch hits on a walk of {pages} pages"
     ids = [row["id"] for body in bodies for row in body["data"]]
     assert ids == list(range(1, pages * 25 + 1)), "prefetched pages are not the walk's pages"
+
+
+def test_a_walk_started_mid_table_is_prefetched_from_its_third_step(spawn, ops_db):
+    srv = spawn(ops_db)
+    pages = 10
+    before = metric(srv, "folio_prefetch_hits_total")
+    bodies = walk(srv, "/api/items?per_page=25&page=7", pages, delay=0.05)
+    hits = metric(srv, "folio_prefetch_hits_total") - before
+    # page 7 is a random position, page 8 follows its link, page 9 follows a follower:
+    # from then on it is a walk
+    assert hits >= pages - 3, f"{hits} prefetch hits on a walk of {pages} pages from page 7"
+    ids = [row["id"] for body in bodies for row in body["data"]]
+    assert ids == list(range(6 * 25 + 1, (6 + pages) * 25 + 1))
+
+
+def test_pages_at_random_positions_trigger_no_prefetch(spawn, ops_db):
+    srv = spawn(ops_db)
+    m0 = metrics(srv)
+    # pages 3, 6, 9, ...: no request is the next page of another one
+    positions = list(range(3, ROWS // 10, 3))
+    random.Random(16).shuffle(positions)
+    for page in positions[:30]:
+        assert_page(fetch(srv, f"/api/items?per_page=10&page={page}"))
+    time.sleep(0.2)  # a prefetch queued by the last request would have started
+    m = metrics(srv)
+    for name in ("folio_prefetch_started_total", "folio_prefetch_declined_total",
+                 "folio_prefetch_cache_bytes"):
+        assert name in m, f"/metrics has no {name}: a missing counter is not a zero"
+    started = m["folio_prefetch_started_total"] - m0["folio_prefetch_started_total"]
+    declined = m["folio_prefetch_declined_total"] - m0["folio_prefetch_declined_total"]
+    assert started == 0, f"{started} next pages fetched for 30 requests at random positions"
+    assert declined == 30
+    # a page asked for once is not copied into the cache either
+    assert m["folio_prefetch_cache_bytes"] == 0
+
+
+def test_a_page_asked_for_again_is_served_from_the_cache(spawn, ops_db):
+    srv = spawn(ops_db)
+    url = "/api/items?per_page=10&page=40"
+    before = metric(srv, "folio_prefetch_misses_total")
+    bodies = [assert_page(fetch(srv, url)).get("data") for _ in range(4)]
+    misses = metric(srv, "folio_prefetch_misses_total") - before
+    assert misses == 2, f"{misses} misses for 4 requests of one page (kept from the second)"
+    assert all(b == bodies[0] for b in bodies)
 
 
 def test_no_prefetch_walk_has_no_hits(spawn, ops_db):

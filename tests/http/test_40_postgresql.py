@@ -300,7 +300,7 @@ def sort_sql(sort):
     for item in sort.split(","):
         out.append(f"{item[1:]} DESC" if item.startswith("-") else f"{item} ASC")
     if "id" not in [o.split()[0] for o in out]:
-        out.append("id ASC")
+        out.append("id " + out[-1].split()[-1])  # the tiebreaker follows the last key
     return ", ".join(out)
 
 

@@ -146,11 +146,12 @@ def parse_sort(spec):
 
 
 def order_by(con, table, sort=None):
-    """The ORDER BY clause folio must follow: the sort plus the primary key tiebreaker."""
+    """The ORDER BY clause folio must follow: the sort plus the primary key tiebreaker,
+    which goes the direction of the sort's last key (ascending without a sort)."""
     pk = primary_key(con, table)
     keys = parse_sort(sort) if sort else []
     if pk not in [k for k, _ in keys]:
-        keys.append((pk, "ASC"))
+        keys.append((pk, keys[-1][1] if keys else "ASC"))
     return ", ".join(f'"{c}" {d}' for c, d in keys)
 
 

@@ -688,6 +688,70 @@ static void test_authentic_tokens_with_malformed_bodies_are_invalid(void **state
     }
 }
 
+/* Signed tokens are version 3: keyed BLAKE2b-128 over 03 | key id | body, with the subkey
+ * BLAKE2b(secret, key = "folio cursor mac v3") (docs/internals/cursor-format.md). */
+static void test_signed_tokens_are_version_3_keyed_blake2b(void **state)
+{
+    (void)state;
+    struct folio_keyring kr;
+    keyring(&kr, false, 5, SECRET_A);
+    struct folio_cursor c;
+    char tok[FOLIO_CURSOR_MAX_TOKEN];
+    size_t len = sample_token(&kr, &c, tok);
+    unsigned char raw[FOLIO_CURSOR_MAX_BYTES];
+    size_t n;
+    assert_int_equal(sodium_base642bin(raw, sizeof raw, tok, len, NULL, &n, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    assert_int_equal(raw[0], 3);
+    assert_int_equal(raw[1], 5);
+    static const char label[] = "folio cursor mac v3";
+    unsigned char key[32], tag[16];
+    crypto_generichash(key, sizeof key, (const unsigned char *)SECRET_A, strlen(SECRET_A),
+                       (const unsigned char *)label, sizeof label - 1);
+    crypto_generichash(tag, sizeof tag, raw, n - 16, key, sizeof key);
+    assert_memory_equal(tag, raw + n - 16, 16);
+}
+
+/* Version 1 (HMAC-SHA256) tokens, issued before version 3, keep verifying with the same
+ * key; a version 3 tag relabelled as version 1 (or the reverse) does not. */
+static void test_version_1_hmac_tokens_keep_verifying(void **state)
+{
+    (void)state;
+    struct folio_keyring kr;
+    keyring(&kr, false, 1, SECRET_A);
+    struct folio_cursor c;
+    char tok[FOLIO_CURSOR_MAX_TOKEN];
+    size_t len = sample_token(&kr, &c, tok);
+    unsigned char raw[FOLIO_CURSOR_MAX_BYTES];
+    size_t n;
+    assert_int_equal(sodium_base642bin(raw, sizeof raw, tok, len, NULL, &n, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    char v1[FOLIO_CURSOR_MAX_TOKEN];
+    size_t v1_len = forge_signed(&kr, raw + 2, n - 2 - 16, v1);
+    struct folio_cursor out;
+    assert_int_equal(folio_cursor_decode(&kr, v1, v1_len, NOW, c.fingerprint, &out, NULL),
+                     FOLIO_OK);
+    assert_int_equal(out.nkeys, 1);
+    assert_int_equal(out.keys[0].i, 123456);
+    assert_int_equal(out.expires, c.expires);
+
+    char swapped[FOLIO_CURSOR_MAX_TOKEN];
+    raw[0] = 1; /* a version 3 tag under the version 1 label */
+    sodium_bin2base64(swapped, sizeof swapped, raw, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    assert_int_equal(decode_status(&kr, swapped, strlen(swapped), c.fingerprint, NULL),
+                     FOLIO_ECURSOR_INVALID);
+    unsigned char raw1[FOLIO_CURSOR_MAX_BYTES];
+    assert_int_equal(sodium_base642bin(raw1, sizeof raw1, v1, v1_len, NULL, &n, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    raw1[0] = 3; /* an HMAC tag under the version 3 label */
+    sodium_bin2base64(swapped, sizeof swapped, raw1, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    assert_int_equal(decode_status(&kr, swapped, strlen(swapped), c.fingerprint, NULL),
+                     FOLIO_ECURSOR_INVALID);
+}
+
 /* --- keys, rotation, expiry, fingerprints -------------------------------------------- */
 
 static void test_keyring_add_validates_secrets_ids_and_capacity(void **state)
@@ -1014,6 +1078,8 @@ int main(void)
         cmocka_unit_test(test_expiry_at_or_before_now_is_expired_and_zero_never_expires),
         cmocka_unit_test(test_cursor_for_another_query_is_foreign),
         cmocka_unit_test(test_status_order_is_invalid_then_foreign_then_expired),
+        cmocka_unit_test(test_signed_tokens_are_version_3_keyed_blake2b),
+        cmocka_unit_test(test_version_1_hmac_tokens_keep_verifying),
         cmocka_unit_test(test_fingerprint_depends_on_every_query_byte),
         cmocka_unit_test(test_encrypted_token_does_not_reveal_key_values),
         cmocka_unit_test(test_encrypted_tokens_for_the_same_cursor_differ),

@@ -48,9 +48,9 @@ struct sortcase {
 static const struct sortcase SORTS[] = {
     {NULL, "id", "id"},
     {"a", "a, id", "a, id"},
-    {"-a", "a, id", "a DESC, id"},
+    {"-a", "a, id", "a DESC, id DESC"}, /* the tiebreaker follows the last key */
     {"-a,b", "a, b, id", "a DESC, b, id"},
-    {"b,-c", "b, c, id", "b, c DESC, id"},
+    {"b,-c", "b, c, id", "b, c DESC, id DESC"},
     {"-c,a", "c, a, id", "c DESC, a, id"},
     {"-id", "id", "id DESC"},
 };

@@ -387,6 +387,7 @@ void folio__handle_api(struct folio_http *h, const struct folio_endpoint *ep)
     }
     if (pl.present[L_NEXT] && lb->data)
         h->next_url = lb->data + pl.off[L_NEXT];
+    h->first_page = !res.has_prev;
     h->status = 200;
     h->content_type = "application/json";
 }
