@@ -128,9 +128,9 @@ def check_csv_equals(body, want, fields=COLS):
 
 CASES = [
     ("", "", "id", ()),
-    ("sort=-n", "", "n DESC, id", ()),  # the tiebreaker (the key) stays ascending
+    ("sort=-n", "", "n DESC, id DESC", ()),  # the tiebreaker (the key) follows the last key
     ("sort=k", "", "k, id", ()),          # SQLite: NULLs first ascending, last descending
-    ("sort=-k", "", "k DESC, id", ()),
+    ("sort=-k", "", "k DESC, id DESC", ()),
     ("sort=-k,-id", "", "k DESC, id DESC", ()),
     ("n=gte.10", "WHERE n >= 10", "id", ()),
     ("sort=n&k=in.(k1,k3)", "WHERE k IN ('k1','k3')", "n, id", ()),

@@ -142,7 +142,7 @@ static void sql_ids(struct fixture *fx, const char *order, struct folio_buf *ids
 static void test_small_batches_write_every_row_once_in_order(void **state)
 {
     struct fixture *fx = *state;
-    static const char *const sorts[][3] = {{"k", "k, id"}, {"-k", "k DESC, id"}, {"-s", "s DESC, id"}};
+    static const char *const sorts[][3] = {{"k", "k, id"}, {"-k", "k DESC, id DESC"}, {"-s", "s DESC, id DESC"}};
     for (size_t i = 0; i < 3; i++) {
         const char *kv[] = {"sort", sorts[i][0], "fields", "id", NULL};
         parse(fx, kv);
