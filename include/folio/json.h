@@ -40,6 +40,9 @@ FOLIO_EXTERN folio_status folio_json_array_begin(struct folio_json *w);
 FOLIO_EXTERN folio_status folio_json_array_end(struct folio_json *w);
 FOLIO_EXTERN folio_status folio_json_key(struct folio_json *w, const char *key);
 FOLIO_EXTERN folio_status folio_json_keyn(struct folio_json *w, const char *key, size_t len);
+/* A key already written as JSON text, quotes and colon included ("\"id\":"), for keys
+ * escaped once and written many times (a page's column names). */
+FOLIO_EXTERN folio_status folio_json_key_raw(struct folio_json *w, const char *text, size_t len);
 
 FOLIO_EXTERN folio_status folio_json_null(struct folio_json *w);
 FOLIO_EXTERN folio_status folio_json_bool(struct folio_json *w, bool v);

@@ -12,9 +12,20 @@ static folio_status index_columns(struct folio_table *t)
     if (t->names == NULL || t->sqls == NULL || t->not_null == NULL)
         return FOLIO_ENOMEM;
     for (size_t c = 0; c < t->ncols_all; c++) {
-        t->names[c] = t->cols[c].name;
-        t->sqls[c] = t->cols[c].sql;
-        t->not_null[c] = t->cols[c].not_null;
+        struct folio_column *col = &t->cols[c];
+        t->names[c] = col->name;
+        t->sqls[c] = col->sql;
+        t->not_null[c] = col->not_null;
+        struct folio_buf k;
+        folio_buf_init(&k, 6 * strlen(col->name) + 8);
+        folio_buf_putc(&k, '"');
+        folio_json_escape(&k, col->name, strlen(col->name));
+        if (folio_buf_puts(&k, "\":") != FOLIO_OK || k.data == NULL) {
+            folio_buf_clear(&k);
+            return FOLIO_ENOMEM;
+        }
+        col->json_key = k.data; /* the buffer's memory, kept */
+        col->json_key_len = k.len;
     }
     return FOLIO_OK;
 }
@@ -188,6 +199,26 @@ void folio__db_deadline(folio_db_conn *c, uint64_t deadline_ms)
     c->db->ops->deadline(c, deadline_ms);
 }
 
+bool folio__db_budget(folio_db_conn *c, uint64_t until_us)
+{
+    if (c->db->ops->budget == NULL)
+        return false;
+    c->db->ops->budget(c, until_us);
+    return true;
+}
+
+bool folio__db_budget_spent(folio_db_conn *c)
+{
+    return c->db->ops->budget_spent != NULL && c->db->ops->budget_spent(c);
+}
+
+uint64_t folio__db_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 uint64_t folio__db_now_ms(void)
 {
     struct timespec ts;
@@ -268,6 +299,7 @@ void folio__table_clear(struct folio_table *tb)
     for (size_t i = 0; tb->cols != NULL && i < tb->ncols_all; i++) {
         folio_free(tb->cols[i].name);
         folio_free(tb->cols[i].sql);
+        folio_free(tb->cols[i].json_key);
         folio_free(tb->cols[i].decl_type);
     }
     folio_free(tb->cols);

@@ -33,6 +33,9 @@ struct folio_db_row {
 struct folio_column {
     char *name;
     char *sql;       /* quoted identifier, safe to paste into SQL */
+    char *json_key;  /* the name as a JSON object key, "\"name\":" (escaped once, at
+                        schema load; NULL in tables made otherwise) */
+    size_t json_key_len;
     char *decl_type; /* declared type ("INTEGER", "TEXT", "" when none) */
     /* How a filter argument on this column becomes a typed value (the backend decides:
      * SQLite's affinity rules; PostgreSQL: integers for smallint/integer/bigint, text for
@@ -124,6 +127,10 @@ struct folio_db_ops {
                             const struct folio_value *params, size_t nparams,
                             struct folio_buf *out);
     void (*deadline)(folio_db_conn *c, uint64_t deadline_ms);
+    /* Optional (NULL: the backend cannot promise to stop at once, as a query waiting on a
+     * server cannot; folio__db_budget). until_us 0 removes the budget. */
+    void (*budget)(folio_db_conn *c, uint64_t until_us);
+    bool (*budget_spent)(folio_db_conn *c);
     /* A cheap estimate of the rows of `t` matching `where` (NULL: all rows), or
      * FOLIO_ENOTFOUND when the backend has none for this query. */
     folio_status (*estimate)(folio_db_conn *c, const struct folio_table *t, const char *where,
@@ -210,6 +217,17 @@ void folio__db_end_read(folio_db_conn *c);
 void folio__db_deadline(folio_db_conn *c, uint64_t deadline_ms);
 /* CLOCK_MONOTONIC in milliseconds, the clock of folio__db_deadline. */
 uint64_t folio__db_now_ms(void);
+/* A time budget, for work that is tried where waiting would hold up others (the server's
+ * I/O threads: server.c, route_inline) and redone elsewhere when it does not fit: from
+ * now on a query running at `until_us` (CLOCK_MONOTONIC microseconds) stops within
+ * microseconds, and one that would wait for a lock fails at once instead; both fail
+ * (FOLIO_ETIMEOUT) and mark the budget spent. 0 removes the budget and the mark. False
+ * when the backend has no such stop (PostgreSQL: a statement may wait on the server). */
+bool folio__db_budget(folio_db_conn *c, uint64_t until_us);
+/* Whether the budget set last stopped or refused anything. */
+bool folio__db_budget_spent(folio_db_conn *c);
+/* CLOCK_MONOTONIC in microseconds, the clock of folio__db_budget. */
+uint64_t folio__db_now_us(void);
 /* The query plan of `sql` with its parameters, one line per step joined by " | ". */
 folio_status folio__db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
                                const struct folio_value *params, size_t nparams,

@@ -1,5 +1,6 @@
 /* SQLite backend: read-only connections, one per thread, each with a cache of prepared
  * statements keyed by their SQL text. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,8 @@ struct sqlite_conn {
     struct folio_db_conn base;
     sqlite3 *h;
     uint64_t deadline_ms; /* 0 = no limit; see folio__db_deadline */
+    uint64_t budget_us;   /* 0 = none; see folio__db_budget */
+    bool budget_spent;
     uint64_t clock;
     struct stmt_entry cache[STMT_CACHE_SLOTS];
 };
@@ -31,9 +34,19 @@ static folio_status db_error(struct folio_error *err, sqlite3 *h, const char *wh
                            h ? sqlite3_errmsg(h) : "cannot allocate a connection");
 }
 
+/* SQLite's memory statistics take a global mutex on every allocation; folio reads none
+ * of them. Only possible before SQLite initializes: when the program using libfolio has
+ * used SQLite already, its settings stand (sqlite3_config fails, harmlessly). */
+static void configure_sqlite(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static folio_status sq_open(folio_db *db, const char *target, struct folio_error *err)
 {
     (void)db;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_sqlite);
     sqlite3 *h = NULL;
     /* Fail early and clearly when the file is missing: a read-only open never creates. */
     int rc = sqlite3_open_v2(target, &h, SQLITE_OPEN_READONLY, NULL);
@@ -60,13 +73,57 @@ static void sq_close(folio_db *db)
 
 static int on_progress(void *arg)
 {
-    const struct sqlite_conn *c = arg;
+    struct sqlite_conn *c = arg;
+    if (c->budget_us != 0 && folio__db_now_us() >= c->budget_us) {
+        c->budget_spent = true;
+        return 1;
+    }
     return c->deadline_ms != 0 && folio__db_now_ms() >= c->deadline_ms;
+}
+
+/* A lock another connection holds (a WAL reset, a rollback-journal writer): wait up to
+ * BUSY_WAIT_MS as sqlite3_busy_timeout would, except under a budget, which must not wait
+ * at all. */
+#define BUSY_WAIT_MS 5000
+
+static int on_busy(void *arg, int count)
+{
+    static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+    enum { NDELAYS = sizeof delays / sizeof delays[0] };
+    struct sqlite_conn *c = arg;
+    if (c->budget_us != 0) {
+        c->budget_spent = true;
+        return 0;
+    }
+    int waited = 0;
+    for (int i = 0; i < count && i < NDELAYS; i++)
+        waited += delays[i];
+    if (count >= NDELAYS)
+        waited += (count - NDELAYS) * delays[NDELAYS - 1];
+    int delay = count < NDELAYS ? delays[count] : delays[NDELAYS - 1];
+    if (waited >= BUSY_WAIT_MS)
+        return 0;
+    if (waited + delay > BUSY_WAIT_MS)
+        delay = BUSY_WAIT_MS - waited;
+    sqlite3_sleep(delay);
+    return 1;
 }
 
 static void sq_deadline(folio_db_conn *base, uint64_t deadline_ms)
 {
     ((struct sqlite_conn *)base)->deadline_ms = deadline_ms;
+}
+
+static void sq_budget(folio_db_conn *base, uint64_t until_us)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    c->budget_us = until_us;
+    c->budget_spent = false;
+}
+
+static bool sq_budget_spent(folio_db_conn *base)
+{
+    return ((struct sqlite_conn *)base)->budget_spent;
 }
 
 static folio_status sq_connect(folio_db *db, folio_db_conn **out, struct folio_error *err)
@@ -83,7 +140,7 @@ static folio_status sq_connect(folio_db *db, folio_db_conn **out, struct folio_e
         folio_free(c);
         return st;
     }
-    sqlite3_busy_timeout(c->h, 5000);
+    sqlite3_busy_handler(c->h, on_busy, c);
     sqlite3_progress_handler(c->h, PROGRESS_OPS, on_progress, c);
     sqlite3_extended_result_codes(c->h, 1);
     *out = &c->base;
@@ -252,19 +309,35 @@ static folio_status sq_data_version(folio_db_conn *base, uint64_t *out)
 }
 
 /* BEGIN and COMMIT go through the statement cache: they run on most requests. */
+/* Ending a read transaction is never stopped by a deadline or budget (a statement past
+ * one is interrupted as it starts): COMMIT, or ROLLBACK should COMMIT fail, runs without
+ * them, so that the connection is always out of its transaction afterwards. */
+static void end_transaction(struct sqlite_conn *c)
+{
+    static const char commit[] = "COMMIT";
+    uint64_t deadline = c->deadline_ms, budget = c->budget_us;
+    c->deadline_ms = 0;
+    c->budget_us = 0;
+    if (!sqlite3_get_autocommit(c->h) &&
+        sq_query(&c->base, commit, sizeof commit - 1, NULL, 0, NULL, NULL, NULL) != FOLIO_OK &&
+        !sqlite3_get_autocommit(c->h))
+        (void)sqlite3_exec(c->h, "ROLLBACK", NULL, NULL, NULL);
+    c->deadline_ms = deadline;
+    c->budget_us = budget;
+}
+
 static folio_status sq_begin_read(folio_db_conn *base, struct folio_error *err)
 {
     (void)err;
     static const char sql[] = "BEGIN";
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    end_transaction(c); /* none should be open; if one is, BEGIN would fail */
     return sq_query(base, sql, sizeof sql - 1, NULL, 0, NULL, NULL, NULL);
 }
 
 static void sq_end_read(folio_db_conn *base)
 {
-    static const char sql[] = "COMMIT";
-    struct sqlite_conn *c = (struct sqlite_conn *)base;
-    if (!sqlite3_get_autocommit(c->h))
-        (void)sq_query(base, sql, sizeof sql - 1, NULL, 0, NULL, NULL, NULL);
+    end_transaction((struct sqlite_conn *)base);
 }
 
 static folio_status sq_explain(folio_db_conn *base, const char *sql, size_t sql_len,
@@ -581,6 +654,8 @@ const struct folio_db_ops folio__db_sqlite_ops = {
     .end_read = sq_end_read,
     .explain = sq_explain,
     .deadline = sq_deadline,
+    .budget = sq_budget,
+    .budget_spent = sq_budget_spent,
     .estimate = sq_estimate,
     .row_json = sq_row_json,
     .param_style = FOLIO_PARAM_QNUM,

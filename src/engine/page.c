@@ -254,7 +254,11 @@ static int on_row(void *ctx, const struct folio_db_row *row)
     struct folio_json *j = r->j;
     folio_json_object_begin(j);
     for (size_t f = 0; f < spec->nfields; f++) {
-        folio_json_key(j, cols[spec->fields[f]].name);
+        const struct folio_column *col = &cols[spec->fields[f]];
+        if (col->json_key != NULL)
+            folio_json_key_raw(j, col->json_key, col->json_key_len);
+        else
+            folio_json_key(j, col->name);
         folio__db_row_json(row, f, j);
     }
     folio_json_object_end(j);

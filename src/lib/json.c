@@ -74,6 +74,14 @@ folio_status folio_json_keyn(struct folio_json *w, const char *key, size_t len)
     return w->status;
 }
 
+folio_status folio_json_key_raw(struct folio_json *w, const char *text, size_t len)
+{
+    before_value(w);
+    put(w, text, len);
+    w->after_key = true;
+    return w->status;
+}
+
 folio_status folio_json_key(struct folio_json *w, const char *key)
 {
     return folio_json_keyn(w, key, strlen(key));

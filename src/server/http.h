@@ -40,6 +40,9 @@ struct folio_worker {
     struct folio_buf key;     /* the request's page cache key */
     struct folio_filter_set filters; /* the current request's filters */
     struct folio_redis *redis; /* [cluster] redis: this thread's connection, or NULL */
+    /* An I/O thread's pages tried inline (server.c: route_inline): the time attempts that
+     * were handed over anyway took in the current window. */
+    uint64_t inline_window_us, inline_lost_us;
 };
 
 /* A worker for the calling thread (request threads get theirs automatically). */

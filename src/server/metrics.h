@@ -36,6 +36,10 @@ enum folio_status_class { FOLIO_SC_2XX, FOLIO_SC_3XX, FOLIO_SC_400, FOLIO_SC_404
     X(COUNTER, rate_limited, "folio_rate_limited_total", "Requests refused with 429.")     \
     X(COUNTER, connections_refused, "folio_connections_refused_total",                     \
       "Connections closed at once because max_connections were open.")                     \
+    X(COUNTER, inline_pages, "folio_inline_pages_total",                                   \
+      "Pages answered on an I/O thread within [server] inline_budget.")                    \
+    X(COUNTER, inline_handovers, "folio_inline_handovers_total",                           \
+      "Pages tried on an I/O thread, stopped at inline_budget and handed to a worker.")   \
     X(COUNTER, overloaded, "folio_overloaded_total",                                       \
       "Requests refused with 503 because the database worker queue was full.")             \
     X(GAUGE, open_connections, "folio_open_connections", "Client connections open now.")   \

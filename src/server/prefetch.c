@@ -295,7 +295,7 @@ static bool cursors_fresh(const struct folio_prefetch *p, const struct entry *e)
 }
 
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                           size_t key_len, struct folio_prefetch_ticket *t)
+                           size_t key_len, bool nowait, struct folio_prefetch_ticket *t)
 {
     uint64_t hsh = hash_of(key, key_len);
     size_t slot = hsh % LEARN_SLOTS;
@@ -329,6 +329,11 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
             break;
         }
         if (e->state == IN_FLIGHT) {
+            if (nowait) {
+                t->busy = true; /* the caller may not wait here: it hands the request on */
+                pthread_mutex_unlock(&p->lock);
+                return false;
+            }
             /* Single flight: wait for the fetch in progress rather than query again; the
              * fetcher keeps the page for us. */
             e->keep = true;
@@ -449,6 +454,17 @@ void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h,
                            size_t key_len, const struct folio_prefetch_ticket *t)
 {
     store(p, h, key, key_len, t->hash, t->epoch, false, false);
+}
+
+void folio__prefetch_abandon(struct folio_prefetch *p, const char *key, size_t key_len,
+                             const struct folio_prefetch_ticket *t)
+{
+    pthread_mutex_lock(&p->lock);
+    struct entry *e = find(p, key, key_len, t->hash);
+    if (e != NULL && e->state == IN_FLIGHT)
+        drop(p, e);
+    pthread_cond_broadcast(&p->filled); /* waiters fetch it themselves */
+    pthread_mutex_unlock(&p->lock);
 }
 
 void folio__prefetch_next(struct folio_prefetch *p, const struct folio_http *h,

@@ -64,6 +64,7 @@ struct folio_prefetch_ticket {
     uint64_t next_hash; /* of the cached page's next link (0: not known) */
     bool follow;        /* the request follows the next link of a page served lately */
     bool walk;          /* ... of a page that was itself a step of a walk */
+    bool busy;          /* (nowait) another request is fetching the page: not served */
 };
 
 /* Serve `h` from the cache when a fresh entry exists (returns true: the response is
@@ -74,7 +75,15 @@ struct folio_prefetch_ticket {
  * was asked for before (missed recently, waited for by another request, or walked to): a
  * page asked for once costs no copy and evicts nothing. */
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
-                           size_t key_len, struct folio_prefetch_ticket *out);
+                           size_t key_len, bool nowait, struct folio_prefetch_ticket *out);
+/* With `nowait` (a caller that must not block, an I/O thread), a page another request is
+ * fetching is neither waited for nor fetched: false with out->busy set, and nothing to
+ * store or abandon. */
+/* The caller that got false (not busy) gives up its fetch without an answer (it hands
+ * the request to another thread, which asks again): the in-flight mark goes, waiters
+ * fetch it themselves. Instead of folio__prefetch_store. */
+void folio__prefetch_abandon(struct folio_prefetch *p, const char *key, size_t key_len,
+                             const struct folio_prefetch_ticket *t);
 /* Store the response in `h` under `key` when it is to be kept (only 200 responses are);
  * in any case end the in-flight mark and wake waiters. */
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,

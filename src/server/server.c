@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -100,13 +101,25 @@ struct folio_worker *folio__worker_new(struct folio_server *srv, struct folio_er
     return w;
 }
 
+unsigned folio__server_auto_io_threads(void)
+{
+    /* The I/O threads answer most pages themselves (route_inline): one per CPU this
+     * process may run on (taskset, cgroup cpusets), so that none waits for another's
+     * time slice on a shared CPU. */
+    cpu_set_t set;
+    int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (n < 1)
+        n = 1;
+    return n > 8 ? 8u : (unsigned)n;
+}
+
 void folio__server_config_defaults(struct folio_server_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->listen_host, sizeof cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8080;
     cfg->threads = 4;
-    cfg->io_threads = 2;
+    cfg->io_threads = 0; /* one per CPU the process may run on, at most 8 */
     cfg->queue = 256;
     cfg->client_jobs = 0;
     cfg->max_connections = 1024;
@@ -133,6 +146,7 @@ void folio__server_config_defaults(struct folio_server_config *cfg)
     cfg->max_offset = 100000;
     cfg->count_limit = 10000;
     cfg->query_timeout_ms = 5000;
+    cfg->inline_budget_us = 1000;
     cfg->default_count = FOLIO_COUNT_NONE;
     cfg->listen_fd = -1;
     cfg->export_auto = true;
@@ -324,8 +338,10 @@ static void shared_store(struct folio_http *h, const char *key, size_t key_len)
 
 /* Route through the page cache when the endpoint prefetches: serve a fresh cached page,
  * or fetch it (single flight) and keep it when asked for again; then queue the next page
- * in the background when the client walks (prefetch.h). */
-static void route_cached(struct folio_http *h)
+ * in the background when the client walks (prefetch.h). With `nowait` (an inline try:
+ * route_inline) false means the page was not answered here, and nothing of it was kept:
+ * another request is fetching it, or the database budget ran out. */
+static bool route_cached(struct folio_http *h, bool nowait)
 {
     struct folio_prefetch *p = h->srv->prefetch;
     /* The key is the URL alone: a request whose answer also depends on a header (Prefer:
@@ -338,7 +354,7 @@ static void route_cached(struct folio_http *h)
                      folio__http_request_header(h, "Prefer") == NULL;
     if (!cacheable) {
         folio__route(h);
-        return;
+        return !nowait || !folio__db_budget_spent(h->w->engine.conn);
     }
     struct folio_buf *key = &h->w->key;
     folio_buf_reset(key);
@@ -346,30 +362,83 @@ static void route_cached(struct folio_http *h)
     if (folio__prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK ||
         folio__auth_scope_key(key, &h->principal.scope) != FOLIO_OK || !key->data) {
         folio__route(h);
-        return;
+        return !nowait || !folio__db_budget_spent(h->w->engine.conn);
     }
     /* The key moves to the stack: a prefetch run from here reuses the worker's buffers. */
     char kbuf[8192];
     if (key->len >= sizeof kbuf) {
         folio__route(h);
-        return;
+        return !nowait || !folio__db_budget_spent(h->w->engine.conn);
     }
     size_t klen = key->len;
     memcpy(kbuf, key->data, klen + 1);
     struct folio_prefetch_ticket t;
-    if (!folio__prefetch_serve(p, h, kbuf, klen, &t)) {
+    if (!folio__prefetch_serve(p, h, kbuf, klen, nowait, &t)) {
+        if (t.busy)
+            return false;
         /* Then the cache shared by the nodes: an entry for this URL read at the token the
          * database has now (never an older page than the source serving us holds). */
         bool shared = shared_cache(h->srv, h->w) && t.token != 0;
         if (!shared || !folio__cluster_cache_serve(h->w->redis, h, t.token, kbuf, klen)) {
             h->w->engine.version_min = UINT64_MAX;
             folio__route(h);
+            if (nowait && folio__db_budget_spent(h->w->engine.conn)) {
+                folio__prefetch_abandon(p, kbuf, klen, &t);
+                return false;
+            }
             shared_store(h, kbuf, klen);
         }
         folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
         folio__prefetch_store(p, h, kbuf, klen, &t);
     }
     folio__prefetch_next(p, h, &t);
+    return true;
+}
+
+/* Pages are first tried on the I/O thread that read the request: most take tens of
+ * microseconds, and answering them here saves the hand-over to a database worker (a
+ * queue, a thread switch there and back, a wake-up of the I/O thread: twice the system
+ * calls of the page itself). The database stops a query at [server] inline_budget and
+ * refuses to wait for a lock (db.h: folio__db_budget), so an I/O thread is never held
+ * longer than that; such a page is dropped unanswered, nothing of it kept, and handed to
+ * a worker as any page was before. So that requests which never fit cannot keep the I/O
+ * threads busy with attempts, an I/O thread stops trying for the rest of a 100 ms
+ * window once attempts handed over took a tenth of it. SQLite only (PostgreSQL has no
+ * such stop: its pages always go to the workers). */
+#define INLINE_WINDOW_US 100000u
+#define INLINE_LOST_MAX_US (INLINE_WINDOW_US / 10)
+
+static bool route_inline(struct folio_http *h)
+{
+    struct folio_worker *w = h->w;
+    unsigned budget = h->srv->cfg.inline_budget_us;
+    if (budget == 0 || h->export || h->route < 0 || w->engine.conn == NULL)
+        return false;
+    uint64_t now = folio__db_now_us();
+    if (now - w->inline_window_us >= INLINE_WINDOW_US) {
+        w->inline_window_us = now;
+        w->inline_lost_us = 0;
+    } else if (w->inline_lost_us >= INLINE_LOST_MAX_US) {
+        return false;
+    }
+    if (!folio__db_budget(w->engine.conn, now + budget))
+        return false;
+    /* What the attempt changes, to restore for the hand-over: the request's state and the
+     * headers added before it (CORS, rate limit). */
+    struct folio_http saved = *h;
+    size_t headers_len = w->headers.len;
+    bool answered = route_cached(h, true);
+    folio__db_budget(w->engine.conn, 0);
+    if (answered) {
+        atomic_fetch_add_explicit(&h->srv->metrics.inline_pages, 1, memory_order_relaxed);
+        return true;
+    }
+    *h = saved;
+    w->headers.len = headers_len;
+    folio_buf_reset(&w->body);
+    w->inline_lost_us += folio__db_now_us() - now;
+    atomic_fetch_add_explicit(&h->srv->metrics.inline_handovers, 1, memory_order_relaxed);
+    return false;
 }
 
 /* The prefetch pool's way in (prefetch.h: struct folio_prefetch_host). */
@@ -422,7 +491,7 @@ static void run_job(struct folio_worker *w, struct folio_job *job)
         h->nheaders = 0;
         h->headers_lost = true; /* answered as a 500 problem, not without them */
     }
-    route_cached(h);
+    route_cached(h, false);
     folio__response_links_fit(h);
     folio__ops_after(h);
     j->response = folio__response_new(h, &j->status);
@@ -640,7 +709,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 folio__problem(&h, 400, "invalid-parameter", "Invalid parameter",
                                "a query parameter contains a NUL byte", h.nul_param);
             else if (srv->jobs != NULL && folio__route_needs_worker(&h))
-                worker = true;
+                worker = !route_inline(&h);
             else
                 folio__route(&h);
         }
@@ -648,7 +717,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (worker && hand_over(&h, con_cls))
         return MHD_YES;
     if (worker) /* no memory for the hand-over: answer here after all */
-        route_cached(&h);
+        route_cached(&h, false);
     folio__response_links_fit(&h);
     folio__ops_after(&h);
     return queue(conn, &h);
@@ -830,7 +899,7 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     /* Each connection holds a descriptor: a cap above the process's limit would make
      * accept() fail, and libmicrohttpd then stops accepting instead of refusing. */
     unsigned max_conn = cfg->max_connections;
-    rlim_t need = (rlim_t)max_conn + 64 + 4 * (rlim_t)(cfg->threads + cfg->io_threads);
+    rlim_t need = (rlim_t)max_conn + 64 + 4 * (rlim_t)(cfg->threads + (cfg->io_threads ? cfg->io_threads : folio__server_auto_io_threads()));
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
@@ -878,7 +947,9 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
     struct MHD_OptionItem where[] = {{MHD_OPTION_SOCK_ADDR, 0, &addr},
                                      {MHD_OPTION_END, 0, NULL},
                                      {MHD_OPTION_END, 0, NULL},
+                                     {MHD_OPTION_END, 0, NULL},
                                      {MHD_OPTION_END, 0, NULL}};
+    size_t nwhere = 1; /* the options set so far; the rest stay MHD_OPTION_END */
     if (cfg->listen_fd >= 0)
         where[0] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
     if (cfg->tls_cert[0] != '\0') {
@@ -895,18 +966,20 @@ static folio_status start(struct folio_server *srv, const struct folio_server_co
             return tst;
         }
         flags |= MHD_USE_TLS;
-        where[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem};
-        where[2] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem};
+        where[nwhere++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem};
+        where[nwhere++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem};
     }
     /* libmicrohttpd splits its connection limit over its threads and, at a thread's limit,
      * stops accepting (new clients would wait unanswered): its limit is set out of reach
      * and on_accept() refuses past max_connections instead. The memory pool holds the
      * request (at most max_request_bytes plus a cursor, else 431) and then the response
      * headers (at most FOLIO_HTTP_HEADER_BUDGET), plus libmicrohttpd's bookkeeping. */
-    unsigned io = cfg->io_threads ? cfg->io_threads : 1;
+    unsigned io = cfg->io_threads ? cfg->io_threads : folio__server_auto_io_threads();
+    if (io > 1) /* one thread is the daemon's own (a pool of 1 is refused with a warning) */
+        where[nwhere++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, io, NULL};
     srv->daemon = MHD_start_daemon(
         flags, cfg->listen_port, on_accept, srv, on_request, srv, MHD_OPTION_ARRAY, where,
-        MHD_OPTION_THREAD_POOL_SIZE, io, MHD_OPTION_CONNECTION_LIMIT, (max_conn + 64) * io,
+        MHD_OPTION_CONNECTION_LIMIT, (max_conn + 64) * io,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,

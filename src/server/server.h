@@ -27,7 +27,7 @@ struct folio_server_config {
     char listen_host[64];
     uint16_t listen_port;
     unsigned threads;            /* database workers */
-    unsigned io_threads;         /* libmicrohttpd threads */
+    unsigned io_threads;         /* libmicrohttpd threads; 0 = folio__server_auto_io_threads() */
     unsigned queue;              /* requests waiting for a database worker (503 beyond) */
     unsigned client_jobs;        /* requests of one client address running at once; 0 =
                                     threads - 1 (at least 1) */
@@ -48,6 +48,10 @@ struct folio_server_config {
     int64_t count_limit; /* bound for estimated counts of filtered queries */
     unsigned query_timeout_ms; /* a page's queries together (page, probes, total, boundary
                                   index) stop after this: 503; 0 = no limit */
+    /* A page is first tried on the I/O thread that read its request, within this many
+     * microseconds, and handed to a database worker only when it takes longer (server.c:
+     * route_inline); 0 = every page on the workers. SQLite only. */
+    unsigned inline_budget_us;
     bool sort_any;       /* auto endpoints sort by any column, not only index-led ones */
     enum folio_count default_count;
     /* Per-client token bucket (rate 0 = no limit); endpoints may override. */
@@ -111,6 +115,8 @@ struct folio_server {
 };
 
 void folio__server_config_defaults(struct folio_server_config *cfg);
+/* io_threads = 0: the CPUs this process may run on (sched_getaffinity), 1..8. */
+unsigned folio__server_auto_io_threads(void);
 /* Start serving `db` (borrowed; must outlive the server). `endpoints[0..nendpoints)` are
  * taken over (NULL with 0 for none). With cfg->auto_endpoints every table is also served
  * at /api/{table}, except where a given endpoint already has that path. FOLIO_EIO when

@@ -406,7 +406,7 @@ def test_check_config_prints_every_key_and_exits_0(cfg_dir):
         "server": {"listen", "threads", "io_threads", "queue", "client_jobs", "max_connections",
                    "max_connections_per_ip", "request_timeout", "timeout", "max_request_bytes",
                    "max_url_bytes", "max_response_bytes", "debug_plan", "query_timeout",
-                   "require_auth_off_loopback"},
+                   "inline_budget", "require_auth_off_loopback"},
         "database": {"path"},
         "pagination": {"default_per_page", "max_per_page", "count", "count_limit",
                        "max_offset", "hybrid"},

@@ -1,5 +1,5 @@
 /* src/db: the tiebreaker each table shape gets (docs/internals/table-keys.md), which
- * columns sort through an index, and the query deadline. */
+ * columns sort through an index, the query deadline and the time budget. */
 /* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
@@ -189,6 +189,134 @@ static void test_a_query_past_its_deadline_stops_with_etimeout(void **state)
     folio__db_disconnect(c);
 }
 
+static void test_a_budget_stops_a_query_and_marks_itself_spent(void **state)
+{
+    struct fixture *fx = *state;
+    folio_db_conn *c;
+    struct folio_error err = {0};
+    assert_int_equal(folio__db_connect(fx->db, &c, &err), FOLIO_OK);
+    static const char sql[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
+    int n = 0;
+    assert_true(folio__db_budget(c, folio__db_now_us() + 200)); /* SQLite has one */
+    uint64_t t0 = folio__db_now_us();
+    folio_status st = folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
+    uint64_t took = folio__db_now_us() - t0;
+    assert_int_equal(st, FOLIO_ETIMEOUT);
+    assert_true(folio__db_budget_spent(c));
+    /* stopped within a few progress checks of the budget, not at the end of the sort */
+    assert_true(took < 100000);
+    /* lifting the budget clears the mark and the query runs to the end */
+    assert_true(folio__db_budget(c, 0));
+    assert_false(folio__db_budget_spent(c));
+    n = 0;
+    assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+                     FOLIO_OK);
+    assert_int_equal(n, 200000);
+    /* a budget that is not reached is not spent */
+    assert_true(folio__db_budget(c, folio__db_now_us() + 60000000));
+    static const char one[] = "SELECT v FROM no_pk LIMIT 3";
+    n = 0;
+    assert_int_equal(folio__db_query(c, one, sizeof one - 1, NULL, 0, count_rows, &n, &err),
+                     FOLIO_OK);
+    assert_int_equal(n, 3);
+    assert_false(folio__db_budget_spent(c));
+    folio__db_budget(c, 0);
+    folio__db_disconnect(c);
+}
+
+/* A read transaction whose statements ran past the budget (or a deadline) still ends: the
+ * next one begins. Every statement is stopped as it starts once the budget has passed. */
+static void test_a_read_transaction_ends_even_past_its_budget(void **state)
+{
+    struct fixture *fx = *state;
+    folio_db_conn *c;
+    struct folio_error err = {0};
+    assert_int_equal(folio__db_connect(fx->db, &c, &err), FOLIO_OK);
+    static const char sql[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
+    for (int round = 0; round < 3; round++) {
+        folio__db_budget(c, folio__db_now_us() + 100);
+        folio_status b = folio__db_begin_read(c, &err);
+        int n = 0;
+        if (b == FOLIO_OK)
+            (void)folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
+        folio__db_end_read(c);
+        folio__db_budget(c, 0);
+        /* a fresh transaction begins and reads everything */
+        memset(&err, 0, sizeof err);
+        assert_int_equal(folio__db_begin_read(c, &err), FOLIO_OK);
+        n = 0;
+        assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+                         FOLIO_OK);
+        assert_int_equal(n, 200000);
+        folio__db_end_read(c);
+    }
+    /* SQLite calls the progress check when a statement's step count, summed over its runs
+     * (the statements are cached), crosses a multiple of the check interval: BEGIN and
+     * COMMIT themselves get stopped now and then. Thousands of transactions, each past its
+     * budget: every one still ends. */
+    for (int round = 0; round < 5000; round++) {
+        folio__db_budget(c, folio__db_now_us() - 1);
+        if (folio__db_begin_read(c, &err) == FOLIO_OK) {
+            int64_t v;
+            (void)folio__db_data_version(c, (uint64_t *)&v);
+        }
+        folio__db_end_read(c);
+        folio__db_budget(c, 0);
+        memset(&err, 0, sizeof err);
+        assert_int_equal(folio__db_begin_read(c, &err), FOLIO_OK);
+        folio__db_end_read(c);
+    }
+    /* a deadline that passes inside the transaction: the same */
+    folio__db_deadline(c, folio__db_now_ms() - 1);
+    (void)folio__db_begin_read(c, &err);
+    folio__db_end_read(c);
+    folio__db_deadline(c, 0);
+    assert_int_equal(folio__db_begin_read(c, &err), FOLIO_OK);
+    folio__db_end_read(c);
+    folio__db_disconnect(c);
+}
+
+/* Under a budget a lock another connection holds is not waited for (a rollback-journal
+ * writer committing); without one it is, until the lock goes. */
+static void test_a_budget_does_not_wait_for_a_lock(void **state)
+{
+    struct fixture *fx = *state;
+    char path[160];
+    snprintf(path, sizeof path, "%s/lock.db", fx->dir);
+    sqlite3 *w;
+    assert_int_equal(sqlite3_open(path, &w), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(w, "PRAGMA journal_mode=DELETE; CREATE TABLE t(id INTEGER "
+                                     "PRIMARY KEY, v); INSERT INTO t VALUES (1, 'a');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    folio_db *db;
+    struct folio_error err = {0};
+    assert_int_equal(folio__db_open(&db, path, &err), FOLIO_OK);
+    folio_db_conn *c;
+    assert_int_equal(folio__db_connect(db, &c, &err), FOLIO_OK);
+    /* the writer holds an exclusive lock: no reader may read */
+    assert_int_equal(sqlite3_exec(w, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    static const char sql[] = "SELECT v FROM t";
+    int n = 0;
+    folio__db_budget(c, folio__db_now_us() + 10000000); /* 10 s: far from reached */
+    uint64_t t0 = folio__db_now_us();
+    assert_int_not_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+                         FOLIO_OK);
+    assert_true(folio__db_now_us() - t0 < 1000000); /* refused at once, not after waiting */
+    assert_true(folio__db_budget_spent(c));
+    folio__db_budget(c, 0);
+    assert_int_equal(sqlite3_exec(w, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    n = 0;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
+                     FOLIO_OK);
+    assert_int_equal(n, 1);
+    folio__db_disconnect(c);
+    folio__db_close(db);
+    sqlite3_close(w);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +324,9 @@ int main(void)
         cmocka_unit_test(test_tables_without_an_addressable_key_and_views_are_left_out),
         cmocka_unit_test(test_index_lead_marks_the_columns_an_index_serves),
         cmocka_unit_test(test_a_query_past_its_deadline_stops_with_etimeout),
+        cmocka_unit_test(test_a_budget_stops_a_query_and_marks_itself_spent),
+        cmocka_unit_test(test_a_read_transaction_ends_even_past_its_budget),
+        cmocka_unit_test(test_a_budget_does_not_wait_for_a_lock),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -110,7 +110,7 @@ static folio_status server_key(const struct folio__cfg *c, const char *S, const 
         if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
             s->max_connections = (unsigned)n;
     } else if (strcmp(k, "io_threads") == 0) {
-        if ((st = folio__cfg_int(c, v, S, k, 1, 64, &n)) == FOLIO_OK)
+        if ((st = folio__cfg_int(c, v, S, k, 0, 64, &n)) == FOLIO_OK)
             s->io_threads = (unsigned)n;
     } else if (strcmp(k, "queue") == 0) {
         if ((st = folio__cfg_int(c, v, S, k, 1, 65536, &n)) == FOLIO_OK)
@@ -143,6 +143,13 @@ static folio_status server_key(const struct folio__cfg *c, const char *S, const 
             if (d > 0 && s->query_timeout_ms == 0)
                 s->query_timeout_ms = 1; /* a limit below a millisecond is one millisecond */
         }
+    } else if (strcmp(k, "inline_budget") == 0) {
+        double d = 0;
+        if ((st = folio__cfg_number(c, v, S, k, 0, 1, &d)) == FOLIO_OK) {
+            s->inline_budget_us = (unsigned)(d * 1e6 + 0.5);
+            if (d > 0 && s->inline_budget_us == 0)
+                s->inline_budget_us = 1;
+        }
     } else if (strcmp(k, "debug_plan") == 0) {
         st = folio__cfg_bool(c, v, S, k, &s->debug_plan);
     } else { /* tls_cert, tls_key, metrics_listen, require_auth_off_loopback */
@@ -158,7 +165,7 @@ static folio_status section_server(const struct folio__cfg *c,
         "listen",        "threads",           "io_threads",      "queue",
         "client_jobs",   "max_connections",   "max_connections_per_ip", "request_timeout",
         "timeout",       "max_request_bytes", "max_url_bytes",   "max_response_bytes",
-        "debug_plan",    "query_timeout",     "tls_cert",        "tls_key",
+        "debug_plan",    "query_timeout",     "inline_budget",   "tls_cert",        "tls_key",
         "metrics_listen", "require_auth_off_loopback", NULL};
     static const char S[] = "[server]";
     struct folio_server_config *s = &cfg->server;

@@ -243,7 +243,11 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
     emit(o, "%s", "\n[server]\n");
     emit(o, "listen = \"%s:%u\"\n", s->listen_host, s->listen_port);
     emit(o, "threads = %u\n", s->threads);
-    emit(o, "io_threads = %u\n", s->io_threads);
+    if (s->io_threads == 0)
+        emit(o, "io_threads = 0 # one per CPU folio may run on: %u here\n",
+             folio__server_auto_io_threads());
+    else
+        emit(o, "io_threads = %u\n", s->io_threads);
     emit(o, "queue = %u\n", s->queue);
     emit(o, "client_jobs = %u\n", s->client_jobs);
     emit(o, "max_connections = %u\n", s->max_connections);
@@ -255,6 +259,8 @@ folio_status folio__config_write(const struct folio_config *cfg, const folio_db 
     emit(o, "max_response_bytes = %zu\n", s->max_response_bytes);
     emit(o, "debug_plan = %s\n", s->debug_plan ? "true" : "false");
     emit(o, "query_timeout = %u.%03u\n", s->query_timeout_ms / 1000u, s->query_timeout_ms % 1000u);
+    emit(o, "inline_budget = %u.%06u\n", s->inline_budget_us / 1000000u,
+         s->inline_budget_us % 1000000u);
     emit(o, "require_auth_off_loopback = %s\n", s->require_auth_off_loopback ? "true" : "false");
     if (s->tls_cert[0] != '\0') {
         put_key_string(o, "tls_cert", s->tls_cert);
