@@ -212,6 +212,22 @@ bool folio__db_budget_spent(folio_db_conn *c)
     return c->db->ops->budget_spent != NULL && c->db->ops->budget_spent(c);
 }
 
+struct folio_db_hint *folio__db_hint_open(folio_db_conn *c)
+{
+    return c->db->ops->hint_open != NULL ? c->db->ops->hint_open(c) : NULL;
+}
+
+bool folio__db_hint_poll(struct folio_db_hint *h)
+{
+    return h == NULL || h->ops->hint_poll(h);
+}
+
+void folio__db_hint_close(struct folio_db_hint *h)
+{
+    if (h != NULL)
+        h->ops->hint_close(h);
+}
+
 uint64_t folio__db_now_us(void)
 {
     struct timespec ts;

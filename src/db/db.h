@@ -131,6 +131,10 @@ struct folio_db_ops {
      * server cannot; folio__db_budget). until_us 0 removes the budget. */
     void (*budget)(folio_db_conn *c, uint64_t until_us);
     bool (*budget_spent)(folio_db_conn *c);
+    /* Optional (NULL: no hint; folio__db_hint_open). */
+    struct folio_db_hint *(*hint_open)(folio_db_conn *c);
+    bool (*hint_poll)(struct folio_db_hint *h);
+    void (*hint_close)(struct folio_db_hint *h);
     /* A cheap estimate of the rows of `t` matching `where` (NULL: all rows), or
      * FOLIO_ENOTFOUND when the backend has none for this query. */
     folio_status (*estimate)(folio_db_conn *c, const struct folio_table *t, const char *where,
@@ -178,6 +182,11 @@ struct folio_db {
 
 struct folio_db_conn {
     folio_db *db;
+};
+
+/* A backend's change hint begins with this (folio__db_hint_open). */
+struct folio_db_hint {
+    const struct folio_db_ops *ops;
 };
 
 /* Open a database (picks the backend from the target: folio__db_backend_of) and load its
@@ -228,6 +237,19 @@ bool folio__db_budget(folio_db_conn *c, uint64_t until_us);
 bool folio__db_budget_spent(folio_db_conn *c);
 /* CLOCK_MONOTONIC in microseconds, the clock of folio__db_budget. */
 uint64_t folio__db_now_us(void);
+/* A change hint: a cheap way to learn that nothing was written to the database, which
+ * spares a data_version() check (SQLite: inotify on the database file, its WAL and its
+ * directory; one system call and no lock where data_version() takes the file locks). NULL
+ * when the backend or the file system has none (a network file system: writes from other
+ * hosts raise no event). `c` is a connection to the database, used only here. */
+struct folio_db_hint *folio__db_hint_open(folio_db_conn *c);
+/* False only when nothing was written since the previous call returned true (the first
+ * call returns true): the caller then knows data_version() is unchanged. True means it
+ * may have changed: ask data_version(). A write that completes before this call is seen
+ * by it (the event is queued by the writer's own system call, before its commit is
+ * visible to readers). */
+bool folio__db_hint_poll(struct folio_db_hint *h);
+void folio__db_hint_close(struct folio_db_hint *h);
 /* The query plan of `sql` with its parameters, one line per step joined by " | ". */
 folio_status folio__db_explain(folio_db_conn *c, const char *sql, size_t sql_len,
                                const struct folio_value *params, size_t nparams,

@@ -2,6 +2,10 @@
  * statements keyed by their SQL text. */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/vfs.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -635,6 +639,112 @@ static folio_status sq_load_schema(folio_db_conn *base, struct folio_schema *out
     return FOLIO_OK;
 }
 
+/* --- change hint: inotify ------------------------------------------------------------ */
+
+/* Every committed write reaches the database file or its WAL through write() or
+ * ftruncate() by the writing process (SQLite writes through mmap only when built with
+ * SQLITE_MMAP_READWRITE, which Debian's is not), and the kernel queues the inotify event
+ * within that system call, before the commit becomes visible to readers. So "no event
+ * queued" means "no commit since the last drain". The directory is watched too: a WAL or
+ * journal file created, deleted or renamed counts as a change. Network file systems see
+ * no writes from other hosts: no hint there. */
+struct sqlite_hint {
+    struct folio_db_hint base;
+    int fd;
+    bool armed; /* a first poll returned true */
+    char db[4096], wal[4096];
+};
+
+static bool network_fs(const char *path)
+{
+    struct statfs sf;
+    if (statfs(path, &sf) != 0)
+        return true; /* cannot tell: no hint */
+    switch ((unsigned long)sf.f_type) {
+    case 0x6969UL:     /* NFS */
+    case 0x517BUL:     /* SMB */
+    case 0xFF534D42UL: /* CIFS */
+    case 0xFE534D42UL: /* SMB2 */
+    case 0x65735546UL: /* FUSE */
+    case 0x00C36400UL: /* Ceph */
+    case 0x01021997UL: /* 9p */
+    case 0x5346414FUL: /* AFS */
+    case 0x01161970UL: /* GFS2 */
+    case 0x7461636FUL: /* OCFS2 */
+        return true;
+    default:
+        return false;
+    }
+}
+
+#define HINT_FILE_EVENTS (IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+
+static struct folio_db_hint *sq_hint_open(folio_db_conn *base)
+{
+    struct sqlite_conn *c = (struct sqlite_conn *)base;
+    const char *db = sqlite3_db_filename(c->h, "main");
+    const char *wal = db != NULL && db[0] != '\0' ? sqlite3_filename_wal(db) : NULL;
+    if (wal == NULL || strlen(db) >= sizeof((struct sqlite_hint *)0)->db ||
+        strlen(wal) >= sizeof((struct sqlite_hint *)0)->wal || network_fs(db))
+        return NULL;
+    struct sqlite_hint *h = folio_calloc(1, sizeof *h);
+    if (h == NULL)
+        return NULL;
+    h->base.ops = &folio__db_sqlite_ops;
+    memcpy(h->db, db, strlen(db) + 1);
+    memcpy(h->wal, wal, strlen(wal) + 1);
+    char dir[sizeof h->db];
+    memcpy(dir, db, strlen(db) + 1);
+    char *slash = strrchr(dir, '/'); /* sqlite3_db_filename is a full path */
+    if (slash != NULL)
+        slash[slash == dir ? 1 : 0] = '\0';
+    h->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (h->fd < 0 || slash == NULL ||
+        inotify_add_watch(h->fd, dir, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO) < 0 ||
+        inotify_add_watch(h->fd, h->db, HINT_FILE_EVENTS) < 0) {
+        if (h->fd >= 0)
+            close(h->fd);
+        folio_free(h);
+        return NULL;
+    }
+    (void)inotify_add_watch(h->fd, h->wal, HINT_FILE_EVENTS); /* fails while there is none */
+    return &h->base;
+}
+
+static bool sq_hint_poll(struct folio_db_hint *base)
+{
+    struct sqlite_hint *h = (struct sqlite_hint *)base;
+    int queued = 0;
+    if (h->armed && ioctl(h->fd, FIONREAD, &queued) == 0 && queued == 0)
+        return false;
+    /* Drain what is queued; the caller reads data_version() after this, so a write after
+     * the drain is either seen by that read or queues a new event. */
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool dir_event = false;
+    ssize_t got;
+    while ((got = read(h->fd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + got;) {
+            const struct inotify_event *ev = (const struct inotify_event *)p;
+            if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_Q_OVERFLOW | IN_IGNORED))
+                dir_event = true;
+            p += sizeof *ev + ev->len;
+        }
+    }
+    if (dir_event) { /* a WAL created (or a file replaced): watch what is there now */
+        (void)inotify_add_watch(h->fd, h->db, HINT_FILE_EVENTS);
+        (void)inotify_add_watch(h->fd, h->wal, HINT_FILE_EVENTS);
+    }
+    h->armed = true;
+    return true;
+}
+
+static void sq_hint_close(struct folio_db_hint *base)
+{
+    struct sqlite_hint *h = (struct sqlite_hint *)base;
+    close(h->fd);
+    folio_free(h);
+}
+
 const struct folio_db_ops folio__db_sqlite_ops = {
     .name = "sqlite",
     /* NULL is the smallest value; LIKE ignores ASCII case; the rowid breaks ties. Row
@@ -656,6 +766,9 @@ const struct folio_db_ops folio__db_sqlite_ops = {
     .deadline = sq_deadline,
     .budget = sq_budget,
     .budget_spent = sq_budget_spent,
+    .hint_open = sq_hint_open,
+    .hint_poll = sq_hint_poll,
+    .hint_close = sq_hint_close,
     .estimate = sq_estimate,
     .row_json = sq_row_json,
     .param_style = FOLIO_PARAM_QNUM,

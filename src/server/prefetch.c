@@ -63,6 +63,10 @@ struct folio_prefetch {
     pthread_mutex_t watch_lock;
     folio_db_conn *watch;   /* NULL: cannot tell, nothing cached is ever served */
     uint64_t watch_version;
+    /* When the database has one (SQLite: inotify), the hint that nothing was written,
+     * which spares the check its file locks; NULL: every check reads data_version. */
+    struct folio_db_hint *hint;
+    bool watch_unsure; /* the last data_version read failed: the next one reads again */
     pthread_mutex_t lock;
     pthread_cond_t filled; /* an entry left IN_FLIGHT */
     pthread_cond_t work;   /* a job was queued, or stop */
@@ -217,8 +221,15 @@ static uint64_t epoch_token(struct folio_prefetch *p, uint64_t *out_token)
 {
     uint64_t v = 0;
     pthread_mutex_lock(&p->watch_lock);
+    if (p->watch != NULL && !p->watch_unsure && !folio__db_hint_poll(p->hint)) {
+        *out_token = p->watch_version; /* nothing written since it was read */
+        uint64_t epoch = atomic_load(&p->epoch);
+        pthread_mutex_unlock(&p->watch_lock);
+        return epoch;
+    }
     bool read = p->watch != NULL && folio__db_data_version(p->watch, &v) == FOLIO_OK;
     bool changed = !read || v != p->watch_version; /* cannot tell counts as a change */
+    p->watch_unsure = !read;
     p->watch_version = v;
     *out_token = read ? v : 0;
     uint64_t epoch = changed ? atomic_fetch_add(&p->epoch, 1) + 1 : atomic_load(&p->epoch);
@@ -641,6 +652,8 @@ folio_status folio__prefetch_new(struct folio_prefetch **out, const struct folio
         folio__db_disconnect(p->watch);
         p->watch = NULL;
     }
+    if (p->watch != NULL)
+        p->hint = folio__db_hint_open(p->watch);
     for (unsigned i = 0; i < cfg->threads; i++)
         if (pthread_create(&p->threads[p->nthreads], NULL, fetcher, p) == 0)
             p->nthreads++;
@@ -664,6 +677,7 @@ void folio__prefetch_free(struct folio_prefetch *p)
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->filled);
     pthread_cond_destroy(&p->work);
+    folio__db_hint_close(p->hint);
     folio__db_disconnect(p->watch);
     pthread_mutex_destroy(&p->watch_lock);
     folio_free(p->jobs);

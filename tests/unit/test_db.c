@@ -1,5 +1,5 @@
 /* src/db: the tiebreaker each table shape gets (docs/internals/table-keys.md), which
- * columns sort through an index, the query deadline and the time budget. */
+ * columns sort through an index, the query deadline, the time budget and the change hint. */
 /* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
@@ -317,6 +317,52 @@ static void test_a_budget_does_not_wait_for_a_lock(void **state)
     unlink(path);
 }
 
+/* The change hint says "nothing written" only when nothing was: each commit by another
+ * connection (WAL or rollback journal, append or WAL restart) is seen by the next poll. */
+static void test_the_change_hint_sees_every_commit(void **state)
+{
+    struct fixture *fx = *state;
+    static const char *const modes[] = {"WAL", "DELETE"};
+    for (size_t m = 0; m < 2; m++) {
+        char path[160], sql[128];
+        snprintf(path, sizeof path, "%s/hint%zu.db", fx->dir, m);
+        sqlite3 *w;
+        assert_int_equal(sqlite3_open(path, &w), SQLITE_OK);
+        snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s; CREATE TABLE t(v);", modes[m]);
+        assert_int_equal(sqlite3_exec(w, sql, NULL, NULL, NULL), SQLITE_OK);
+        folio_db *db;
+        struct folio_error err = {0};
+        assert_int_equal(folio__db_open(&db, path, &err), FOLIO_OK);
+        folio_db_conn *c;
+        assert_int_equal(folio__db_connect(db, &c, &err), FOLIO_OK);
+        uint64_t v0, v1;
+        assert_int_equal(folio__db_data_version(c, &v0), FOLIO_OK);
+        struct folio_db_hint *h = folio__db_hint_open(c);
+        assert_non_null(h); /* /tmp is a local file system */
+        assert_true(folio__db_hint_poll(h)); /* the first poll cannot know */
+        assert_false(folio__db_hint_poll(h));
+        assert_false(folio__db_hint_poll(h));
+        for (int i = 0; i < 50; i++) {
+            assert_int_equal(sqlite3_exec(w, "INSERT INTO t VALUES (1)", NULL, NULL, NULL),
+                             SQLITE_OK);
+            if (i % 10 == 9) /* a checkpoint that restarts the WAL from its start */
+                (void)sqlite3_exec(w, "PRAGMA wal_checkpoint(RESTART)", NULL, NULL, NULL);
+            assert_true(folio__db_hint_poll(h));
+            assert_int_equal(folio__db_data_version(c, &v1), FOLIO_OK);
+            assert_true(v1 != v0);
+            v0 = v1;
+            assert_false(folio__db_hint_poll(h));
+        }
+        /* reads write nothing */
+        assert_int_equal(sqlite3_exec(w, "SELECT count(*) FROM t", NULL, NULL, NULL), SQLITE_OK);
+        assert_false(folio__db_hint_poll(h));
+        folio__db_hint_close(h);
+        folio__db_disconnect(c);
+        folio__db_close(db);
+        sqlite3_close(w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_a_budget_stops_a_query_and_marks_itself_spent),
         cmocka_unit_test(test_a_read_transaction_ends_even_past_its_budget),
         cmocka_unit_test(test_a_budget_does_not_wait_for_a_lock),
+        cmocka_unit_test(test_the_change_hint_sees_every_commit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
