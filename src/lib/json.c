@@ -2,6 +2,7 @@
 #include "folio/json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,21 @@ folio_status folio_json_status(const struct folio_json *w)
 
 static folio_status put(struct folio_json *w, const char *p, size_t n)
 {
+    /* The usual case inline: punctuation and short values into room already there. */
+    struct folio_buf *b = w->out;
+    if (w->status == FOLIO_OK && b->status == FOLIO_OK && b->data != NULL &&
+        n < b->cap - b->len) {
+        char *d = b->data + b->len;
+        if (n == 1)
+            *d = *p;
+        else
+            memcpy(d, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return FOLIO_OK;
+    }
     if (w->status == FOLIO_OK)
-        w->status = folio_buf_append(w->out, p, n);
+        w->status = folio_buf_append(b, p, n);
     return w->status;
 }
 
@@ -146,6 +160,24 @@ static const unsigned char plain[256] = {
 #undef R16
 };
 
+/* How many leading bytes of p[0..n) are plain, eight at a time: a word is skipped whole
+ * when none of its bytes is below 0x20, '"', '\\' or 0x80 and above (the tests may flag
+ * a plain byte after a flagged one, never miss one: the caller goes on byte by byte). */
+static size_t plain_words(const unsigned char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        uint64_t flagged = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | x;
+        if (flagged & highs)
+            break;
+    }
+    return i;
+}
+
 /* Escape `s` into `out`. With `surrogates`, bytes of invalid sequences become \udcXX;
  * without, each invalid sequence becomes one U+FFFD. */
 static folio_status escape(struct folio_buf *out, const char *s, size_t len, bool surrogates)
@@ -156,6 +188,7 @@ static folio_status escape(struct folio_buf *out, const char *s, size_t len, boo
         return st;
     while (p < end) {
         const unsigned char *run = p;
+        p += plain_words(p, (size_t)(end - p));
         while (p < end && plain[*p])
             p++;
         if (p > run && (st = folio_buf_append(out, run, (size_t)(p - run))) != FOLIO_OK)

@@ -653,6 +653,61 @@ static void test_document_exactly_at_the_maximum_fits(void **state)
         fail_msg("output that exactly fits the maximum was refused:%s", problems);
 }
 
+/* The byte-at-a-time meaning of escaping ASCII text, for the check below. */
+static void escape_reference(const unsigned char *s, size_t n, char *out)
+{
+    char *o = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c >= 0x80) {
+            memcpy(o, "\xef\xbf\xbd", 3); /* a lone byte: one U+FFFD */
+            o += 3;
+        } else if (c < 0x20) {
+            const char *short_form = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t"
+                                   : c == '\b' ? "\\b" : c == '\f' ? "\\f" : NULL;
+            if (short_form != NULL)
+                o += sprintf(o, "%s", short_form);
+            else
+                o += sprintf(o, "\\u%04x", c);
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+}
+
+/* The escaper skips plain text eight bytes at a time: a byte that needs escaping is found
+ * at every offset of every word and next to every boundary of the word test (0x1f/0x20,
+ * '!'/'"'/'#', '['/'\\'/']', 0x7f/0x80, 0xff). */
+static void test_escaping_finds_every_special_byte_at_every_offset(void **state)
+{
+    (void)state;
+    static const unsigned char specials[] = {0x00, 0x01, 0x08, 0x0a, 0x1f, '"', '\\', 0x80, 0xc3, 0xff};
+    static const unsigned char plains[] = {0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 'a', '~'};
+    unsigned char text[40];
+    char want[40 * 6 + 1];
+    for (size_t len = 1; len <= sizeof text; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof specials + sizeof plains; k++) {
+                for (size_t i = 0; i < len; i++)
+                    text[i] = plains[(i + len) % sizeof plains];
+                text[at] = k < sizeof specials ? specials[k] : plains[k - sizeof specials];
+                escape_reference(text, len, want);
+                struct folio_buf b;
+                folio_buf_init(&b, 4096);
+                assert_int_equal(folio_json_escape(&b, (const char *)text, len), FOLIO_OK);
+                if (strcmp(b.data, want) != 0)
+                    fail_msg("length %zu, byte 0x%02x at %zu: got \"%s\", want \"%s\"", len,
+                             text[at], at, b.data, want);
+                folio_buf_clear(&b);
+            }
+        }
+    }
+}
+
 /* buf.h: "The content is always NUL-terminated". Escaping nothing into a fresh buffer
  * must leave it either unallocated or holding "". */
 static void test_escaping_empty_text_leaves_a_terminated_buffer(void **state)
@@ -730,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_document_over_the_maximum_is_etoobig_and_the_writer_sticks),
         cmocka_unit_test(test_document_exactly_at_the_maximum_fits),
         cmocka_unit_test(test_escaping_empty_text_leaves_a_terminated_buffer),
+        cmocka_unit_test(test_escaping_finds_every_special_byte_at_every_offset),
         cmocka_unit_test(test_allocation_failure_at_any_point_fails_cleanly_without_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
