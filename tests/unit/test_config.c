@@ -169,7 +169,8 @@ static void test_empty_file_gives_the_zero_config_defaults(void **state)
     assert_string_equal(cfg.server.listen_host, "127.0.0.1");
     assert_int_equal(cfg.server.listen_port, 8080);
     assert_int_equal(cfg.server.threads, 4);
-    assert_int_equal(cfg.server.io_threads, 2);
+    assert_int_equal(cfg.server.io_threads, 0); /* one per CPU folio may run on */
+    assert_int_equal(cfg.server.inline_budget_us, 1000);
     assert_int_equal(cfg.server.queue, 256);
     assert_int_equal(cfg.server.client_jobs, 0);
     assert_int_equal(cfg.server.max_connections, 1024);
@@ -225,6 +226,7 @@ static void test_every_section_sets_its_values(void **state)
                   "max_url_bytes = 4096\n"
                   "max_response_bytes = 1048576\n"
                   "debug_plan = true\n"
+                  "inline_budget = 0.0005\n"
                   "[database]\n"
                   "path = \"app.db\"\n"
                   "[pagination]\n"
@@ -255,6 +257,7 @@ static void test_every_section_sets_its_values(void **state)
     assert_int_equal(cfg.server.max_url_bytes, 4096);
     assert_int_equal(cfg.server.max_response_bytes, 1048576);
     assert_true(cfg.server.debug_plan);
+    assert_int_equal(cfg.server.inline_budget_us, 500);
     assert_int_equal(cfg.server.default_per_page, 10);
     assert_int_equal(cfg.server.max_per_page, 1000);
     assert_int_equal(cfg.server.default_count, FOLIO_COUNT_ESTIMATE);
