@@ -333,6 +333,7 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
             /* We fetch it; others wait for us. Kept when asked for before (or walked to);
              * a page asked for once costs no copy and evicts nothing. */
             bool again = p->seen[slot] == hsh;
+            t->seen_prev = p->seen[slot];
             p->seen[slot] = hsh;
             e = insert_in_flight(p, key, key_len, hsh);
             if (e != NULL)
@@ -369,6 +370,7 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
             return true;
         }
         /* Stale (the data changed, or too old): refetch it under single flight. */
+        t->seen_prev = p->seen[slot];
         drop(p, e);
         e = insert_in_flight(p, key, key_len, hsh);
         if (e != NULL)
@@ -376,7 +378,9 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
         break;
     }
     pthread_mutex_unlock(&p->lock);
-    atomic_fetch_add_explicit(&p->host.metrics->prefetch_misses, 1, memory_order_relaxed);
+    t->nowait = nowait;
+    if (!nowait) /* else when stored: an abandoned try is asked again, and counted then */
+        atomic_fetch_add_explicit(&p->host.metrics->prefetch_misses, 1, memory_order_relaxed);
     return false;
 }
 
@@ -464,6 +468,8 @@ static void store(struct folio_prefetch *p, const struct folio_http *h, const ch
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,
                            size_t key_len, const struct folio_prefetch_ticket *t)
 {
+    if (t->nowait)
+        atomic_fetch_add_explicit(&p->host.metrics->prefetch_misses, 1, memory_order_relaxed);
     store(p, h, key, key_len, t->hash, t->epoch, false, false);
 }
 
@@ -474,6 +480,10 @@ void folio__prefetch_abandon(struct folio_prefetch *p, const char *key, size_t k
     struct entry *e = find(p, key, key_len, t->hash);
     if (e != NULL && e->state == IN_FLIGHT)
         drop(p, e);
+    /* Not asked for yet, as far as keeping goes: the request is asked again elsewhere. */
+    size_t slot = t->hash % LEARN_SLOTS;
+    if (p->seen[slot] == t->hash)
+        p->seen[slot] = t->seen_prev;
     pthread_cond_broadcast(&p->filled); /* waiters fetch it themselves */
     pthread_mutex_unlock(&p->lock);
 }

@@ -65,6 +65,8 @@ struct folio_prefetch_ticket {
     bool follow;        /* the request follows the next link of a page served lately */
     bool walk;          /* ... of a page that was itself a step of a walk */
     bool busy;          /* (nowait) another request is fetching the page: not served */
+    bool nowait;        /* asked with nowait: the miss is counted when stored */
+    uint64_t seen_prev; /* what the key's `seen` slot held before this request */
 };
 
 /* Serve `h` from the cache when a fresh entry exists (returns true: the response is
