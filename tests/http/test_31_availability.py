@@ -407,9 +407,12 @@ def test_a_full_worker_queue_gets_a_503_problem_at_once(spawn, slow_db, tmp_path
     time.sleep(1.0)
     waiting = SlowRequest(srv.port, "127.0.0.4", BIG_ROWS - 1001)
     time.sleep(0.5)
+    slow_path = "/api/big?sort=pad&per_page=1&offset=10"
     try:
-        status, headers, body = get_from(srv.port, "/api/big?per_page=3", "127.0.0.2",
-                                         timeout=5)
+        # A page past the inline budget needs a worker: refused at once.
+        status, headers, body = get_from(srv.port, slow_path, "127.0.0.2", timeout=5)
+        # A page within it is answered on the I/O thread, workers or not (docs/http.md).
+        cheap = get_from(srv.port, "/api/big?per_page=3", "127.0.0.2", timeout=5)
         busy = running.is_alive() and waiting.is_alive()
     finally:
         running.finish()
@@ -420,7 +423,30 @@ def test_a_full_worker_queue_gets_a_503_problem_at_once(spawn, slow_db, tmp_path
     assert headers.get("Retry-After") == "1"
     doc = json.loads(body)
     assert doc["status"] == 503 and doc["type"].endswith("/overloaded")
+    assert cheap[0] == 200, cheap
     # And once the queue drains, the same request is served.
+    assert get_from(srv.port, slow_path, "127.0.0.2", timeout=120)[0] == 200
+
+
+@pytest.mark.sqlite_only
+def test_without_inline_pages_a_full_worker_queue_refuses_every_page(spawn, slow_db, tmp_path):
+    cfg = config(tmp_path, SLOW_CONFIG.format(threads=1, queue="queue = 1")
+                 .replace("[server]\n", "[server]\ninline_budget = 0\n"))
+    srv = spawn(slow_db, extra_args=["--config", cfg])
+    running = SlowRequest(srv.port, "127.0.0.3", BIG_ROWS - 1000)
+    time.sleep(1.0)
+    waiting = SlowRequest(srv.port, "127.0.0.4", BIG_ROWS - 1001)
+    time.sleep(0.5)
+    try:
+        status, headers, body = get_from(srv.port, "/api/big?per_page=3", "127.0.0.2",
+                                         timeout=5)
+        busy = running.is_alive() and waiting.is_alive()
+    finally:
+        running.finish()
+        waiting.finish()
+    assert busy, "the slow queries finished too soon to prove anything"
+    assert status == 503, body
+    assert json.loads(body)["type"].endswith("/overloaded")
     assert get_from(srv.port, "/api/big?per_page=3", "127.0.0.2", timeout=30)[0] == 200
 
 
