@@ -133,6 +133,11 @@ if [ ! -f "$DB" ]; then
     "$FOLIO" demo "$DB.tmp" --rows "$ROWS" >&2
     mv "$DB.tmp" "$DB"
 fi
+# The tutorial config serves /files from var/files, as `make run` sets it up.
+if [ ! -d var/files ] || [ -z "$(ls -A var/files)" ]; then
+    mkdir -p var/files
+    for i in $(seq -w 1 120); do echo "file $i" >"var/files/report-$i.txt"; done
+fi
 if [ ! -f "$SECRET" ]; then
     (umask 077 && head -c 32 /dev/urandom >"$SECRET")
 fi

@@ -312,10 +312,11 @@ static folio_status sq_data_version(folio_db_conn *base, uint64_t *out)
     return st;
 }
 
-/* BEGIN and COMMIT go through the statement cache: they run on most requests. */
-/* Ending a read transaction is never stopped by a deadline or budget (a statement past
- * one is interrupted as it starts): COMMIT, or ROLLBACK should COMMIT fail, runs without
- * them, so that the connection is always out of its transaction afterwards. */
+/* BEGIN and COMMIT go through the statement cache: they run on most requests. Ending a
+ * read transaction is never stopped by a deadline or budget (SQLite checks them as a
+ * cached statement's step count crosses a multiple of PROGRESS_OPS, so a COMMIT past
+ * one was now and then interrupted and left the transaction open): COMMIT, or ROLLBACK
+ * should it fail, runs without them, and the connection is out of its transaction. */
 static void end_transaction(struct sqlite_conn *c)
 {
     static const char commit[] = "COMMIT";
@@ -642,12 +643,13 @@ static folio_status sq_load_schema(folio_db_conn *base, struct folio_schema *out
 /* --- change hint: inotify ------------------------------------------------------------ */
 
 /* Every committed write reaches the database file or its WAL through write() or
- * ftruncate() by the writing process (SQLite writes through mmap only when built with
- * SQLITE_MMAP_READWRITE, which Debian's is not), and the kernel queues the inotify event
- * within that system call, before the commit becomes visible to readers. So "no event
- * queued" means "no commit since the last drain". The directory is watched too: a WAL or
- * journal file created, deleted or renamed counts as a change. Network file systems see
- * no writes from other hosts: no hint there. */
+ * ftruncate() by the writing process, and the kernel queues the inotify event within that
+ * system call, before the commit becomes visible to readers. So "no event queued" means
+ * "no commit since the last drain". The directory is watched too: a WAL or journal file
+ * created, deleted or renamed counts as a change. Not seen: a writer built with
+ * SQLITE_MMAP_READWRITE (not a default) writing a rollback-journal database through mmap
+ * (WAL frames are always written with write()), and writes from other hosts of a network
+ * file system, where no hint is used. */
 struct sqlite_hint {
     struct folio_db_hint base;
     int fd;

@@ -427,6 +427,7 @@ static bool route_inline(struct folio_http *h)
      * headers added before it (CORS, rate limit). */
     struct folio_http saved = *h;
     size_t headers_len = w->headers.len;
+    folio_status headers_status = w->headers.status;
     bool answered = route_cached(h, true);
     folio__db_budget(w->engine.conn, 0);
     if (answered) {
@@ -434,7 +435,10 @@ static bool route_inline(struct folio_http *h)
         return true;
     }
     *h = saved;
-    w->headers.len = headers_len;
+    w->headers.len = headers_len; /* back to what it held: truncated, terminated */
+    w->headers.status = headers_status;
+    if (w->headers.data != NULL)
+        w->headers.data[headers_len] = '\0';
     folio_buf_reset(&w->body);
     w->inline_lost_us += folio__db_now_us() - now;
     atomic_fetch_add_explicit(&h->srv->metrics.inline_handovers, 1, memory_order_relaxed);
