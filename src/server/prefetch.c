@@ -338,6 +338,7 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
             e = insert_in_flight(p, key, key_len, hsh);
             if (e != NULL)
                 e->keep = again || t->walk;
+            t->keep = e != NULL && e->keep;
             break;
         }
         if (e->state == IN_FLIGHT) {
@@ -375,6 +376,7 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
         e = insert_in_flight(p, key, key_len, hsh);
         if (e != NULL)
             e->keep = true;
+        t->keep = e != NULL;
         break;
     }
     pthread_mutex_unlock(&p->lock);
@@ -486,6 +488,30 @@ void folio__prefetch_abandon(struct folio_prefetch *p, const char *key, size_t k
         p->seen[slot] = t->seen_prev;
     pthread_cond_broadcast(&p->filled); /* waiters fetch it themselves */
     pthread_mutex_unlock(&p->lock);
+}
+
+void folio__prefetch_attach_gz(struct folio_prefetch *p, const struct folio_http *h,
+                               const char *key, size_t key_len,
+                               const struct folio_prefetch_ticket *t)
+{
+    size_t gl = h->w->gz.len;
+    char *gz = gl ? folio_malloc(gl) : NULL;
+    if (gz == NULL)
+        return;
+    memcpy(gz, h->w->gz.data, gl);
+    pthread_mutex_lock(&p->lock);
+    struct entry *e = find(p, key, key_len, t->hash);
+    /* The same entry as served: READY, of this epoch, with this body. */
+    if (e != NULL && e->state == READY && e->gz == NULL && e->epoch == t->epoch &&
+        e->body_len == h->w->body.len && p->bytes + gl <= p->cfg.cache_bytes) {
+        e->gz = gz;
+        e->gz_len = gl;
+        e->bytes += gl;
+        account(p, (int64_t)gl);
+        gz = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    folio_free(gz);
 }
 
 void folio__prefetch_next(struct folio_prefetch *p, const struct folio_http *h,

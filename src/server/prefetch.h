@@ -66,6 +66,7 @@ struct folio_prefetch_ticket {
     bool walk;          /* ... of a page that was itself a step of a walk */
     bool busy;          /* (nowait) another request is fetching the page: not served */
     bool nowait;        /* asked with nowait: the miss is counted when stored */
+    bool keep;          /* the page will be kept when stored (asked for before, walked to) */
     uint64_t seen_prev; /* what the key's `seen` slot held before this request */
 };
 
@@ -86,6 +87,12 @@ bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const
  * fetch it themselves. Instead of folio__prefetch_store. */
 void folio__prefetch_abandon(struct folio_prefetch *p, const char *key, size_t key_len,
                              const struct folio_prefetch_ticket *t);
+/* After a hit (folio__prefetch_serve returned true): keep h's compressed body (h->w->gz,
+ * made for this response) with the entry, if it is still there and has none, so that
+ * later hits by clients taking gzip send it as it is. */
+void folio__prefetch_attach_gz(struct folio_prefetch *p, const struct folio_http *h,
+                               const char *key, size_t key_len,
+                               const struct folio_prefetch_ticket *t);
 /* Store the response in `h` under `key` when it is to be kept (only 200 responses are);
  * in any case end the in-flight mark and wake waiters. */
 void folio__prefetch_store(struct folio_prefetch *p, const struct folio_http *h, const char *key,

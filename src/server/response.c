@@ -128,6 +128,15 @@ void folio__response_gzip_prepare(struct folio_http *h)
     atomic_fetch_add_explicit(&h->srv->metrics.gzip_compressions, 1, memory_order_relaxed);
 }
 
+bool folio__response_gzip_wanted(struct folio_http *h)
+{
+    struct folio_worker *w = h->w;
+    return h->srv->cfg.gzip && h->conn != NULL && w != NULL && w->body.data != NULL &&
+           h->status == 200 && w->body.len >= FOLIO_GZIP_MIN_BYTES &&
+           folio__gzip_accepted(
+               folio__http_request_header_list(h, "Accept-Encoding", &w->scratch));
+}
+
 /* The body to send for h: the compressed copy when the client accepts gzip and it is
  * worth it (*out_gzip), else the body itself. *out_vary: the answer depends on
  * Accept-Encoding. */

@@ -2,6 +2,7 @@
 #ifndef FOLIO_SERVER_RESPONSE_H
 #define FOLIO_SERVER_RESPONSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct folio_http;
@@ -19,8 +20,12 @@ void folio__response_links_fit(struct folio_http *h);
 
 /* Compress h's 200 body into w->gz (h->gz_ready) when it is at least FOLIO_GZIP_MIN_BYTES
  * and gzip is on, whoever asked: the page cache then keeps the compressed copy beside
- * the body, and a hit never compresses again. */
+ * the body, and a hit never compresses again. The page cache calls it only for a client
+ * that takes gzip (folio__response_gzip_wanted): compressing costs more than the page. */
 void folio__response_gzip_prepare(struct folio_http *h);
+/* Whether h's response will be sent gzip-compressed: the client accepts it, compression
+ * is on, and the body is large enough to be worth it. */
+bool folio__response_gzip_wanted(struct folio_http *h);
 
 /* The response for h, its status in *out_status. Response headers stay within
  * FOLIO_HTTP_HEADER_BUDGET bytes: past it the Link header keeps only next and prev, then

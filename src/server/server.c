@@ -388,8 +388,16 @@ static bool route_cached(struct folio_http *h, bool nowait)
             }
             shared_store(h, kbuf, klen);
         }
-        folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
+        /* Compressed now only for a client that takes gzip (its response needs it): the
+         * cache keeps that copy too. A page kept without one gets it from its first hit
+         * by such a client (below), so pages nobody asks compressed are never compressed. */
+        if (folio__response_gzip_wanted(h))
+            folio__response_gzip_prepare(h);
         folio__prefetch_store(p, h, kbuf, klen, &t);
+    } else if (!h->gz_ready && folio__response_gzip_wanted(h)) {
+        folio__response_gzip_prepare(h);
+        if (h->gz_ready)
+            folio__prefetch_attach_gz(p, h, kbuf, klen, &t);
     }
     folio__prefetch_next(p, h, &t);
     return true;
@@ -459,8 +467,7 @@ static bool prefetch_run(void *ctx, struct folio_http *h)
     if (h->route < 0)
         return false;
     h->w->engine.version_min = UINT64_MAX;
-    folio__route(h);
-    folio__response_gzip_prepare(h); /* the cache keeps the compressed copy too */
+    folio__route(h); /* not compressed: the first hit by a client that takes gzip does it */
     /* A page prefetched here is served by any node that shares the cache (under the
      * scope it was fetched in, as route_cached keys it). */
     struct folio_buf *key = &h->w->key;

@@ -243,12 +243,14 @@ static void *walk_main(void *arg)
     if (resume)
         MHD_resume_connection(s->conn);
 
+    /* The walk's reference goes before the walk is counted out: folio__exports_stop waits
+     * for `walking` to reach 0 and then frees xs, which stream_release still uses. */
     struct folio_exports *xs = s->xs;
+    stream_release(s);
     pthread_mutex_lock(&xs->lock);
     xs->walking--;
     pthread_cond_broadcast(&xs->changed);
     pthread_mutex_unlock(&xs->lock);
-    stream_release(s);
     return NULL;
 }
 
