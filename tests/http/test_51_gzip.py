@@ -111,6 +111,24 @@ def test_a_cache_hit_serves_the_stored_compressed_bytes(spawn, gdb):
     assert json.loads(gzip.decompress(first.body))["data"] == json.loads(plain.body)["data"]
 
 
+def test_pages_nobody_asks_compressed_are_never_compressed(spawn, gdb):
+    srv = spawn(gdb)  # prefetch and the page cache on (the default)
+    url = "/api/t?per_page=100&n=eq.4&id=lte.1000"
+    before = metrics(srv)
+    plain = [srv.get(url) for _ in range(3)]  # a miss, a miss that is kept, a hit
+    assert all(r.status == 200 and "Content-Encoding" not in r.headers for r in plain)
+    mid = metrics(srv)
+    assert mid["folio_gzip_compressions_total"] == before["folio_gzip_compressions_total"]
+    # the first client taking gzip has it compressed once; the copy stays with the page
+    zipped = [srv.get(url, headers=GZ) for _ in range(4)]
+    after = metrics(srv)
+    assert all(r.headers.get("Content-Encoding") == "gzip" for r in zipped)
+    assert all(r.body == zipped[0].body for r in zipped)
+    assert gzip.decompress(zipped[0].body) == plain[2].body  # the stored page, compressed
+    assert after["folio_gzip_compressions_total"] == mid["folio_gzip_compressions_total"] + 1
+    assert after["folio_prefetch_misses_total"] == mid["folio_prefetch_misses_total"]
+
+
 def test_compression_can_be_turned_off(spawn, gdb, tmp_path):
     cfg = tmp_path / "folio.toml"
     cfg.write_text("[compression]\ngzip = false\n")
