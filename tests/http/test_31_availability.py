@@ -398,31 +398,41 @@ def test_one_client_cannot_hold_every_worker(spawn, slow_db, tmp_path):
     assert still_running == 2, "the slow queries finished too soon to prove anything"
 
 
-# The worker pool (jobs.c) is the same code over both backends; these need a query that
-# runs for seconds, and PostgreSQL sorts this table in about one: SQLite's copy only.
-@pytest.mark.sqlite_only
-def test_a_full_worker_queue_gets_a_503_problem_at_once(spawn, slow_db, tmp_path):
-    srv = slow_server(spawn, slow_db, tmp_path, threads=1, queue=1)
+def with_a_full_queue(srv, *paths):
+    """GET each path from 127.0.0.2 while the only worker runs one slow query and another
+    waits in the queue of one; -> their (status, headers, body), after both finished."""
     running = SlowRequest(srv.port, "127.0.0.3", BIG_ROWS - 1000)
     time.sleep(1.0)
     waiting = SlowRequest(srv.port, "127.0.0.4", BIG_ROWS - 1001)
     time.sleep(0.5)
-    slow_path = "/api/big?sort=pad&per_page=1&offset=10"
     try:
-        # A page past the inline budget needs a worker: refused at once.
-        status, headers, body = get_from(srv.port, slow_path, "127.0.0.2", timeout=5)
-        # A page within it is answered on the I/O thread, workers or not (docs/http.md).
-        cheap = get_from(srv.port, "/api/big?per_page=3", "127.0.0.2", timeout=5)
+        got = [get_from(srv.port, path, "127.0.0.2", timeout=5) for path in paths]
         busy = running.is_alive() and waiting.is_alive()
     finally:
         running.finish()
         waiting.finish()
     assert busy, "the slow queries finished too soon to prove anything"
+    return got
+
+
+def assert_overloaded(status, headers, body):
     assert status == 503, body
     assert media_type(headers) == PROBLEM
     assert headers.get("Retry-After") == "1"
     doc = json.loads(body)
     assert doc["status"] == 503 and doc["type"].endswith("/overloaded")
+
+
+# The worker pool (jobs.c) is the same code over both backends; these need a query that
+# runs for seconds, and PostgreSQL sorts this table in about one: SQLite's copy only.
+@pytest.mark.sqlite_only
+def test_a_full_worker_queue_gets_a_503_problem_at_once(spawn, slow_db, tmp_path):
+    srv = slow_server(spawn, slow_db, tmp_path, threads=1, queue=1)
+    slow_path = "/api/big?sort=pad&per_page=1&offset=10"
+    # A page past the inline budget needs a worker: refused at once. A page within it is
+    # answered on the I/O thread, workers or not (docs/http.md).
+    refused, cheap = with_a_full_queue(srv, slow_path, "/api/big?per_page=3")
+    assert_overloaded(*refused)
     assert cheap[0] == 200, cheap
     # And once the queue drains, the same request is served.
     assert get_from(srv.port, slow_path, "127.0.0.2", timeout=120)[0] == 200
@@ -433,20 +443,8 @@ def test_without_inline_pages_a_full_worker_queue_refuses_every_page(spawn, slow
     cfg = config(tmp_path, SLOW_CONFIG.format(threads=1, queue="queue = 1")
                  .replace("[server]\n", "[server]\ninline_budget = 0\n"))
     srv = spawn(slow_db, extra_args=["--config", cfg])
-    running = SlowRequest(srv.port, "127.0.0.3", BIG_ROWS - 1000)
-    time.sleep(1.0)
-    waiting = SlowRequest(srv.port, "127.0.0.4", BIG_ROWS - 1001)
-    time.sleep(0.5)
-    try:
-        status, headers, body = get_from(srv.port, "/api/big?per_page=3", "127.0.0.2",
-                                         timeout=5)
-        busy = running.is_alive() and waiting.is_alive()
-    finally:
-        running.finish()
-        waiting.finish()
-    assert busy, "the slow queries finished too soon to prove anything"
-    assert status == 503, body
-    assert json.loads(body)["type"].endswith("/overloaded")
+    (refused,) = with_a_full_queue(srv, "/api/big?per_page=3")
+    assert_overloaded(*refused)
     assert get_from(srv.port, "/api/big?per_page=3", "127.0.0.2", timeout=30)[0] == 200
 
 
