@@ -688,21 +688,29 @@ static void test_authentic_tokens_with_malformed_bodies_are_invalid(void **state
     }
 }
 
+/* A signed sample token of key `kid` (SECRET_A), base64url-decoded into raw; its length. */
+static size_t sample_raw(struct folio_keyring *kr, uint8_t kid, struct folio_cursor *c,
+                         unsigned char raw[FOLIO_CURSOR_MAX_BYTES])
+{
+    keyring(kr, false, kid, SECRET_A);
+    char tok[FOLIO_CURSOR_MAX_TOKEN];
+    size_t len = sample_token(kr, c, tok);
+    size_t n;
+    assert_int_equal(sodium_base642bin(raw, FOLIO_CURSOR_MAX_BYTES, tok, len, NULL, &n, NULL,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                     0);
+    return n;
+}
+
 /* Signed tokens are version 3: keyed BLAKE2b-128 over 03 | key id | body, with the subkey
  * BLAKE2b(secret, key = "folio cursor mac v3") (docs/internals/cursor-format.md). */
 static void test_signed_tokens_are_version_3_keyed_blake2b(void **state)
 {
     (void)state;
     struct folio_keyring kr;
-    keyring(&kr, false, 5, SECRET_A);
     struct folio_cursor c;
-    char tok[FOLIO_CURSOR_MAX_TOKEN];
-    size_t len = sample_token(&kr, &c, tok);
     unsigned char raw[FOLIO_CURSOR_MAX_BYTES];
-    size_t n;
-    assert_int_equal(sodium_base642bin(raw, sizeof raw, tok, len, NULL, &n, NULL,
-                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                     0);
+    size_t n = sample_raw(&kr, 5, &c, raw);
     assert_int_equal(raw[0], 3);
     assert_int_equal(raw[1], 5);
     static const char label[] = "folio cursor mac v3";
@@ -719,15 +727,9 @@ static void test_version_1_hmac_tokens_keep_verifying(void **state)
 {
     (void)state;
     struct folio_keyring kr;
-    keyring(&kr, false, 1, SECRET_A);
     struct folio_cursor c;
-    char tok[FOLIO_CURSOR_MAX_TOKEN];
-    size_t len = sample_token(&kr, &c, tok);
     unsigned char raw[FOLIO_CURSOR_MAX_BYTES];
-    size_t n;
-    assert_int_equal(sodium_base642bin(raw, sizeof raw, tok, len, NULL, &n, NULL,
-                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                     0);
+    size_t n = sample_raw(&kr, 1, &c, raw);
     char v1[FOLIO_CURSOR_MAX_TOKEN];
     size_t v1_len = forge_signed(&kr, raw + 2, n - 2 - 16, v1);
     struct folio_cursor out;

@@ -162,30 +162,40 @@ static int count_rows(void *ctx, const struct folio_db_row *row)
     return 0;
 }
 
+/* The slow query (a whole-table sort of no_pk) and its status; *n gets the rows seen. */
+static const char SLOW_SQL[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
+
+static folio_status slow_query(folio_db_conn *c, int *n, struct folio_error *err)
+{
+    *n = 0;
+    return folio__db_query(c, SLOW_SQL, sizeof SLOW_SQL - 1, NULL, 0, count_rows, n, err);
+}
+
+/* The slow query runs to its end: every row. */
+static void assert_slow_query_completes(folio_db_conn *c)
+{
+    struct folio_error err = {0};
+    int n;
+    assert_int_equal(slow_query(c, &n, &err), FOLIO_OK);
+    assert_int_equal(n, 200000);
+}
+
 static void test_a_query_past_its_deadline_stops_with_etimeout(void **state)
 {
     struct fixture *fx = *state;
     folio_db_conn *c;
     struct folio_error err = {0};
     assert_int_equal(folio__db_connect(fx->db, &c, &err), FOLIO_OK);
-    static const char sql[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
-    int n = 0;
+    int n;
     folio__db_deadline(c, folio__db_now_ms() - 1); /* already passed */
-    folio_status st = folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
-    assert_int_equal(st, FOLIO_ETIMEOUT);
+    assert_int_equal(slow_query(c, &n, &err), FOLIO_ETIMEOUT);
     assert_int_equal(err.kind, FOLIO_KIND_TRANSIENT);
     /* the same statement runs to the end once the limit is lifted */
     folio__db_deadline(c, 0);
-    n = 0;
-    assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
-                     FOLIO_OK);
-    assert_int_equal(n, 200000);
+    assert_slow_query_completes(c);
     /* a deadline far away changes nothing */
     folio__db_deadline(c, folio__db_now_ms() + 600000);
-    n = 0;
-    assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
-                     FOLIO_OK);
-    assert_int_equal(n, 200000);
+    assert_slow_query_completes(c);
     folio__db_disconnect(c);
 }
 
@@ -195,11 +205,10 @@ static void test_a_budget_stops_a_query_and_marks_itself_spent(void **state)
     folio_db_conn *c;
     struct folio_error err = {0};
     assert_int_equal(folio__db_connect(fx->db, &c, &err), FOLIO_OK);
-    static const char sql[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
-    int n = 0;
+    int n;
     assert_true(folio__db_budget(c, folio__db_now_us() + 200)); /* SQLite has one */
     uint64_t t0 = folio__db_now_us();
-    folio_status st = folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
+    folio_status st = slow_query(c, &n, &err);
     uint64_t took = folio__db_now_us() - t0;
     assert_int_equal(st, FOLIO_ETIMEOUT);
     assert_true(folio__db_budget_spent(c));
@@ -208,10 +217,7 @@ static void test_a_budget_stops_a_query_and_marks_itself_spent(void **state)
     /* lifting the budget clears the mark and the query runs to the end */
     assert_true(folio__db_budget(c, 0));
     assert_false(folio__db_budget_spent(c));
-    n = 0;
-    assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
-                     FOLIO_OK);
-    assert_int_equal(n, 200000);
+    assert_slow_query_completes(c);
     /* a budget that is not reached is not spent */
     assert_true(folio__db_budget(c, folio__db_now_us() + 60000000));
     static const char one[] = "SELECT v FROM no_pk LIMIT 3";
@@ -232,22 +238,17 @@ static void test_a_read_transaction_ends_even_past_its_budget(void **state)
     folio_db_conn *c;
     struct folio_error err = {0};
     assert_int_equal(folio__db_connect(fx->db, &c, &err), FOLIO_OK);
-    static const char sql[] = "SELECT v FROM no_pk ORDER BY w DESC, v";
     for (int round = 0; round < 3; round++) {
         folio__db_budget(c, folio__db_now_us() + 100);
-        folio_status b = folio__db_begin_read(c, &err);
-        int n = 0;
-        if (b == FOLIO_OK)
-            (void)folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err);
+        int n;
+        if (folio__db_begin_read(c, &err) == FOLIO_OK)
+            (void)slow_query(c, &n, &err);
         folio__db_end_read(c);
         folio__db_budget(c, 0);
         /* a fresh transaction begins and reads everything */
         memset(&err, 0, sizeof err);
         assert_int_equal(folio__db_begin_read(c, &err), FOLIO_OK);
-        n = 0;
-        assert_int_equal(folio__db_query(c, sql, sizeof sql - 1, NULL, 0, count_rows, &n, &err),
-                         FOLIO_OK);
-        assert_int_equal(n, 200000);
+        assert_slow_query_completes(c);
         folio__db_end_read(c);
     }
     /* SQLite calls the progress check when a statement's step count, summed over its runs
