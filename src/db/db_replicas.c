@@ -104,30 +104,53 @@ static size_t plan(struct rs_db *rs, int *order)
     return n;
 }
 
-static folio_status rs_begin_read(folio_db_conn *base, struct folio_error *err)
+/* One operation on a source (each_source); e is filled on failure. */
+typedef folio_status (*source_op)(folio_db_conn *s, void *ctx, struct folio_error *e);
+
+/* Try `op` on each source in plan() order until one succeeds (*at: its index): a source
+ * that fails transiently is marked down and the next one tried; any other failure is
+ * the answer at once. err gets the last failure. */
+static folio_status each_source(struct rs_conn *c, source_op op, void *ctx,
+                                struct folio_error *err, int *at)
 {
-    struct rs_conn *c = (struct rs_conn *)base;
-    struct rs_db *rs = rs_of(base->db);
+    struct rs_db *rs = rs_of(c->base.db);
     int order[MAX_SOURCES];
     size_t n = plan(rs, order);
     folio_status st = FOLIO_EDB;
-    c->cur = -1;
     for (size_t k = 0; k < n; k++) {
         struct folio_error e = {0};
         folio_db_conn *s = source(c, order[k], &e);
-        st = s ? folio__db_begin_read(s, &e) : e.status;
+        st = s ? op(s, ctx, &e) : e.status;
         if (st == FOLIO_OK) {
-            c->cur = c->last = order[k];
+            *at = order[k];
             return FOLIO_OK;
         }
-        if (s != NULL)
-            folio__db_end_read(s);
         if (err != NULL)
             *err = e;
         if (!transient(st, &e))
             return st;
         mark_down(rs, order[k]);
     }
+    return st;
+}
+
+static folio_status op_begin_read(folio_db_conn *s, void *ctx, struct folio_error *e)
+{
+    (void)ctx;
+    folio_status st = folio__db_begin_read(s, e);
+    if (st != FOLIO_OK)
+        folio__db_end_read(s);
+    return st;
+}
+
+static folio_status rs_begin_read(folio_db_conn *base, struct folio_error *err)
+{
+    struct rs_conn *c = (struct rs_conn *)base;
+    int at;
+    c->cur = -1;
+    folio_status st = each_source(c, op_begin_read, NULL, err, &at);
+    if (st == FOLIO_OK)
+        c->cur = c->last = at;
     return st;
 }
 
@@ -150,6 +173,21 @@ static bool rs_failover(folio_db_conn *base)
     return rs->nsources > 1;
 }
 
+struct query_args {
+    const char *sql;
+    size_t sql_len;
+    const struct folio_value *params;
+    size_t nparams;
+    folio_db_row_fn fn;
+    void *ctx;
+};
+
+static folio_status op_query(folio_db_conn *s, void *ctx, struct folio_error *e)
+{
+    const struct query_args *q = ctx;
+    return folio__db_query(s, q->sql, q->sql_len, q->params, q->nparams, q->fn, q->ctx, e);
+}
+
 /* Outside a read transaction a statement stands alone: it is tried on each source in
  * turn, as begin_read does. A failed one delivered no row (results are read whole). */
 static folio_status rs_query(folio_db_conn *base, const char *sql, size_t sql_len,
@@ -159,21 +197,18 @@ static folio_status rs_query(folio_db_conn *base, const char *sql, size_t sql_le
     struct rs_conn *c = (struct rs_conn *)base;
     if (c->cur >= 0)
         return folio__db_query(c->src[c->cur], sql, sql_len, params, nparams, fn, ctx, err);
-    struct rs_db *rs = rs_of(base->db);
-    int order[MAX_SOURCES];
-    size_t n = plan(rs, order);
-    folio_status st = FOLIO_EDB;
-    for (size_t k = 0; k < n; k++) {
-        struct folio_error e = {0};
-        folio_db_conn *s = source(c, order[k], &e);
-        st = s ? folio__db_query(s, sql, sql_len, params, nparams, fn, ctx, &e) : e.status;
-        if (err != NULL)
-            *err = e;
-        if (st == FOLIO_OK || !transient(st, &e))
-            return st;
-        mark_down(rs, order[k]);
-    }
-    return st;
+    struct query_args q = {sql, sql_len, params, nparams, fn, ctx};
+    int at;
+    return each_source(c, op_query, &q, err, &at);
+}
+
+/* data_version() reports no detail: any failure puts the source aside. */
+static folio_status op_data_version(folio_db_conn *s, void *ctx, struct folio_error *e)
+{
+    folio_status st = folio__db_data_version(s, ctx);
+    if (st != FOLIO_OK)
+        *e = (struct folio_error){.status = FOLIO_EDB, .kind = FOLIO_KIND_TRANSIENT};
+    return st == FOLIO_OK ? st : FOLIO_EDB;
 }
 
 static folio_status rs_data_version(folio_db_conn *base, uint64_t *out)
@@ -181,18 +216,8 @@ static folio_status rs_data_version(folio_db_conn *base, uint64_t *out)
     struct rs_conn *c = (struct rs_conn *)base;
     if (c->cur >= 0)
         return folio__db_data_version(c->src[c->cur], out);
-    struct rs_db *rs = rs_of(base->db);
-    int order[MAX_SOURCES];
-    size_t n = plan(rs, order);
-    folio_status st = FOLIO_EDB;
-    for (size_t k = 0; k < n; k++) {
-        struct folio_error e = {0};
-        folio_db_conn *s = source(c, order[k], &e);
-        if (s != NULL && (st = folio__db_data_version(s, out)) == FOLIO_OK)
-            return FOLIO_OK;
-        mark_down(rs, order[k]);
-    }
-    return st;
+    int at;
+    return each_source(c, op_data_version, out, NULL, &at);
 }
 
 /* Outside a read: the primary (these are diagnostics, not page reads). */
