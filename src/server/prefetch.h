@@ -74,17 +74,17 @@ struct folio_prefetch_ticket {
  * filled). Otherwise the caller owns the fetch of `key` and must call
  * folio__prefetch_store afterwards (the entry is marked in flight meanwhile, so that
  * identical requests wait for this one). The ticket's `token` is the database's change
- * token read for this check (0: cannot tell), the key of the shared cache (cluster.h). A page is kept in the cache only when its key
- * was asked for before (missed recently, waited for by another request, or walked to): a
- * page asked for once costs no copy and evicts nothing. */
+ * token read for this check (0: cannot tell), the key of the shared cache (cluster.h). A
+ * page is kept in the cache only when its key was asked for before (missed recently,
+ * waited for by another request, or walked to): a page asked for once costs no copy and
+ * evicts nothing. With `nowait` (a caller that must not block: an I/O thread), a page
+ * another request is fetching is neither waited for nor fetched: false with out->busy
+ * set, and nothing to store or abandon. */
 bool folio__prefetch_serve(struct folio_prefetch *p, struct folio_http *h, const char *key,
                            size_t key_len, bool nowait, struct folio_prefetch_ticket *out);
-/* With `nowait` (a caller that must not block, an I/O thread), a page another request is
- * fetching is neither waited for nor fetched: false with out->busy set, and nothing to
- * store or abandon. */
-/* The caller that got false (not busy) gives up its fetch without an answer (it hands
- * the request to another thread, which asks again): the in-flight mark goes, waiters
- * fetch it themselves. Instead of folio__prefetch_store. */
+/* Instead of folio__prefetch_store: the caller that got false (not busy) gives up its
+ * fetch without an answer (it hands the request to another thread, which asks again).
+ * The in-flight mark goes, waiters fetch it themselves. */
 void folio__prefetch_abandon(struct folio_prefetch *p, const char *key, size_t key_len,
                              const struct folio_prefetch_ticket *t);
 /* After a hit (folio__prefetch_serve returned true): keep h's compressed body (h->w->gz,
