@@ -341,6 +341,13 @@ static void shared_store(struct folio_http *h, const char *key, size_t key_len)
  * in the background when the client walks (prefetch.h). With `nowait` (an inline try:
  * route_inline) false means the page was not answered here, and nothing of it was kept:
  * another request is fetching it, or the database budget ran out. */
+/* folio__route; false when it ran under a database budget (nowait) that stopped it. */
+static bool route_plain(struct folio_http *h, bool nowait)
+{
+    folio__route(h);
+    return !nowait || !folio__db_budget_spent(h->w->engine.conn);
+}
+
 static bool route_cached(struct folio_http *h, bool nowait)
 {
     struct folio_prefetch *p = h->srv->prefetch;
@@ -353,22 +360,19 @@ static bool route_cached(struct folio_http *h, bool nowait)
                      strcmp(h->method, "GET") == 0 && h->nul_param == NULL &&
                      folio__http_request_header(h, "Prefer") == NULL;
     if (!cacheable) {
-        folio__route(h);
-        return !nowait || !folio__db_budget_spent(h->w->engine.conn);
+        return route_plain(h, nowait);
     }
     struct folio_buf *key = &h->w->key;
     folio_buf_reset(key);
     /* A scoped request's page is its principal's: the scope is part of the key. */
     if (folio__prefetch_key(key, h->path, h->params, h->nparams) != FOLIO_OK ||
         folio__auth_scope_key(key, &h->principal.scope) != FOLIO_OK || !key->data) {
-        folio__route(h);
-        return !nowait || !folio__db_budget_spent(h->w->engine.conn);
+        return route_plain(h, nowait);
     }
     /* The key moves to the stack: a prefetch run from here reuses the worker's buffers. */
     char kbuf[8192];
     if (key->len >= sizeof kbuf) {
-        folio__route(h);
-        return !nowait || !folio__db_budget_spent(h->w->engine.conn);
+        return route_plain(h, nowait);
     }
     size_t klen = key->len;
     memcpy(kbuf, key->data, klen + 1);
@@ -381,8 +385,7 @@ static bool route_cached(struct folio_http *h, bool nowait)
         bool shared = shared_cache(h->srv, h->w) && t.token != 0;
         if (!shared || !folio__cluster_cache_serve(h->w->redis, h, t.token, kbuf, klen)) {
             h->w->engine.version_min = UINT64_MAX;
-            folio__route(h);
-            if (nowait && folio__db_budget_spent(h->w->engine.conn)) {
+            if (!route_plain(h, nowait)) {
                 folio__prefetch_abandon(p, kbuf, klen, &t);
                 return false;
             }

@@ -120,7 +120,21 @@ class PgCluster:
         if not pg_available():
             raise RuntimeError(f"PostgreSQL 15 is not installed in {PG_BIN} "
                                "(tools/deps.sh test installs postgresql-15)")
-        self.tmp = tempfile.mkdtemp(prefix="folio-pg-")
+        self._prepare_dir("folio-pg-")
+        self._run([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", PG_USER,
+                   "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
+                   "--locale-provider=icu", "--icu-locale=en-US", "--no-sync"])
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write("\n# folio tests\n")
+            for k, v in self.settings.items():
+                f.write(f"{k} = {v}\n")
+            f.write(f"unix_socket_directories = '{self.sockdir}'\n")
+        return self
+
+    def _prepare_dir(self, prefix):
+        """A fresh data directory owned by the postgres user, the watchdog, and the stop at
+        exit."""
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
         os.chmod(self.tmp, 0o700)
         if os.getuid() == 0:
             shutil.chown(self.tmp, PG_USER, PG_USER)
@@ -131,15 +145,6 @@ class PgCluster:
         if not self._atexit:
             atexit.register(self.stop)
             self._atexit = True
-        self._run([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", PG_USER,
-                   "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-                   "--locale-provider=icu", "--icu-locale=en-US", "--no-sync"])
-        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
-            f.write("\n# folio tests\n")
-            for k, v in self.settings.items():
-                f.write(f"{k} = {v}\n")
-            f.write(f"unix_socket_directories = '{self.sockdir}'\n")
-        return self
 
     def _start_watchdog(self):
         prefix = shutil.which("runuser") if os.getuid() == 0 else ""
@@ -230,17 +235,7 @@ class PgReplica(PgCluster):
         self.primary = primary
 
     def init(self):
-        self.tmp = tempfile.mkdtemp(prefix="folio-pg-replica-")
-        os.chmod(self.tmp, 0o700)
-        if os.getuid() == 0:
-            shutil.chown(self.tmp, PG_USER, PG_USER)
-        self.data = os.path.join(self.tmp, "data")
-        self.sockdir = self.tmp
-        self.log = os.path.join(self.tmp, "postgres.log")
-        self._start_watchdog()
-        if not self._atexit:
-            atexit.register(self.stop)
-            self._atexit = True
+        self._prepare_dir("folio-pg-replica-")
         self._run([os.path.join(PG_BIN, "pg_basebackup"), "-h", "127.0.0.1",
                    "-p", str(self.primary.port), "-U", PG_USER, "-D", self.data, "-R",
                    "-X", "stream", "--no-sync", "-c", "fast"], timeout=300)

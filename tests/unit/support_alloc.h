@@ -95,4 +95,35 @@ static inline bool test_alloc_failed(void)
     return test_alloc_state.failed;
 }
 
+#ifdef fail_msg /* with cmocka */
+/* The out-of-memory loop: run op(ctx) with its 1st, 2nd, ... allocation failing until a
+ * run meets no failure, which must return FOLIO_OK. No run may leak; a run whose
+ * allocation failed must return FOLIO_ENOMEM (or FOLIO_OK when `absorbs`: op may recover
+ * from a failed allocation of its own). Returns the number of the first allocation that
+ * was never reached, for the caller to check against what op allocates. */
+static inline long test_alloc_every_failure(folio_status (*op)(void *ctx), void *ctx,
+                                            bool absorbs)
+{
+    long n;
+    for (n = 1; n < 5000; n++) {
+        test_alloc_install(n);
+        folio_status st = op(ctx);
+        bool failed = test_alloc_failed();
+        long live = test_alloc_live();
+        test_alloc_uninstall();
+        if (live != 0)
+            fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
+        if (!failed) {
+            if (st != FOLIO_OK)
+                fail_msg("no allocation failed, yet status %d", st);
+            return n;
+        }
+        if (st != FOLIO_ENOMEM && !(absorbs && st == FOLIO_OK))
+            fail_msg("allocation %ld failed, status %d", n, st);
+    }
+    fail_msg("still allocating after 5000 allocations");
+    return n;
+}
+#endif
+
 #endif

@@ -216,6 +216,11 @@ static folio_status auth_load_build_write(folio_db *db)
     return st;
 }
 
+static folio_status auth_oom_op(void *ctx)
+{
+    return auth_load_build_write(ctx);
+}
+
 static void test_auth_config_out_of_memory_leaks_nothing(void **state)
 {
     (void)state;
@@ -241,22 +246,7 @@ static void test_auth_config_out_of_memory_leaks_nothing(void **state)
     struct folio_error e;
     assert_int_equal(folio__db_open(&db, path, &e), FOLIO_OK);
     assert_int_equal(auth_load_build_write(db), FOLIO_OK);
-    long n;
-    for (n = 1; n < 5000; n++) {
-        test_alloc_install(n);
-        folio_status st = auth_load_build_write(db);
-        bool failed = test_alloc_failed();
-        long live = test_alloc_live();
-        test_alloc_uninstall();
-        if (live != 0)
-            fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
-        if (!failed) {
-            assert_int_equal(st, FOLIO_OK);
-            break;
-        }
-        if (st != FOLIO_ENOMEM)
-            fail_msg("allocation %ld failed, status %d", n, st);
-    }
+    long n = test_alloc_every_failure(auth_oom_op, db, false);
     assert_true(n > 20 && n < 5000);
     folio__db_close(db);
     const char *names[] = {"keys.secret", "keys", "hs.key", "r.pub", "m.token", "t.db"};

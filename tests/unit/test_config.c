@@ -1200,28 +1200,20 @@ static folio_status load_build_write(folio_db *db, struct folio_config_error *er
     return st;
 }
 
+/* load_build_write for the out-of-memory loop: ctx is the database (or NULL). */
+static folio_status oom_op(void *ctx)
+{
+    struct folio_config_error err = {0};
+    folio_status st = load_build_write(ctx, &err);
+    if (st == FOLIO_ENOMEM && err.message[0] != '\0') /* folio__config_write() reports by status alone */
+        assert_string_equal(err.message, "oom.toml: out of memory");
+    return st;
+}
+
 static void test_out_of_memory_fails_cleanly_without_leaks(void **state)
 {
     (void)state;
-    long n;
-    for (n = 1; n < 5000; n++) {
-        test_alloc_install(n);
-        struct folio_config_error err = {0};
-        folio_status st = load_build_write(NULL, &err);
-        bool failed = test_alloc_failed();
-        long live = test_alloc_live();
-        test_alloc_uninstall();
-        if (live != 0)
-            fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
-        if (!failed) {
-            assert_int_equal(st, FOLIO_OK);
-            break;
-        }
-        if (st != FOLIO_ENOMEM)
-            fail_msg("allocation %ld failed, status %d: %s", n, st, err.message);
-        if (err.message[0] != '\0') /* folio__config_write() reports by status alone */
-            assert_string_equal(err.message, "oom.toml: out of memory");
-    }
+    long n = test_alloc_every_failure(oom_op, NULL, false);
     assert_true(n > 20 && n < 5000);
 }
 
@@ -1229,25 +1221,9 @@ static void test_out_of_memory_while_building_endpoints_leaks_nothing(void **sta
 {
     (void)state;
     folio_db *db = open_db(); /* allocated before the counting allocator */
-    long n;
-    for (n = 1; n < 5000; n++) {
-        test_alloc_install(n);
-        struct folio_config_error err = {0};
-        folio_status st = load_build_write(db, &err);
-        bool failed = test_alloc_failed();
-        long live = test_alloc_live();
-        test_alloc_uninstall();
-        if (live != 0)
-            fail_msg("allocation %ld failed: %ld blocks leaked", n, live);
-        if (!failed) {
-            assert_int_equal(st, FOLIO_OK);
-            break;
-        }
-        /* folio__endpoint_init() may absorb a failed allocation of its own (it then keeps a
-         * shorter URL); everything the config code allocates must fail with ENOMEM. */
-        if (st != FOLIO_ENOMEM && st != FOLIO_OK)
-            fail_msg("allocation %ld failed, status %d: %s", n, st, err.message);
-    }
+    /* folio__endpoint_init() may absorb a failed allocation of its own (it then keeps a
+     * shorter URL); everything the config code allocates must fail with ENOMEM. */
+    long n = test_alloc_every_failure(oom_op, db, true);
     assert_true(n < 5000);
     folio__db_close(db);
 }
